@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs every Debian package camfs needs to build, run and test.
+# Idempotent; run as root on Debian 12. Used by the README and by .ci/run.
+set -eu
+
+build="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libfuse3-dev fuse3 libinotifytools0-dev libinih-dev libjansson-dev
+  libcivetweb-dev libcmocka-dev"
+test="ffmpeg mpv procps psmisc
+  libgstrtspserver-1.0-dev libgstreamer1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
+  samba smbclient"
+
+missing=""
+for p in $build $test; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,2 @@
+/* camera.c - (being written) */
+#include "camera.h"

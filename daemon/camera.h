@@ -1,0 +1,3 @@
+#ifndef CAMFS_CAMERA_H
+#define CAMFS_CAMERA_H
+#endif

@@ -1,0 +1,2 @@
+/* fragmenter.c - (being written) */
+#include "fragmenter.h"

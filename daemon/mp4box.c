@@ -1,0 +1,2 @@
+/* mp4box.c - (being written) */
+#include "mp4box.h"

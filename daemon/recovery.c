@@ -1,0 +1,2 @@
+/* recovery.c - (being written) */
+#include "recovery.h"

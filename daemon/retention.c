@@ -1,0 +1,2 @@
+/* retention.c - (being written) */
+#include "retention.h"

@@ -1,0 +1,34 @@
+/* retention.h - deletes the oldest footage when a limit is passed: age
+ * (retain_days, per camera), total store size, or free space on the disk. */
+#ifndef CAMFS_RETENTION_H
+#define CAMFS_RETENTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store_segment;
+
+struct retention_disk {
+	int64_t total;    /* bytes of the filesystem holding the store */
+	int64_t avail;    /* bytes free for us */
+};
+
+/* The pure decision, testable on a simulated clock and disk: marks victim[i]
+ * for each segment (sorted oldest first) that must go at now_s. Segments
+ * named in busy (the ones being written) are never chosen. need_bytes > 0
+ * (after ENOSPC) deletes oldest-first at least that many more bytes even when
+ * every limit is met. Returns the number of victims. */
+size_t retention_plan(const struct config *cfg, const struct store_segment *segs,
+		      size_t n, int64_t now_s, const struct retention_disk *disk,
+		      const char *const *busy, size_t n_busy, int64_t need_bytes,
+		      bool *victim);
+
+/* Lists the store, plans with the real disk (statvfs), unlinks the victims
+ * (each: unlink, fsync dir; then empty day/camera dirs go too). Returns bytes
+ * freed (>= 0) or negative errno. */
+int64_t retention_run(const struct config *cfg, int64_t now_us,
+		      const char *const *busy, size_t n_busy, int64_t need_bytes);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef CAMFS_SEGMENT_H
+#define CAMFS_SEGMENT_H
+#endif

@@ -1,0 +1,40 @@
+/* store.h - the plain-file store, laid out like the tree:
+ * STORE/<camera>/<YYYY-MM-DD>/<HH-MM-SS>.mp4, dates and times in local time
+ * (the process's TZ, which main sets from the config). */
+#ifndef CAMFS_STORE_H
+#define CAMFS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DATE_LEN 11   /* "YYYY-MM-DD" + NUL */
+#define STORE_TIME_LEN 9    /* "HH-MM-SS" + NUL */
+
+/* Local date and time of wall_us as folder and file stems. */
+void store_date_name(int64_t wall_us, char date[STORE_DATE_LEN]);
+void store_time_name(int64_t wall_us, char time[STORE_TIME_LEN]);
+
+/* Creates (if needed) STORE/camera/date for a segment starting at wall_us,
+ * fsyncing each parent whose entries changed, and writes into path the name
+ * of a segment file that does not exist yet: HH-MM-SS.mp4, or HH-MM-SS_2.mp4,
+ * _3, ... when that name is taken (the repeated hour at a DST change, a clock
+ * stepped back). Never returns an existing file. 0 or negative errno. */
+int store_new_segment_path(const char *store, const char *camera, int64_t wall_us,
+			   char *path, size_t n);
+
+/* fsyncs the directory holding path (after creating or unlinking in it). */
+int store_sync_parent(const char *path);
+
+struct store_segment {
+	char *path;        /* malloc'd */
+	char camera[64];
+	int64_t start_s;   /* local date+time of the name, as Unix seconds */
+	int64_t size;      /* bytes allocated on disk (st_blocks * 512) */
+};
+
+/* Every segment in the store, oldest first (by start, then name). The caller
+ * frees with store_segments_free(). 0 or negative errno. */
+int store_list_segments(const char *store, struct store_segment **out, size_t *n);
+void store_segments_free(struct store_segment *segs, size_t n);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef CAMFS_WRITER_H
+#define CAMFS_WRITER_H
+#endif
