@@ -1,5 +1,5 @@
 /* url.h - credential redaction for anything that prints a URL:
- * "rtsp://user:pass@host/path" becomes "rtsp://***@host/path". */
+ * rtsp://user:pass@host/path becomes (redacted: userinfo replaced by three stars). */
 #ifndef CAMFS_URL_H
 #define CAMFS_URL_H
 
