@@ -1,3 +1,59 @@
+/* camera.h - one camera's ingest thread: keeps one connection to the source,
+ * muxes its packets once and hands the fragments on; reconnects with backoff
+ * and keeps the camera's status. */
 #ifndef CAMFS_CAMERA_H
 #define CAMFS_CAMERA_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct camera_config;
+struct clock;
+struct config;
+struct writer;
+
+#define CAMERA_REASON_MAX 160
+
+/* A copy of what status.json shows; never holds a credential. */
+struct camera_status {
+	bool online;
+	char codec[16];            /* "h264", "hevc" */
+	int width, height;
+	double fps;
+	int64_t bitrate;           /* bits/s over the last few seconds */
+	int64_t since_us;          /* wall time of the last online/offline change */
+	int reconnects;
+	char last_error[CAMERA_REASON_MAX];
+};
+
+struct camera {
+	const struct config *cfg;
+	int index;                 /* in cfg->cameras, and for the writer */
+	const struct camera_config *conf;
+	struct writer *writer;
+	const struct clock *clock;
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;       /* signalled by camera_stop during a backoff */
+	struct camera_status status;   /* guarded by lock */
+	uint32_t generation;       /* camera thread only */
+};
+
+int camera_new(struct camera **out, const struct config *cfg, int index,
+	       struct writer *writer, const struct clock *clock);
+int camera_start(struct camera *cam);
+/* Asks the thread to stop; returns at once. */
+void camera_request_stop(struct camera *cam);
+/* Stops (if needed) and joins; accepts NULL. */
+void camera_free(struct camera *cam);
+void camera_get_status(struct camera *cam, struct camera_status *out);
+
+/* A short, credential-free reason for an FFmpeg error while talking to a
+ * camera ("authentication failed", "connection refused", ...). */
+void camera_describe_error(int err, char *buf, size_t n);
+
 #endif

@@ -1,2 +1,251 @@
-/* fragmenter.c - (being written) */
+/* fragmenter.c - one mov muxer per camera session writing fragmented MP4
+ * into memory; its data-type markers split the output into units. */
 #include "fragmenter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavformat/avformat.h>
+
+#include "fragment.h"
+#include "source.h"
+
+#define IO_BUFFER_SIZE 65536
+
+struct fragmenter {
+	AVFormatContext *mux;
+	AVRational in_tb[2];        /* source time bases, by SOURCE_VIDEO/AUDIO */
+	int out_index[2];           /* muxer stream, -1 if none */
+	fragmenter_emit_fn *emit;
+	void *opaque;
+	uint32_t generation;
+
+	/* The unit being collected from the AVIO callback. */
+	uint8_t *buf;
+	size_t len, cap;
+	int unit_type;              /* the first marker seen for this unit */
+	int error;                  /* ENOMEM inside the callback */
+
+	/* Session time zero: the first keyframe's time, µs in source time. */
+	int64_t zero_us;
+	bool started;
+	/* The video frame waiting in the muxer to become a fragment. */
+	bool pending;
+	int64_t pending_dts_us;     /* µs since zero */
+	int64_t pending_wall_us;
+	int64_t pending_duration_us;
+};
+
+/* AVIO calls this for every chunk; a chunk that starts a new unit carries
+ * its marker, the rest of the unit come as AVIO_DATA_MARKER_UNKNOWN. */
+static int collect(void *opaque, uint8_t *data, int size,
+		   enum AVIODataMarkerType type, int64_t time)
+{
+	struct fragmenter *f = opaque;
+
+	(void)time;
+	if (f->len == 0)
+		f->unit_type = type;
+	if (f->len + size > f->cap) {
+		size_t cap = f->cap ? f->cap : 65536;
+		uint8_t *buf;
+
+		while (cap < f->len + size)
+			cap *= 2;
+		buf = realloc(f->buf, cap);
+		if (!buf) {
+			f->error = AVERROR(ENOMEM);
+			return f->error;
+		}
+		f->buf = buf;
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->len, data, size);
+	f->len += size;
+	return size;
+}
+
+/* Hands the collected unit on as a fragment. */
+static int emit_unit(struct fragmenter *f)
+{
+	struct fragment *frag;
+
+	avio_flush(f->mux->pb);
+	if (f->error)
+		return f->error;
+	if (f->len == 0)
+		return 0;
+	frag = fragment_new(f->unit_type == AVIO_DATA_MARKER_HEADER ?
+			    FRAGMENT_INIT : FRAGMENT_MEDIA, f->len);
+	if (!frag)
+		return AVERROR(ENOMEM);
+	memcpy(frag->data, f->buf, f->len);
+	frag->keyframe = f->unit_type == AVIO_DATA_MARKER_SYNC_POINT;
+	frag->generation = f->generation;
+	if (frag->kind == FRAGMENT_MEDIA) {
+		frag->media_us = f->pending_dts_us;
+		frag->duration_us = f->pending_duration_us;
+		frag->wall_us = f->pending_wall_us;
+	}
+	f->len = 0;
+	f->emit(frag, f->opaque);   /* the callee takes our reference */
+	return 0;
+}
+
+static int add_stream(struct fragmenter *f, const struct source_stream *in, int which)
+{
+	AVStream *st;
+	int ret;
+
+	f->out_index[which] = -1;
+	if (!in->par)
+		return 0;
+	st = avformat_new_stream(f->mux, NULL);
+	if (!st)
+		return AVERROR(ENOMEM);
+	ret = avcodec_parameters_copy(st->codecpar, in->par);
+	if (ret < 0)
+		return ret;
+	st->codecpar->codec_tag = 0;
+	st->time_base = in->time_base;
+	f->in_tb[which] = in->time_base;
+	f->out_index[which] = st->index;
+	return 0;
+}
+
+int fragmenter_open(struct fragmenter **out, const struct source *src,
+		    uint32_t generation, fragmenter_emit_fn *emit, void *opaque)
+{
+	struct fragmenter *f = calloc(1, sizeof(*f));
+	AVDictionary *opts = NULL;
+	uint8_t *iobuf = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!f)
+		return AVERROR(ENOMEM);
+	f->emit = emit;
+	f->opaque = opaque;
+	f->generation = generation;
+
+	ret = avformat_alloc_output_context2(&f->mux, NULL, "mp4", NULL);
+	if (ret < 0)
+		goto out;
+	if ((ret = add_stream(f, &src->video, SOURCE_VIDEO)) < 0 ||
+	    (ret = add_stream(f, &src->audio, SOURCE_AUDIO)) < 0)
+		goto out;
+
+	iobuf = av_malloc(IO_BUFFER_SIZE);
+	f->mux->pb = iobuf ? avio_alloc_context(iobuf, IO_BUFFER_SIZE, 1, f, NULL, NULL, NULL) : NULL;
+	if (!f->mux->pb) {
+		av_free(iobuf);
+		ret = AVERROR(ENOMEM);
+		goto out;
+	}
+	f->mux->pb->write_data_type = collect;
+	f->mux->pb->seekable = 0;
+	f->mux->flags |= AVFMT_FLAG_CUSTOM_IO;
+
+	/* Fragments only when we say (one per video frame), moof-relative
+	 * offsets as MSE wants, and a producer reference time in every
+	 * fragment so the wall clock of any fragment can be read back. */
+	av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof", 0);
+	av_dict_set(&opts, "write_prft", "wallclock", 0);
+	ret = avformat_write_header(f->mux, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		goto out;
+	ret = emit_unit(f);
+out:
+	if (ret < 0)
+		fragmenter_close(f);
+	else
+		*out = f;
+	return ret;
+}
+
+/* Cuts the frame waiting in the muxer into a fragment of its own. */
+static int cut(struct fragmenter *f)
+{
+	int ret;
+
+	if (!f->pending)
+		return 0;
+	ret = av_write_frame(f->mux, NULL);
+	if (ret < 0)
+		return ret;
+	f->pending = false;
+	return emit_unit(f);
+}
+
+int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
+{
+	int which = pkt->stream_index;
+	AVStream *st;
+	int64_t dts_us;
+	int ret = 0;
+
+	if (which < 0 || which > SOURCE_AUDIO || f->out_index[which] < 0)
+		goto out;
+	dts_us = av_rescale_q(pkt->dts, f->in_tb[which], AV_TIME_BASE_Q);
+	if (!f->started) {
+		/* A recording starts at a keyframe; what came before it cannot
+		 * be decoded. */
+		if (which != SOURCE_VIDEO || !(pkt->flags & AV_PKT_FLAG_KEY))
+			goto out;
+		f->started = true;
+		f->zero_us = dts_us;
+	}
+	dts_us -= f->zero_us;
+	if (dts_us < 0)
+		goto out;   /* audio from before the first keyframe */
+
+	if (which == SOURCE_VIDEO) {
+		/* The next frame's dts is what gives the previous one its
+		 * duration, so the previous fragment is cut only now. */
+		if (f->pending)
+			f->pending_duration_us = dts_us - f->pending_dts_us;
+		if ((ret = cut(f)) < 0)
+			goto out;
+		f->pending = true;
+		f->pending_dts_us = dts_us;
+		f->pending_wall_us = wall_us;
+		f->pending_duration_us = pkt->duration > 0 ?
+			av_rescale_q(pkt->duration, f->in_tb[which], AV_TIME_BASE_Q) : 0;
+	} else if (!f->pending) {
+		goto out;   /* audio belongs with a frame */
+	}
+
+	st = f->mux->streams[f->out_index[which]];
+	int64_t offset = av_rescale_q(f->zero_us, AV_TIME_BASE_Q, f->in_tb[which]);
+	pkt->dts -= offset;
+	if (pkt->pts != AV_NOPTS_VALUE)
+		pkt->pts -= offset;
+	av_packet_rescale_ts(pkt, f->in_tb[which], st->time_base);
+	pkt->stream_index = st->index;
+	pkt->pos = -1;
+	ret = av_write_frame(f->mux, pkt);
+out:
+	av_packet_unref(pkt);
+	return ret;
+}
+
+int fragmenter_flush(struct fragmenter *f)
+{
+	return cut(f);
+}
+
+void fragmenter_close(struct fragmenter *f)
+{
+	if (!f)
+		return;
+	if (f->mux) {
+		if (f->mux->pb) {
+			av_freep(&f->mux->pb->buffer);
+			avio_context_free(&f->mux->pb);
+		}
+		avformat_free_context(f->mux);
+	}
+	free(f->buf);
+	free(f);
+}

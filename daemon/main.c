@@ -1,1 +1,266 @@
-int main(void) { return 0; }
+/* main.c - camfs: parse the command line and config, start one ingest thread
+ * per camera and the writer, wait for SIGINT/SIGTERM, stop in reverse. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <fuse_opt.h>
+#include <libavformat/avformat.h>
+
+#include "camera.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "recovery.h"
+#include "writer.h"
+
+struct cli {
+	char *config_path;
+	char *check_config;
+	char *mountpoint;
+	int demo, no_mount, foreground, debug, help, version;
+	char **overrides;         /* "-o key=value" for [camfs] keys, in order */
+	int n_overrides;
+};
+
+enum { KEY_HELP, KEY_VERSION };
+
+#define CLI_OPT(t, p) { t, offsetof(struct cli, p), 1 }
+static const struct fuse_opt cli_opts[] = {
+	CLI_OPT("config=%s", config_path),
+	CLI_OPT("--check-config=%s", check_config),
+	CLI_OPT("--check-config %s", check_config),
+	CLI_OPT("--demo", demo),
+	CLI_OPT("--no-mount", no_mount),
+	CLI_OPT("-f", foreground),
+	CLI_OPT("-d", debug),
+	CLI_OPT("debug", debug),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+static int cli_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct cli *cli = data;
+
+	switch (key) {
+	case KEY_HELP:
+		cli->help = 1;
+		return 0;
+	case KEY_VERSION:
+		cli->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (cli->mountpoint) {
+			fprintf(stderr, "camfs: unexpected argument '%s'\n", arg);
+			return -1;
+		}
+		cli->mountpoint = strdup(arg);
+		return 0;
+	case FUSE_OPT_KEY_OPT: {
+		const char *eq = strchr(arg, '=');
+		char key_name[64];
+
+		if (!eq || (size_t)(eq - arg) >= sizeof(key_name))
+			return 1;   /* not ours: kept for FUSE */
+		memcpy(key_name, arg, eq - arg);
+		key_name[eq - arg] = '\0';
+		if (!config_is_global_key(key_name))
+			return 1;
+		char **grown = realloc(cli->overrides, (cli->n_overrides + 1) * sizeof(*grown));
+		if (!grown)
+			return -1;
+		cli->overrides = grown;
+		cli->overrides[cli->n_overrides++] = strdup(arg);
+		return 0;
+	}
+	}
+	(void)outargs;
+	return 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: camfs [-f] [-d] [-o config=FILE,key=value,...] MOUNTPOINT\n"
+		"       camfs --demo [-o store=DIR] MOUNTPOINT\n"
+		"       camfs --no-mount [-o config=FILE|--demo] ...\n"
+		"       camfs --check-config FILE\n"
+		"\n"
+		"  --demo            record built-in synthetic cameras (no config needed)\n"
+		"  --no-mount        record only; do not mount the tree\n"
+		"  --check-config F  validate config file F and exit\n"
+		"  -f                stay in the foreground\n"
+		"  -d                debug output (implies -f)\n"
+		"  -o config=FILE    read settings and cameras from FILE\n"
+		"  -o KEY=VALUE      any [camfs] key below, overriding the file\n"
+		"\n"
+		"[camfs] and [camera NAME] keys (value: default):\n");
+	config_print_help(out);
+}
+
+static int check_config(const char *path)
+{
+	struct config cfg;
+	int ret;
+
+	config_init(&cfg);
+	ret = config_load(&cfg, path, stderr);
+	if (ret == 0)
+		ret = config_validate(&cfg, stderr);
+	if (ret == 0)
+		printf("%s: ok, %d camera%s\n", path, cfg.n_cameras, cfg.n_cameras == 1 ? "" : "s");
+	else if (ret != -EINVAL)
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+	config_free(&cfg);
+	return ret == 0 ? 0 : 1;
+}
+
+/* Builds the configuration: file, then -o overrides, then --demo cameras. */
+static int load_config(struct config *cfg, const struct cli *cli)
+{
+	int ret = 0;
+
+	if (cli->config_path) {
+		ret = config_load(cfg, cli->config_path, stderr);
+		if (ret < 0) {
+			if (ret != -EINVAL)
+				fprintf(stderr, "camfs: %s: %s\n", cli->config_path, strerror(-ret));
+			return ret;
+		}
+	}
+	for (int i = 0; i < cli->n_overrides; i++)
+		if ((ret = config_set_option(cfg, cli->overrides[i], stderr)) < 0)
+			return ret;
+	if (cli->demo && (!config_add_camera(cfg, "demo-moving", "demo:moving") ||
+			  !config_add_camera(cfg, "demo-static", "demo:static")))
+		return -ENOMEM;
+	if ((ret = config_validate(cfg, stderr)) < 0)
+		return ret;
+	if (cfg->n_cameras == 0) {
+		fprintf(stderr, "camfs: no cameras: add [camera NAME] sections to the config, or use --demo\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Runs the recorder until SIGINT or SIGTERM. */
+static int record(const struct config *cfg)
+{
+	struct writer *writer = NULL;
+	struct camera **cams = calloc(cfg->n_cameras, sizeof(*cams));
+	sigset_t stop_signals;
+	int sig, ret;
+
+	if (!cams)
+		return -ENOMEM;
+	/* Threads inherit this mask, so only sigwait below sees the signals. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	if ((ret = writer_new(&writer, cfg, &clock_system)) < 0 ||
+	    (ret = writer_start(writer)) < 0)
+		goto out;
+	for (int i = 0; i < cfg->n_cameras; i++) {
+		if ((ret = camera_new(&cams[i], cfg, i, writer, &clock_system)) < 0 ||
+		    (ret = camera_start(cams[i])) < 0)
+			goto out;
+	}
+	log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
+		   cfg->n_cameras == 1 ? "" : "s", cfg->store);
+	sigwait(&stop_signals, &sig);
+	log_notice("camfs", "%s: stopping", strsignal(sig));
+out:
+	for (int i = 0; i < cfg->n_cameras; i++)
+		if (cams[i])
+			camera_request_stop(cams[i]);
+	for (int i = 0; i < cfg->n_cameras; i++)
+		camera_free(cams[i]);
+	writer_free(writer);
+	free(cams);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct cli cli = { 0 };
+	struct config cfg;
+	int ret = 1;
+
+	config_init(&cfg);
+	if (fuse_opt_parse(&args, &cli, cli_opts, cli_proc) < 0)
+		goto out;
+	if (cli.help) {
+		usage(stdout);
+		ret = 0;
+		goto out;
+	}
+	if (cli.version) {
+		printf("camfs %s (libavformat %s)\n", CAMFS_VERSION, av_version_info());
+		ret = 0;
+		goto out;
+	}
+	if (cli.check_config) {
+		ret = check_config(cli.check_config);
+		goto out;
+	}
+	if (!cli.no_mount) {
+		fprintf(stderr, "camfs: mounting is not built yet; run with --no-mount to record only\n");
+		goto out;
+	}
+	if (load_config(&cfg, &cli) < 0)
+		goto out;
+
+	log_set_level(cli.debug ? LOG_DEBUG : cfg.log_level);
+	log_route_ffmpeg();
+	if (cfg.timezone && *cfg.timezone)
+		setenv("TZ", cfg.timezone, 1);
+	tzset();
+	if ((ret = make_dirs(cfg.store)) < 0) {
+		log_error("camfs", "cannot create store %s: %s", cfg.store, strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	avformat_network_init();
+	recovery_run(cfg.store);
+	ret = record(&cfg) < 0;
+	avformat_network_deinit();
+out:
+	for (int i = 0; i < cli.n_overrides; i++)
+		free(cli.overrides[i]);
+	free(cli.overrides);
+	free(cli.config_path);
+	free(cli.check_config);
+	free(cli.mountpoint);
+	fuse_opt_free_args(&args);
+	config_free(&cfg);
+	return ret;
+}

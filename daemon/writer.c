@@ -1,2 +1,316 @@
-/* writer.c - (being written) */
+/* writer.c - the writer thread. Fragments cross from the camera threads in a
+ * bounded ring; everything after that (files, syncs, retention) happens on
+ * this thread alone, so segment state needs no lock. */
 #include "writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "fragment.h"
+#include "log.h"
+#include "retention.h"
+#include "segment.h"
+#include "store.h"
+
+#define QUEUE_ITEMS 8192
+#define QUEUE_BYTES (64 << 20)      /* ~2 min of 4 Mbit/s behind a stalled disk */
+#define SYNC_INTERVAL_US 1000000    /* the most a crash may lose */
+#define RETENTION_INTERVAL_US 5000000
+
+struct item {
+	int cam;
+	struct fragment *frag;   /* NULL: the camera's session ended */
+};
+
+struct cam_state {                   /* writer thread only */
+	struct fragment *init;
+	struct segment *seg;
+	bool need_keyframe;
+	atomic_bool dropped;         /* set by writer_push when the queue was full */
+};
+
+struct writer {
+	const struct config *cfg;
+	const struct clock *clock;
+	pthread_t thread;
+	bool running;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct item ring[QUEUE_ITEMS];   /* guarded by lock */
+	size_t head, count;              /* guarded by lock */
+	size_t bytes;                    /* guarded by lock */
+	bool stop;                       /* guarded by lock */
+
+	struct cam_state *cams;
+	int64_t last_sync_us, last_retention_us;
+};
+
+int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	*out = NULL;
+	if (!w)
+		return -ENOMEM;
+	w->cams = calloc(cfg->n_cameras ? cfg->n_cameras : 1, sizeof(*w->cams));
+	if (!w->cams) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->cfg = cfg;
+	w->clock = clock;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	*out = w;
+	return 0;
+}
+
+static bool enqueue(struct writer *w, int cam, struct fragment *frag)
+{
+	size_t size = frag ? frag->size : 0;
+	bool ok;
+
+	pthread_mutex_lock(&w->lock);
+	ok = w->count < QUEUE_ITEMS && (!frag || w->bytes + size <= QUEUE_BYTES);
+	if (ok) {
+		w->ring[(w->head + w->count) % QUEUE_ITEMS] = (struct item){ cam, frag };
+		w->count++;
+		w->bytes += size;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return ok;
+}
+
+void writer_push(struct writer *w, int cam, struct fragment *frag)
+{
+	if (!enqueue(w, cam, frag)) {
+		if (!atomic_exchange(&w->cams[cam].dropped, true))
+			log_warning(w->cfg->cameras[cam].name,
+				    "disk too slow: dropping footage until the writer catches up");
+		fragment_unref(&frag);
+	}
+}
+
+void writer_end_session(struct writer *w, int cam)
+{
+	/* Needs a ring slot only; if even that is full the next init closes
+	 * the segment instead. */
+	enqueue(w, cam, NULL);
+}
+
+static const char **busy_paths(struct writer *w, size_t *n)
+{
+	const char **busy = calloc(w->cfg->n_cameras + 1, sizeof(*busy));
+
+	*n = 0;
+	for (int i = 0; busy && i < w->cfg->n_cameras; i++)
+		if (w->cams[i].seg)
+			busy[(*n)++] = w->cams[i].seg->path;
+	return busy;
+}
+
+static int64_t run_retention(struct writer *w, int64_t need_bytes)
+{
+	size_t n_busy;
+	const char **busy = busy_paths(w, &n_busy);
+	int64_t freed = retention_run(w->cfg, clock_wall_us(w->clock), busy, n_busy, need_bytes);
+
+	free(busy);
+	w->last_retention_us = clock_monotonic_us(w->clock);
+	return freed;
+}
+
+static void close_segment(struct writer *w, int cam)
+{
+	struct cam_state *cs = &w->cams[cam];
+
+	if (!cs->seg)
+		return;
+	log_debug(w->cfg->cameras[cam].name, "segment %s closed: %.3f s, %llu bytes",
+		  cs->seg->path, (cs->seg->end_media_us - cs->seg->start_media_us) / 1e6,
+		  (unsigned long long)cs->seg->size);
+	segment_close(cs->seg);
+	cs->seg = NULL;
+	if (clock_monotonic_us(w->clock) - w->last_retention_us >= RETENTION_INTERVAL_US)
+		run_retention(w, 0);
+}
+
+/* Runs op once more after freeing space when it failed for lack of it. */
+#define RETRY_ON_ENOSPC(w, need, op) ({                                  \
+	int _ret = (op);                                                 \
+	if (_ret == -ENOSPC || _ret == -EDQUOT) {                        \
+		if (run_retention((w), (need)) > 0)                      \
+			_ret = (op);                                     \
+	}                                                                \
+	_ret; })
+
+static bool is_cut_point(struct writer *w, const struct segment *seg, const struct fragment *f)
+{
+	char seg_date[STORE_DATE_LEN], frag_date[STORE_DATE_LEN];
+
+	if (!f->keyframe)
+		return false;
+	if (f->media_us - seg->start_media_us >= (int64_t)w->cfg->segment_seconds * 1000000)
+		return true;
+	/* A segment never spans midnight: each day folder holds its own day. */
+	store_date_name(seg->start_wall_us, seg_date);
+	store_date_name(f->wall_us, frag_date);
+	return strcmp(seg_date, frag_date) != 0;
+}
+
+static void write_media(struct writer *w, int cam, struct fragment *f)
+{
+	struct cam_state *cs = &w->cams[cam];
+	const char *name = w->cfg->cameras[cam].name;
+	int64_t need = (int64_t)f->size + (8 << 20);
+	int ret;
+
+	if (cs->seg && is_cut_point(w, cs->seg, f))
+		close_segment(w, cam);
+	if (!cs->seg) {
+		if (!f->keyframe || !cs->init)
+			return;   /* a segment must start decodable */
+		ret = RETRY_ON_ENOSPC(w, need, segment_open(&cs->seg, w->cfg->store, name, cs->init, f));
+		if (ret < 0) {
+			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
+			return;
+		}
+		log_debug(name, "recording to %s", cs->seg->path);
+		return;
+	}
+	ret = RETRY_ON_ENOSPC(w, need, segment_append(cs->seg, f));
+	if (ret < 0) {
+		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
+			  cs->seg->path, strerror(-ret));
+		close_segment(w, cam);
+	}
+}
+
+static void handle(struct writer *w, struct item *it)
+{
+	struct cam_state *cs = &w->cams[it->cam];
+
+	if (atomic_exchange(&cs->dropped, false)) {
+		close_segment(w, it->cam);
+		log_notice(w->cfg->cameras[it->cam].name, "writer caught up; recording resumes");
+	}
+	if (!it->frag) {
+		close_segment(w, it->cam);
+		return;
+	}
+	if (it->frag->kind == FRAGMENT_INIT) {
+		/* A new session or new codec parameters: a new file. */
+		close_segment(w, it->cam);
+		fragment_unref(&cs->init);
+		cs->init = it->frag;
+		return;
+	}
+	write_media(w, it->cam, it->frag);
+	fragment_unref(&it->frag);
+}
+
+static void sync_all(struct writer *w)
+{
+	for (int i = 0; i < w->cfg->n_cameras; i++) {
+		int ret = w->cams[i].seg ? segment_sync(w->cams[i].seg) : 0;
+
+		if (ret < 0)
+			log_error(w->cfg->cameras[i].name, "fdatasync %s: %s",
+				  w->cams[i].seg->path, strerror(-ret));
+	}
+	w->last_sync_us = clock_monotonic_us(w->clock);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		if (w->count == 0) {
+			if (w->stop)
+				break;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+		}
+		if (w->count > 0) {
+			struct item it = w->ring[w->head];
+
+			w->head = (w->head + 1) % QUEUE_ITEMS;
+			w->count--;
+			w->bytes -= it.frag ? it.frag->size : 0;
+			pthread_mutex_unlock(&w->lock);
+			handle(w, &it);
+			pthread_mutex_lock(&w->lock);
+		}
+		if (clock_monotonic_us(w->clock) - w->last_sync_us >= SYNC_INTERVAL_US) {
+			pthread_mutex_unlock(&w->lock);
+			sync_all(w);
+			pthread_mutex_lock(&w->lock);
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		close_segment(w, i);
+	return NULL;
+}
+
+int writer_start(struct writer *w)
+{
+	int ret;
+
+	w->last_sync_us = clock_monotonic_us(w->clock);
+	ret = pthread_create(&w->thread, NULL, writer_main, w);
+	if (ret)
+		return -ret;
+	pthread_setname_np(w->thread, "camfs-writer");
+	w->running = true;
+	return 0;
+}
+
+void writer_stop(struct writer *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	w->running = false;
+}
+
+void writer_free(struct writer *w)
+{
+	if (!w)
+		return;
+	writer_stop(w);
+	while (w->count > 0) {
+		fragment_unref(&w->ring[w->head].frag);
+		w->head = (w->head + 1) % QUEUE_ITEMS;
+		w->count--;
+	}
+	for (int i = 0; i < w->cfg->n_cameras; i++) {
+		segment_close(w->cams[i].seg);
+		fragment_unref(&w->cams[i].init);
+	}
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w->cams);
+	free(w);
+}

@@ -1,3 +1,30 @@
+/* writer.h - the one writer thread: takes every camera's fragments from a
+ * bounded queue, cuts them into segment files, syncs them about once a
+ * second and runs retention when a segment closes or the disk is full. */
 #ifndef CAMFS_WRITER_H
 #define CAMFS_WRITER_H
+
+#include <stdint.h>
+
+struct clock;
+struct config;
+struct fragment;
+struct writer;
+
+/* cfg must outlive the writer; camera i of cfg is addressed as i below. */
+int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock);
+int writer_start(struct writer *w);
+/* Queues frag for camera cam and takes the caller's reference. Never
+ * blocks: past the queue's limit the fragment is dropped, counted, and that
+ * camera's recording resumes in a new segment at its next keyframe.
+ * Thread-safe. */
+void writer_push(struct writer *w, int cam, struct fragment *frag);
+/* The camera's session ended (connection lost, stopping): its current
+ * segment is closed once what was queued before is written. Thread-safe. */
+void writer_end_session(struct writer *w, int cam);
+/* Writes everything queued, closes every segment and joins the thread. */
+void writer_stop(struct writer *w);
+/* Accepts NULL; stops first if still running. */
+void writer_free(struct writer *w);
+
 #endif
