@@ -184,7 +184,7 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
 			return;
 		}
-		log_debug(name, "recording to %s", cs->seg->path);
+		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		return;
 	}
 	ret = RETRY_ON_ENOSPC(w, need, segment_append(cs->seg, f));

@@ -1,6 +1,214 @@
+/* test_fragmenter.c - the muxer output is split into an init segment and one
+ * whole moof+mdat fragment per frame, and the pieces concatenate to a file
+ * libavformat reads back with every packet intact. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-int main(void) { return 0; }
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libavformat/avformat.h>
+
+#include "clock.h"
+#include "fragment.h"
+#include "fragmenter.h"
+#include "source.h"
+
+#define FRAMES 75   /* 5 s at 15 fps: keyframes at 0, 30, 60 */
+
+struct collected {
+	struct fragment *frags[FRAMES + 4];
+	int n;
+};
+
+static void collect(struct fragment *frag, void *opaque)
+{
+	struct collected *c = opaque;
+
+	assert_true(c->n < FRAMES + 4);
+	c->frags[c->n++] = frag;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* Walks the top-level boxes of a unit; returns how many, with their types. */
+static int boxes(const struct fragment *f, char types[][5], int max)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off < f->size) {
+		assert_true(off + 8 <= f->size);
+		uint32_t size = be32(f->data + off);
+		assert_true(size >= 8 && off + size <= f->size);
+		assert_true(n < max);
+		memcpy(types[n], f->data + off + 4, 4);
+		types[n++][4] = '\0';
+		off += size;
+	}
+	assert_int_equal(off, f->size);
+	return n;
+}
+
+struct demo_packets {
+	AVPacket *pkts[FRAMES];
+	struct source *src;
+};
+
+static void read_demo(struct demo_packets *d)
+{
+	static atomic_bool stop;
+	static const struct source_opts opts = {
+		.url = "demo:moving?fps=15&gop=30", .timeout_us = 5000000,
+		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+	};
+
+	assert_int_equal(source_open(&d->src, &opts), 0);
+	for (int i = 0; i < FRAMES; i++) {
+		d->pkts[i] = av_packet_alloc();
+		assert_int_equal(source_read(d->src, d->pkts[i]), 0);
+	}
+}
+
+static void free_demo(struct demo_packets *d)
+{
+	for (int i = 0; i < FRAMES; i++)
+		av_packet_free(&d->pkts[i]);
+	source_close(d->src);
+}
+
+static void test_split(void **state)
+{
+	struct demo_packets d;
+	struct collected c = { 0 };
+	struct fragmenter *f;
+	char types[8][5];
+
+	(void)state;
+	read_demo(&d);
+	assert_int_equal(fragmenter_open(&f, d.src, 7, collect, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.frags[0]->kind, FRAGMENT_INIT);
+	assert_int_equal(boxes(c.frags[0], types, 8), 2);
+	assert_string_equal(types[0], "ftyp");
+	assert_string_equal(types[1], "moov");
+
+	for (int i = 0; i < FRAMES; i++) {
+		AVPacket *p = av_packet_clone(d.pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, 1000000 + i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+
+	/* One fragment per frame, cut so each keyframe starts its own. */
+	assert_int_equal(c.n, 1 + FRAMES);
+	int64_t frame_us = 1000000 / 15;
+	for (int i = 0; i < FRAMES; i++) {
+		struct fragment *m = c.frags[1 + i];
+		int n = boxes(m, types, 8);
+
+		assert_int_equal(m->kind, FRAGMENT_MEDIA);
+		assert_int_equal(m->generation, 7);
+		assert_int_equal(m->keyframe, !!(d.pkts[i]->flags & AV_PKT_FLAG_KEY));
+		assert_int_equal(m->keyframe, i % 30 == 0);
+		assert_true(llabs(m->media_us - i * frame_us) <= 1);
+		assert_int_equal(m->wall_us, 1000000 + i);
+		assert_true(llabs(m->duration_us - frame_us) <= 1);
+		assert_string_equal(types[n - 2], "moof");
+		assert_string_equal(types[n - 1], "mdat");
+		for (int b = 0; b < n - 2; b++)
+			assert_string_equal(types[b], "prft");
+	}
+
+	/* The pieces concatenated are one valid file holding every packet. */
+	char path[] = "/tmp/camfs-fragXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < c.n; i++)
+		assert_int_equal(write(fd, c.frags[i]->data, c.frags[i]->size), (ssize_t)c.frags[i]->size);
+	close(fd);
+
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+	assert_int_equal(avformat_find_stream_info(in, NULL) >= 0, 1);
+	assert_int_equal(in->streams[0]->codecpar->codec_id, AV_CODEC_ID_H264);
+	int n = 0;
+	while (av_read_frame(in, pkt) >= 0) {
+		assert_true(n < FRAMES);
+		assert_int_equal(pkt->size, d.pkts[n]->size);
+		assert_memory_equal(pkt->data, d.pkts[n]->data, pkt->size);
+		assert_int_equal(!!(pkt->flags & AV_PKT_FLAG_KEY), !!(d.pkts[n]->flags & AV_PKT_FLAG_KEY));
+		n++;
+		av_packet_unref(pkt);
+	}
+	assert_int_equal(n, FRAMES);
+	av_packet_free(&pkt);
+	avformat_close_input(&in);
+	unlink(path);
+
+	for (int i = 0; i < c.n; i++)
+		fragment_unref(&c.frags[i]);
+	free_demo(&d);
+}
+
+/* Packets before the first keyframe cannot be decoded: they are dropped and
+ * the session's time starts at that keyframe. */
+static void test_starts_at_keyframe(void **state)
+{
+	struct demo_packets d;
+	struct collected c = { 0 };
+	struct fragmenter *f;
+
+	(void)state;
+	read_demo(&d);
+	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &c), 0);
+	for (int i = 20; i < FRAMES; i++) {
+		AVPacket *p = av_packet_clone(d.pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+
+	assert_int_equal(c.n, 1 + FRAMES - 30);
+	assert_true(c.frags[1]->keyframe);
+	assert_int_equal(c.frags[1]->media_us, 0);
+	assert_int_equal(c.frags[1]->wall_us, 30);
+	for (int i = 0; i < c.n; i++)
+		fragment_unref(&c.frags[i]);
+	free_demo(&d);
+}
+
+static void test_refcount(void **state)
+{
+	struct fragment *f = fragment_new(FRAGMENT_MEDIA, 16);
+	struct fragment *g = fragment_ref(f);
+
+	(void)state;
+	fragment_unref(&f);
+	assert_null(f);
+	assert_int_equal(atomic_load(&g->refs), 1);
+	fragment_unref(&g);
+	fragment_unref(&g);   /* NULL is fine */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_starts_at_keyframe),
+		cmocka_unit_test(test_refcount),
+	};
+
+	av_log_set_level(AV_LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

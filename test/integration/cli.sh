@@ -1,0 +1,37 @@
+#!/bin/bash
+# cli.sh - the command line a user meets first: --help lists every key with
+# its default, --check-config names file, line and key, -o overrides.
+. "$(dirname "$0")/lib.sh"
+
+"$CAMFS" --help >"$T/help" || fail "--help failed"
+for key in store segment_seconds retain_days max_store_size min_free timezone log_level stall_seconds url transport; do
+	grep -q "$key" "$T/help" || fail "--help does not list $key"
+done
+ok "--help lists every key"
+
+cat >"$T/good.conf" <<'CONF'
+[camfs]
+store = /tmp/x
+[camera door]
+url = rtsp://u:${PASSWORD_FOR_TEST}@127.0.0.1/x
+CONF
+PASSWORD_FOR_TEST=hunter2 "$CAMFS" --check-config "$T/good.conf" >"$T/out" 2>&1 || fail "good config rejected: $(cat "$T/out")"
+ok "$(cat "$T/out")"
+
+cat >"$T/bad.conf" <<'CONF'
+[camfs]
+store = /tmp/x
+segment_seconds = soon
+[camera door]
+url = rtsp://u:secret@127.0.0.1/x
+colour = blue
+CONF
+if "$CAMFS" --check-config "$T/bad.conf" >"$T/out" 2>&1; then fail "bad config accepted"; fi
+grep -q "bad.conf:3: segment_seconds" "$T/out" || fail "no line/key for segment_seconds: $(cat "$T/out")"
+grep -q "bad.conf:6: colour" "$T/out" || fail "no line/key for the unknown key: $(cat "$T/out")"
+grep -q secret "$T/out" && fail "a password was printed"
+ok "bad config: $(tr '\n' ' ' <"$T/out")"
+
+if "$CAMFS" --no-mount -o segment_seconds=1 --demo -o store="$T/s" >"$T/out" 2>&1; then fail "-o segment_seconds=1 accepted"; fi
+grep -q segment_seconds "$T/out" || fail "bad -o not named: $(cat "$T/out")"
+ok "bad -o named: $(head -1 "$T/out")"

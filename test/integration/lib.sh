@@ -1,0 +1,109 @@
+# lib.sh - shared by the integration tests: a temp dir and a cleanup trap,
+# the RTSP test camera, camfs itself, and checks on what they left behind.
+# Sourced by bash scripts that meson runs with CAMFS, RTSP_CAMERA, CLIPS_DIR
+# and FIXTURE_DIR set.
+set -euo pipefail
+
+: "${CAMFS:?CAMFS must name the camfs binary}"
+: "${RTSP_CAMERA:?RTSP_CAMERA must name the test camera binary}"
+
+T=$(mktemp -d /tmp/camfs-test.XXXXXX)
+PIDS=()
+MOUNTS=()
+CAMFS_PID=
+
+cleanup() {
+	local p m
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null || true; done
+	if [ -n "${KEEP_TEST_DIR:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; [ -f "$T/camfs.log" ] && tail -n 30 "$T/camfs.log" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_fixture NAME ARGS...: starts a test camera on a free port; sets
+# ${NAME}_PORT and leaves its stats in $T/NAME.stats.
+start_fixture() {
+	local name=$1; shift
+	"$RTSP_CAMERA" --port 0 --stats "$T/$name.stats" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	PIDS+=($!)
+	eval "${name}_PID=$!"
+	wait_until 20 grep -q '^ready port=' "$T/$name.out" || fail "test camera $name did not start: $(cat "$T/$name.err")"
+	eval "${name}_PORT=$(sed -n 's/^ready port=//p' "$T/$name.out")"
+}
+
+# restart_fixture NAME PORT ARGS...: the same camera again on a known port.
+restart_fixture() {
+	local name=$1 port=$2; shift 2
+	: >"$T/$name.out"
+	"$RTSP_CAMERA" --port "$port" --stats "$T/$name.stats" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	PIDS+=($!)
+	eval "${name}_PID=$!"
+	wait_until 20 grep -q '^ready port=' "$T/$name.out" || fail "test camera $name did not restart"
+}
+
+# sessions NAME MOUNT: how many sessions the camera has served on MOUNT.
+sessions() { awk -v m="$2" '$1 == "session" && $2 == m { print $3 }' "$T/$1.stats"; }
+
+# ensure_clips: the test clips, made once into CLIPS_DIR.
+ensure_clips() {
+	CLIPS_DIR=${CLIPS_DIR:-$T/clips}
+	bash "$FIXTURE_DIR/make_clips.sh" "$CLIPS_DIR" >/dev/null 2>&1 || fail "make_clips.sh failed"
+}
+
+# start_camfs ARGS...: camfs in the background, log in $T/camfs.log.
+start_camfs() {
+	"$CAMFS" "$@" >>"$T/camfs.log" 2>&1 &
+	CAMFS_PID=$!
+	PIDS+=($CAMFS_PID)
+}
+
+stop_camfs() {
+	kill -TERM "$CAMFS_PID" 2>/dev/null || true
+	wait "$CAMFS_PID" || fail "camfs exited with $? on SIGTERM"
+}
+
+# check_log [ALLOWED_REGEX]: every warning or error camfs printed must match.
+check_log() {
+	local allowed=${1:-'^$'} bad
+	bad=$(grep -E '^(<[0-9]>)?(warning|error|critical|alert|emergency):' "$T/camfs.log" | grep -Ev "$allowed" || true)
+	[ -z "$bad" ] || fail "unexpected messages from camfs:
+$bad"
+}
+
+# segments STORE CAM: the camera's segment files, oldest first.
+segments() { find "$1/$2" -name '[0-9][0-9]-[0-9][0-9]-[0-9][0-9]*.mp4' 2>/dev/null | sort; }
+
+count_segments() { segments "$1" "$2" | wc -l; }
+
+# video_span FILE: "first_pts end frames" of the video stream, in seconds,
+# from the packets themselves (no container estimate).
+video_span() {
+	ffprobe -v error -select_streams v:0 -show_entries packet=pts_time,duration_time \
+		-of csv=p=0 "$1" | awk -F, '
+		NR == 1 || $1 < s { s = $1 }
+		{ e = $1 + $2; if (e > m) m = e; n++ }
+		END { if (n == 0) exit 1; printf "%.6f %.6f %d\n", s, m, n }'
+}
+
+# plays FILE: ffmpeg decodes the whole file with no error.
+plays() {
+	local err
+	err=$(ffmpeg -v error -nostdin -i "$1" -f null - 2>&1) || return 1
+	[ -z "$err" ]
+}
+
+codec_of() { ffprobe -v error -select_streams "$2" -show_entries stream=codec_name -of csv=p=0 "$1"; }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# reconnect.sh - a camera whose server dies comes back on its own once the
+# server returns (gap logged, recording resumes in a new segment), while a
+# camera on another server records on undisturbed.
+. "$(dirname "$0")/lib.sh"
+
+start_fixture flaky --mount /cam=h264
+start_fixture steady --mount /cam=h264
+
+cat >"$T/camfs.conf" <<CONF
+[camfs]
+store = $T/store
+segment_seconds = 2
+stall_seconds = 2
+
+[camera flaky]
+url = rtsp://127.0.0.1:$flaky_PORT/cam
+
+[camera steady]
+url = rtsp://127.0.0.1:$steady_PORT/cam
+CONF
+
+start_camfs --no-mount -o config="$T/camfs.conf"
+both_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 2 ]; }
+wait_until 20 both_online || fail "cameras did not come online"
+have() { [ "$(count_segments "$T/store" "$1")" -ge "$2" ]; }
+wait_until 20 have flaky 2 || fail "flaky camera did not record"
+
+kill -KILL "$flaky_PID"
+t_kill=$SECONDS
+wait_until 10 grep -q '\[flaky\] offline:' "$T/camfs.log" || fail "lost camera not reported offline"
+ok "lost camera reported within $((SECONDS - t_kill)) s: $(grep '\[flaky\] offline:' "$T/camfs.log" | head -1)"
+before=$(count_segments "$T/store" flaky)
+sleep 3   # the server stays down for a while
+restart_fixture flaky "$flaky_PORT" --mount /cam=h264
+wait_until 40 grep -q '\[flaky\] online again after' "$T/camfs.log" || fail "camera did not come back"
+ok "$(grep '\[flaky\] online again' "$T/camfs.log")"
+wait_until 20 have flaky $((before + 2)) || fail "recording did not resume"
+stop_camfs
+check_log '\[flaky\] offline: (lost|stalled|cannot connect)'
+
+# The steady camera never stopped: its segments are contiguous end to end.
+prev_end=
+while read -r f; do
+	plays "$f" || fail "$f does not decode cleanly"
+	read -r start end frames < <(video_span "$f")
+	if [ -n "$prev_end" ]; then
+		gap=$(echo "$start - $prev_end" | bc -l)
+		(( $(echo "${gap#-} < 0.001" | bc -l) )) || fail "steady: gap of $gap s at $f"
+	fi
+	prev_end=$end
+done < <(segments "$T/store" steady)
+ok "steady camera recorded without a gap ($(count_segments "$T/store" steady) segments)"
+while read -r f; do plays "$f" || fail "$f does not decode cleanly"; done < <(segments "$T/store" flaky)
+ok "every flaky segment plays ($(count_segments "$T/store" flaky) segments)"

@@ -1,0 +1,72 @@
+#!/bin/bash
+# record.sh - H.264 and H.265 cameras, with and without digest auth, record
+# contiguous 2 s segments that play alone, over one RTSP session each, and
+# no credential reaches the log or the process arguments.
+. "$(dirname "$0")/lib.sh"
+
+export CAM_PASS='s3cret-Pa55'
+start_fixture open --mount /h264=h264 --mount /h265=h265
+start_fixture auth --auth "viewer:$CAM_PASS" --mount /h264=h264 --mount /h265=h265
+
+cat >"$T/camfs.conf" <<CONF
+[camfs]
+store = $T/store
+segment_seconds = 2
+
+[camera h264]
+url = rtsp://127.0.0.1:$open_PORT/h264
+
+[camera h265]
+url = rtsp://127.0.0.1:$open_PORT/h265
+
+[camera h264-auth]
+url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h264
+
+[camera h265-auth]
+url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h265
+CONF
+
+cams="h264 h265 h264-auth h265-auth"
+start_camfs --no-mount -o config="$T/camfs.conf"
+all_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 4 ]; }
+wait_until 20 all_online || fail "cameras did not all come online"
+t_online=$(date +%s.%N)
+
+enough() { for c in $cams; do [ "$(count_segments "$T/store" "$c")" -ge 6 ] || return 1; done; }
+wait_until 40 enough || fail "too few segments after 40 s"
+
+grep -q "$CAM_PASS" "/proc/$CAMFS_PID/cmdline" && fail "password in /proc/PID/cmdline"
+stop_camfs
+t_stop=$(date +%s.%N)
+check_log
+grep -q "$CAM_PASS" "$T/camfs.log" && fail "password in the log"
+ok "no credential in log or cmdline"
+
+for m in /h264 /h265; do
+	[ "$(sessions open $m)" = 1 ] || fail "open$m served $(sessions open $m) sessions, want 1"
+	[ "$(sessions auth $m)" = 1 ] || fail "auth$m served $(sessions auth $m) sessions, want 1"
+done
+ok "one RTSP session per camera"
+
+wall=$(echo "$t_stop - $t_online" | bc)
+for c in $cams; do
+	want=h264; [[ $c == h265* ]] && want=hevc
+	prev_end= total=0
+	while read -r f; do
+		[ "$(codec_of "$f" v:0)" = "$want" ] || fail "$f: codec $(codec_of "$f" v:0), want $want"
+		plays "$f" || fail "$f does not decode cleanly"
+		read -r start end frames < <(video_span "$f")
+		if [ -n "$prev_end" ]; then
+			# One muxer per session: a segment starts where the last ended.
+			gap=$(echo "($start - $prev_end)" | bc -l)
+			(( $(echo "${gap#-} < 0.001" | bc -l) )) || fail "$f: gap/overlap of $gap s after the previous segment"
+		fi
+		dur=$(echo "$end - $start" | bc -l)
+		total=$(echo "$total + $dur" | bc -l)
+		prev_end=$end
+	done < <(segments "$T/store" "$c")
+	diff=$(echo "$wall - $total" | bc -l)
+	(( $(echo "${diff#-} < 1.5" | bc -l) )) ||
+		fail "$c: recorded $total s over $wall s of wall time"
+	ok "$c: $(count_segments "$T/store" "$c") contiguous segments, $total s recorded in $wall s"
+done
