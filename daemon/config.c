@@ -1,2 +1,975 @@
-/* config.c - (being written) */
+/* config.c - camfs settings from one key table: INI file (via inih), -o
+ * overrides, --help text and the sample config all walk keys[] below. */
 #include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+enum key_type {
+	T_PATH,      /* absolute path */
+	T_INT,       /* whole number in min..max */
+	T_SIZE,      /* bytes, optional K/M/G/T suffix (1024-based) */
+	T_FREE,      /* T_SIZE or "N%" */
+	T_ZONE,      /* tz database name, or empty for the system zone */
+	T_LEVEL,     /* log level name */
+	T_TRANSPORT, /* tcp | udp */
+	T_URL,       /* secret: never printed */
+};
+
+enum key_section { S_GLOBAL, S_CAMERA };
+
+struct key {
+	const char *name;
+	enum key_section section;
+	enum key_type type;
+	size_t offset;       /* into struct config or struct camera_config */
+	int min, max;        /* T_INT */
+	bool inherit;        /* T_INT override: empty means "use [camfs]" (-1) */
+	const char *def;     /* parsed like a value; NULL: the key is required */
+	const char *sample;  /* value shown in the sample when def is NULL */
+	const char *help;    /* one short sentence, no trailing period */
+};
+
+#define G(field) .section = S_GLOBAL, .offset = offsetof(struct config, field)
+#define C(field) .section = S_CAMERA, .offset = offsetof(struct camera_config, field)
+
+static const struct key keys[] = {
+	{ "store", G(store), .type = T_PATH, .def = "/var/lib/camfs",
+	  .help = "Directory of the plain-file store" },
+	{ "segment_seconds", G(segment_seconds), .type = T_INT, .min = 2, .max = 3600,
+	  .def = "60", .help = "Cut segments at the first keyframe after N seconds" },
+	{ "retain_days", G(retain_days), .type = T_INT, .min = 0, .max = 36500,
+	  .def = "30", .help = "Delete recordings older than N days; 0: keep them forever" },
+	{ "max_store_size", G(max_store_size), .type = T_SIZE, .def = "0",
+	  .help = "Delete the oldest recordings beyond this size; 0: no limit" },
+	{ "min_free", G(min_free), .type = T_FREE, .def = "5%",
+	  .help = "Delete the oldest recordings to keep this much free: a size, or N% of the filesystem" },
+	{ "timezone", G(timezone), .type = T_ZONE, .def = "",
+	  .help = "Zone of day folders and file names, e.g. Europe/Berlin; empty: the system's" },
+	{ "log_level", G(log_level), .type = T_LEVEL, .def = "info",
+	  .help = "Most verbose messages logged: error, warning, notice, info or debug" },
+	{ "stall_seconds", G(stall_seconds), .type = T_INT, .min = 1, .max = 300,
+	  .def = "5", .help = "Reconnect to a camera after N seconds without a packet" },
+
+	{ "url", C(url), .type = T_URL, .def = NULL,
+	  .sample = "rtsp://viewer:${FRONT_DOOR_PASSWORD}@192.0.2.10/stream1",
+	  .help = "Stream URL; take its password from the environment with ${VAR}" },
+	{ "transport", C(transport), .type = T_TRANSPORT, .def = "tcp",
+	  .help = "RTSP transport: tcp or udp" },
+	{ "retain_days", C(retain_days), .type = T_INT, .min = 0, .max = 36500,
+	  .inherit = true, .def = "",
+	  .help = "Delete this camera's recordings older than N days" },
+	{ "stall_seconds", C(stall_seconds), .type = T_INT, .min = 1, .max = 300,
+	  .inherit = true, .def = "",
+	  .help = "Reconnect this camera after N seconds without a packet" },
+};
+
+#undef G
+#undef C
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Where a value came from, for messages: "FILE:LINE: key: ..." or "-o: key: ...". */
+struct where {
+	FILE *err;
+	const char *file;
+	int line;            /* 0: no line */
+};
+
+static void complain(const struct where *w, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void complain(const struct where *w, const char *key, const char *fmt, ...)
+{
+	FILE *err = w->err ? w->err : stderr;
+	va_list ap;
+
+	if (w->line > 0)
+		fprintf(err, "%s:%d: ", w->file, w->line);
+	else
+		fprintf(err, "%s: ", w->file);
+	if (key)
+		fprintf(err, "%s: ", key);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputc('\n', err);
+}
+
+static const struct key *find_key(const char *name, size_t len, enum key_section section)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].section == section && strlen(keys[i].name) == len &&
+		    strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool is_var_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
+static bool is_var_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* Expands ${VAR} and $$ in raw into *out (malloc'd). Messages name the
+ * variable but never print a value: values may be credentials. Reports
+ * every problem in raw. Returns 0, -EINVAL or -ENOMEM. */
+static int expand(const char *raw, char **out, const struct where *w, const char *key)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int ret = 0;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	for (const char *p = raw; *p; p++) {
+		if (*p != '$') {
+			fputc(*p, f);
+			continue;
+		}
+		if (p[1] == '$') {
+			fputc('$', f);
+			p++;
+			continue;
+		}
+		if (p[1] != '{') {
+			complain(w, key, "\"$\" must start ${NAME} or be doubled as \"$$\"");
+			ret = -EINVAL;
+			continue;
+		}
+		const char *name = p + 2, *end = strchr(name, '}');
+		if (!end) {
+			complain(w, key, "\"${\" has no closing \"}\"");
+			ret = -EINVAL;
+			break;
+		}
+		size_t len = (size_t)(end - name);
+		bool valid = len > 0 && is_var_start(name[0]);
+		for (size_t i = 1; valid && i < len; i++)
+			valid = is_var_char(name[i]);
+		if (!valid) {
+			complain(w, key, "\"${%.*s}\" is not a valid variable name",
+				 (int)(len > 64 ? 64 : len), name);
+			ret = -EINVAL;
+		} else {
+			char var[256];
+			const char *v = NULL;
+
+			if (len < sizeof(var)) {
+				memcpy(var, name, len);
+				var[len] = '\0';
+				v = getenv(var);
+			}
+			if (v)
+				fputs(v, f);
+			else {
+				complain(w, key, "environment variable %.*s is not set",
+					 (int)len, name);
+				ret = -EINVAL;
+			}
+		}
+		p = end;
+	}
+	if (ferror(f) && ret == 0)
+		ret = -ENOMEM;
+	if (fclose(f) != 0 && ret == 0)
+		ret = -ENOMEM;
+	if (ret < 0) {
+		/* The buffer may hold expanded secrets: wipe before freeing. */
+		if (buf)
+			explicit_bzero(buf, size);
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Whole number with an optional leading '-', nothing else (no spaces, no '+'). */
+static int parse_int(const char *s, long *out)
+{
+	const char *d = s[0] == '-' ? s + 1 : s;
+	char *end;
+
+	if (!isdigit((unsigned char)d[0]))
+		return -EINVAL;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	return errno == ERANGE ? -ERANGE : 0;
+}
+
+/* Digits with an optional K/M/G/T suffix, 1024-based. -ERANGE on overflow. */
+static int parse_size(const char *s, int64_t *out)
+{
+	static const char units[] = "KMGT";
+	int64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p) {
+		const char *u = strchr(units, toupper((unsigned char)*p));
+
+		if (!u || p[1])
+			return -EINVAL;
+		for (const char *q = units; q <= u; q++)
+			mult *= 1024;
+	}
+	if (v > INT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+/* "N%" or "N.N%" with N in 0..<100 and at most 9 decimals. Parsed by hand
+ * (strtod follows the locale's decimal point); one division rounds as
+ * strtod would. */
+static int parse_percent(const char *s, double *out)
+{
+	const char *p = s;
+	int64_t mantissa = 0, scale = 1;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		mantissa = mantissa * 10 + (*p - '0');
+		if (mantissa >= 100)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale == 1000000000)
+				return -EINVAL;
+			mantissa = mantissa * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	if (p[0] != '%' || p[1])
+		return -EINVAL;
+	*out = (double)mantissa / (double)scale;
+	return 0;
+}
+
+/* The zone database directory: $TZDIR as glibc reads it, or the usual one. */
+static const char *zone_dir(void)
+{
+	const char *dir = getenv("TZDIR");
+
+	return dir && *dir ? dir : "/usr/share/zoneinfo";
+}
+
+/* A tz database name: a TZif file under zone_dir(). Rejects absolute
+ * paths and "..". */
+static bool zone_exists(const char *zone)
+{
+	char path[PATH_MAX], magic[4];
+	struct stat st;
+	FILE *f;
+	bool ok;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", zone_dir(), zone) >= sizeof(path))
+		return false;
+	if (zone[0] == '/' || strstr(zone, "..") || strspn(zone,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-.") != strlen(zone))
+		return false;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	f = fopen(path, "rb");
+	if (!f)
+		return false;
+	ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+	fclose(f);
+	return ok;
+}
+
+/* Replaces a string field; empty becomes NULL when allowed. */
+static int set_string(char **field, const char *value, bool empty_is_null)
+{
+	char *copy = NULL;
+
+	if (!(empty_is_null && !*value)) {
+		copy = strdup(value);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Parses value (already expanded) into the field of base that k names.
+ * Messages quote raw, the text as written, so they never show an
+ * expanded variable. Returns 0, -EINVAL or -ENOMEM. */
+static int parse_value(const struct key *k, void *base, const char *raw, const char *value,
+		       const struct where *w)
+{
+	void *field = (char *)base + k->offset;
+	int ret;
+
+	switch (k->type) {
+	case T_PATH:
+		if (value[0] != '/') {
+			complain(w, k->name, "\"%s\" is not an absolute path", raw);
+			return -EINVAL;
+		}
+		return set_string(field, value, false);
+	case T_INT: {
+		long v;
+
+		if (k->inherit && !*value) {
+			*(int *)field = -1;
+			return 0;
+		}
+		ret = parse_int(value, &v);
+		if (ret == -EINVAL) {
+			complain(w, k->name, "\"%s\" is not a whole number", raw);
+			return ret;
+		}
+		if (ret < 0 || v < k->min || v > k->max) {
+			complain(w, k->name, "\"%s\" is out of range (%d..%d)", raw, k->min, k->max);
+			return -EINVAL;
+		}
+		*(int *)field = (int)v;
+		return 0;
+	}
+	case T_SIZE:
+	case T_FREE: {
+		struct config_free fr = { 0, 0 };
+		size_t len = strlen(value);
+
+		if (k->type == T_FREE && len > 0 && value[len - 1] == '%') {
+			ret = parse_percent(value, &fr.percent);
+			if (ret == -EINVAL) {
+				complain(w, k->name, "\"%s\" is not a percentage (like 5%%)", raw);
+				return ret;
+			}
+			if (ret < 0) {
+				complain(w, k->name, "\"%s\" must be below 100%%", raw);
+				return -EINVAL;
+			}
+		} else {
+			ret = parse_size(value, &fr.bytes);
+			if (ret == -EINVAL) {
+				complain(w, k->name, "\"%s\" is not a size (bytes, or a whole number "
+					 "with a K, M, G or T suffix)%s", raw,
+					 k->type == T_FREE ? " or a percentage" : "");
+				return ret;
+			}
+			if (ret < 0) {
+				complain(w, k->name, "\"%s\" is too large", raw);
+				return -EINVAL;
+			}
+		}
+		if (k->type == T_SIZE)
+			*(int64_t *)field = fr.bytes;
+		else
+			*(struct config_free *)field = fr;
+		return 0;
+	}
+	case T_ZONE:
+		if (*value && !zone_exists(value)) {
+			complain(w, k->name, "\"%s\" is not a known time zone (not in %s)",
+				 raw, zone_dir());
+			return -EINVAL;
+		}
+		return set_string(field, value, true);
+	case T_LEVEL: {
+		int level = log_level_parse(value);
+
+		if (level < 0) {
+			complain(w, k->name, "\"%s\" is not one of error, warning, notice, info, debug",
+				 raw);
+			return -EINVAL;
+		}
+		*(int *)field = level;
+		return 0;
+	}
+	case T_TRANSPORT:
+		if (strcasecmp(value, "tcp") == 0)
+			*(enum config_transport *)field = CONFIG_TRANSPORT_TCP;
+		else if (strcasecmp(value, "udp") == 0)
+			*(enum config_transport *)field = CONFIG_TRANSPORT_UDP;
+		else {
+			complain(w, k->name, "\"%s\" is not tcp or udp", raw);
+			return -EINVAL;
+		}
+		return 0;
+	case T_URL:
+		/* Never quote it: the url may carry a password. */
+		if (!*value) {
+			complain(w, k->name, "is empty");
+			return -EINVAL;
+		}
+		if (!strstr(value, "://")) {
+			complain(w, k->name, "is not a URL (scheme://host/...)");
+			return -EINVAL;
+		}
+		return set_string(field, value, false);
+	}
+	return -EINVAL;
+}
+
+/* Expands and parses one value; reports ENOMEM too. */
+static int set_key(const struct key *k, void *base, const char *raw, const struct where *w)
+{
+	size_t len = strlen(raw);
+	char *value;
+	int ret;
+
+	/* inih keeps quotes; a quoted url would fail much later, and obscurely. */
+	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0]) {
+		complain(w, k->name, "write the value without quotes");
+		return -EINVAL;
+	}
+	ret = expand(raw, &value, w, k->name);
+	if (ret == 0) {
+		ret = parse_value(k, base, raw, value, w);
+		explicit_bzero(value, strlen(value));
+		free(value);
+	}
+	if (ret == -ENOMEM)
+		complain(w, k->name, "out of memory");
+	return ret;
+}
+
+/* Defaults are parsed by the same code as values, so the table is the one
+ * place they are written; they contain no "$" and cannot fail. */
+static void apply_defaults(void *base, enum key_section section)
+{
+	const struct where w = { stderr, "built-in default", 0 };
+
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].section == section && keys[i].def)
+			parse_value(&keys[i], base, keys[i].def, keys[i].def, &w);
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	apply_defaults(cfg, S_GLOBAL);
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->store);
+	free(cfg->timezone);
+	for (int i = 0; i < cfg->n_cameras; i++) {
+		if (cfg->cameras[i].url)
+			explicit_bzero(cfg->cameras[i].url, strlen(cfg->cameras[i].url));
+		free(cfg->cameras[i].url);
+	}
+	free(cfg->cameras);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* NULL or a message fragment saying why name is not a camera name. */
+static const char *bad_camera_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return "needs a name: [camera NAME]";
+	if (len >= CONFIG_NAME_MAX)
+		return "name is longer than 63 characters";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "name may not be \".\" or \"..\"";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789._-") != len)
+		return "name may only use A-Z, a-z, 0-9, \".\", \"_\" and \"-\"";
+	return NULL;
+}
+
+static void camera_defaults(struct camera_config *cam, const char *name)
+{
+	memset(cam, 0, sizeof(*cam));
+	snprintf(cam->name, sizeof(cam->name), "%s", name);
+	apply_defaults(cam, S_CAMERA);
+}
+
+struct camera_config *config_add_camera(struct config *cfg, const char *name,
+					const char *url)
+{
+	struct camera_config *cams, *cam;
+	char *copy = NULL;
+
+	if (bad_camera_name(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (url && !(copy = strdup(url)))
+		return NULL;
+	cams = realloc(cfg->cameras, (size_t)(cfg->n_cameras + 1) * sizeof(*cams));
+	if (!cams) {
+		free(copy);
+		return NULL;
+	}
+	cfg->cameras = cams;
+	cam = &cams[cfg->n_cameras++];
+	camera_defaults(cam, name);
+	cam->url = copy;
+	return cam;
+}
+
+int config_camera_retain_days(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->retain_days >= 0 ? cam->retain_days : cfg->retain_days;
+}
+
+int config_camera_stall_seconds(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->stall_seconds >= 0 ? cam->stall_seconds : cfg->stall_seconds;
+}
+
+bool config_is_global_key(const char *key)
+{
+	return find_key(key, strcspn(key, "="), S_GLOBAL) != NULL;
+}
+
+int config_set_option(struct config *cfg, const char *key_value, FILE *err)
+{
+	const struct where w = { err, "-o", 0 };
+	const char *eq = strchr(key_value, '=');
+	size_t len = eq ? (size_t)(eq - key_value) : strlen(key_value);
+	const struct key *k = find_key(key_value, len, S_GLOBAL);
+
+	if (!k) {
+		if (find_key(key_value, len, S_CAMERA))
+			complain(&w, NULL, "%.*s: is a camera key: set it under [camera NAME] "
+				 "in the config file", (int)len, key_value);
+		else
+			complain(&w, NULL, "%.*s: unknown option", (int)len, key_value);
+		return -EINVAL;
+	}
+	if (!eq) {
+		complain(&w, k->name, "needs a value: -o %s=VALUE", k->name);
+		return -EINVAL;
+	}
+	return set_key(k, cfg, eq + 1, &w) < 0 ? -EINVAL : 0;
+}
+
+/* State of one config_load: the reader tracks lines and sections itself,
+ * because inih passes the handler neither line numbers (unless built with
+ * INI_HANDLER_LINENO) nor sections that hold no keys, and truncates long
+ * section names. inih still splits "key = value" and strips comments. */
+struct parse {
+	struct config *cfg;
+	FILE *file;
+	struct where w;      /* w.line: the line being parsed */
+	char *buf;
+	size_t buf_size;
+	int errors;
+	bool oom;
+
+	enum { IN_NONE, IN_GLOBAL, IN_CAMERA, IN_UNKNOWN } in;
+	int section_line;
+	int cam;             /* index into cfg->cameras, or -1 for scratch */
+	struct camera_config scratch; /* a camera whose section is in error */
+	int global_seen[N_KEYS];      /* line where each key was set, 0: not yet */
+	int camera_seen[N_KEYS];
+};
+
+static void parse_error(struct parse *p, int line, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void parse_error(struct parse *p, int line, const char *key, const char *fmt, ...)
+{
+	FILE *err = p->w.err ? p->w.err : stderr;
+	va_list ap;
+
+	fprintf(err, "%s:%d: ", p->w.file, line);
+	if (key)
+		fprintf(err, "%s: ", key);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputc('\n', err);
+	p->errors++;
+}
+
+static struct camera_config *current_camera(struct parse *p)
+{
+	return p->cam >= 0 ? &p->cfg->cameras[p->cam] : &p->scratch;
+}
+
+static void end_section(struct parse *p)
+{
+	if (p->in == IN_CAMERA) {
+		struct camera_config *cam = current_camera(p);
+		const struct key *url = find_key("url", 3, S_CAMERA);
+
+		/* Only when never set: a bad url line was reported already. */
+		if (!p->camera_seen[url - keys])
+			parse_error(p, p->section_line, "url", "is required in [camera %s]",
+				    cam->name);
+		free(p->scratch.url);
+		p->scratch.url = NULL;
+	}
+	p->in = IN_NONE;
+}
+
+static void begin_section(struct parse *p, const char *text, size_t len)
+{
+	char sect[256];
+	const char *name;
+	const char *why;
+
+	end_section(p);
+	p->section_line = p->w.line;
+	/* Trim, as inih does not. */
+	while (len && isspace((unsigned char)*text))
+		text++, len--;
+	while (len && isspace((unsigned char)text[len - 1]))
+		len--;
+	snprintf(sect, sizeof(sect), "%.*s", (int)len, text);
+
+	if (strcmp(sect, "camfs") == 0) {
+		p->in = IN_GLOBAL;
+		return;
+	}
+	if (strncmp(sect, "camera", 6) != 0 || (sect[6] && !isspace((unsigned char)sect[6]))) {
+		parse_error(p, p->w.line, NULL, "[%s]: unknown section (expected [camfs] or "
+			    "[camera NAME])", sect);
+		p->in = IN_UNKNOWN;
+		return;
+	}
+	name = sect + 6;
+	name += strspn(name, " \t");
+	memset(p->camera_seen, 0, sizeof(p->camera_seen));
+	p->in = IN_CAMERA;
+	p->cam = -1;
+	camera_defaults(&p->scratch, "");
+
+	/* Truncated, for messages only. */
+	snprintf(p->scratch.name, sizeof(p->scratch.name), "%.*s", CONFIG_NAME_MAX - 1, name);
+	p->scratch.line = p->w.line;
+	why = bad_camera_name(name);
+	if (why) {
+		parse_error(p, p->w.line, NULL, "[%s]: camera %s", sect, why);
+		return;
+	}
+	for (int i = 0; i < p->cfg->n_cameras; i++)
+		if (strcmp(p->cfg->cameras[i].name, name) == 0) {
+			parse_error(p, p->w.line, NULL, "[%s]: camera \"%s\" is already defined "
+				    "on line %d", sect, name, p->cfg->cameras[i].line);
+			return;
+		}
+	if (!config_add_camera(p->cfg, name, NULL)) {
+		p->oom = true;
+		parse_error(p, p->w.line, NULL, "out of memory");
+		return;
+	}
+	p->cam = p->cfg->n_cameras - 1;
+	p->cfg->cameras[p->cam].line = p->w.line;
+}
+
+/* Where inih would see "key = value" (the first '=' or ':' before an
+ * inline comment), so a line it would reject is reported here, with all
+ * the others, instead of only as inih's first error. */
+static bool has_separator(const char *s)
+{
+	bool was_space = false;
+
+	for (; *s; s++) {
+		if (*s == '=' || *s == ':')
+			return true;
+		if (was_space && *s == ';')
+			return false;
+		was_space = isspace((unsigned char)*s);
+	}
+	return false;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	ssize_t n = getline(&p->buf, &p->buf_size, p->file);
+	char *s;
+	size_t len;
+
+	if (n < 0)
+		return NULL;
+	s = p->buf;
+	p->w.line++;
+	if (p->w.line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	/* No leading white space reaches inih: it would take an indented
+	 * line as the continuation of the previous value. */
+	s += strspn(s, " \t\v\f");
+	len = strcspn(s, "\r\n");
+	s[len] = '\0';
+
+	if (!*s || *s == '#' || *s == ';') {
+		len = 0;
+	} else if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (close) {
+			begin_section(p, s + 1, (size_t)(close - s - 1));
+		} else {
+			parse_error(p, p->w.line, NULL, "section header has no closing \"]\"");
+			p->in = IN_UNKNOWN;
+		}
+		len = 0;   /* sections are ours; inih's would be truncated */
+	} else if (!has_separator(s)) {
+		parse_error(p, p->w.line, NULL, "expected \"key = value\", a [section] or a comment");
+		len = 0;
+	} else if (len + 2 > (size_t)num) {
+		size_t key_len = strcspn(s, "=:");
+
+		while (key_len && isspace((unsigned char)s[key_len - 1]))
+			key_len--;
+		parse_error(p, p->w.line, NULL, "%.*s: line is longer than %d characters",
+			    (int)(key_len > 64 ? 64 : key_len), s, num - 2);
+		len = 0;
+	}
+	memcpy(str, s, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	return str;
+}
+
+static int on_pair(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	enum key_section here = p->in == IN_CAMERA ? S_CAMERA : S_GLOBAL;
+	const struct key *k;
+	int *seen;
+
+	(void)section;
+	if (p->in == IN_UNKNOWN)
+		return 1;   /* the section header was reported */
+	if (!*name) {
+		parse_error(p, p->w.line, NULL, "expected a key before \"=\"");
+		return 1;
+	}
+	if (p->in == IN_NONE) {
+		parse_error(p, p->w.line, name, "is outside any section (start with [camfs] "
+			    "or [camera NAME])");
+		return 1;
+	}
+	k = find_key(name, strlen(name), here);
+	if (!k) {
+		if (find_key(name, strlen(name), here == S_CAMERA ? S_GLOBAL : S_CAMERA))
+			parse_error(p, p->w.line, name, "belongs in %s", here == S_CAMERA ?
+				    "[camfs]" : "a [camera NAME] section");
+		else
+			parse_error(p, p->w.line, name, "unknown key");
+		return 1;
+	}
+	seen = here == S_CAMERA ? &p->camera_seen[k - keys] : &p->global_seen[k - keys];
+	if (*seen) {
+		parse_error(p, p->w.line, name, "is already set on line %d", *seen);
+		return 1;
+	}
+	*seen = p->w.line;
+
+	int ret = set_key(k, here == S_CAMERA ? (void *)current_camera(p) : (void *)p->cfg,
+			  value, &p->w);
+	if (ret < 0) {
+		p->errors++;
+		if (ret == -ENOMEM)
+			p->oom = true;
+	}
+	/* Always go on: every problem in the file is reported in one run. */
+	return 1;
+}
+
+int config_load(struct config *cfg, const char *path, FILE *err)
+{
+	struct parse p = {
+		.cfg = cfg, .w = { err, path, 0 }, .in = IN_NONE, .cam = -1,
+	};
+	int ret;
+
+	p.file = fopen(path, "re");
+	if (!p.file) {
+		ret = -errno;
+		fprintf(err ? err : stderr, "%s: cannot open: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = ini_parse_stream(read_line, &p, on_pair, &p);
+	end_section(&p);
+	/* read_line filters every line inih rejects; this is a safety net. */
+	if (ret > 0 && p.errors == 0)
+		parse_error(&p, ret, NULL, "syntax error");
+	if (ferror(p.file)) {
+		ret = -EIO;
+		fprintf(err ? err : stderr, "%s: cannot read: %s\n", path, strerror(-ret));
+	} else if (p.oom || ret == -2) {
+		ret = -ENOMEM;
+	} else {
+		ret = p.errors ? -EINVAL : 0;
+	}
+	fclose(p.file);
+	free(p.buf);
+	free(p.scratch.url);
+	return ret;
+}
+
+int config_validate(const struct config *cfg, FILE *err)
+{
+	FILE *out = err ? err : stderr;
+	int bad = 0;
+
+	if (!cfg->store || !*cfg->store) {
+		fprintf(out, "store: is required\n");
+		bad++;
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->section != S_GLOBAL || k->type != T_INT)
+			continue;
+		int v = *(const int *)((const char *)cfg + k->offset);
+		if (v < k->min || v > k->max) {
+			fprintf(out, "%s: %d is out of range (%d..%d)\n", k->name, v, k->min, k->max);
+			bad++;
+		}
+	}
+	for (int c = 0; c < cfg->n_cameras; c++) {
+		const struct camera_config *cam = &cfg->cameras[c];
+		const char *why = bad_camera_name(cam->name);
+
+		if (why) {
+			fprintf(out, "[camera %s]: camera %s\n", cam->name, why);
+			bad++;
+		}
+		for (int d = 0; d < c; d++)
+			if (strcmp(cfg->cameras[d].name, cam->name) == 0) {
+				fprintf(out, "[camera %s]: camera name is used twice\n", cam->name);
+				bad++;
+				break;
+			}
+		if (!cam->url || !*cam->url) {
+			fprintf(out, "[camera %s]: url: is required\n", cam->name);
+			bad++;
+		}
+		for (size_t i = 0; i < N_KEYS; i++) {
+			const struct key *k = &keys[i];
+
+			if (k->section != S_CAMERA || k->type != T_INT)
+				continue;
+			int v = *(const int *)((const char *)cam + k->offset);
+			if (!(k->inherit && v == -1) && (v < k->min || v > k->max)) {
+				fprintf(out, "[camera %s]: %s: %d is out of range (%d..%d)\n",
+					cam->name, k->name, v, k->min, k->max);
+				bad++;
+			}
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static const char *metavar(const struct key *k)
+{
+	switch (k->type) {
+	case T_PATH: return "PATH";
+	case T_INT: return "N";
+	case T_SIZE: return "SIZE";
+	case T_FREE: return "SIZE|N%";
+	case T_ZONE: return "ZONE";
+	case T_LEVEL: return "LEVEL";
+	case T_TRANSPORT: return "tcp|udp";
+	case T_URL: return "URL";
+	}
+	return "VALUE";
+}
+
+/* help, plus the range of a whole number: the table says it once. */
+static void describe(FILE *out, const struct key *k)
+{
+	fputs(k->help, out);
+	if (k->type == T_INT)
+		fprintf(out, " (%d..%d)", k->min, k->max);
+}
+
+static void print_help_section(FILE *out, enum key_section section, const char *prefix)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		char left[64];
+
+		if (k->section != section)
+			continue;
+		snprintf(left, sizeof(left), "%s%s=%s", prefix, k->name, metavar(k));
+		fprintf(out, "    %-26s ", left);
+		describe(out, k);
+		if (!k->def)
+			fputs(" [required]\n", out);
+		else if (k->inherit)
+			fputs(" [default: the [camfs] value]\n", out);
+		else if (!*k->def)
+			fputs(" [default: empty]\n", out);
+		else
+			fprintf(out, " [default: %s]\n", k->def);
+	}
+}
+
+void config_print_help(FILE *out)
+{
+	fputs("camfs options (-o KEY=VALUE, or KEY = VALUE under [camfs] in the config file):\n",
+	      out);
+	print_help_section(out, S_GLOBAL, "-o ");
+	fputs("\nCamera keys (KEY = VALUE under [camera NAME] in the config file):\n", out);
+	print_help_section(out, S_CAMERA, "");
+	fputs("\nSizes are bytes or take a K, M, G or T suffix (1024-based). ${VAR} in a\n"
+	      "value expands from the environment; \"$$\" is a literal \"$\".\n", out);
+}
+
+static void print_sample_section(FILE *out, enum key_section section)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->section != section)
+			continue;
+		fputs("\n# ", out);
+		describe(out, k);
+		if (!k->def)
+			fputs(" (required)", out);
+		else if (k->inherit)
+			fputs("; empty: the [camfs] value", out);
+		fputs(".\n", out);
+		fprintf(out, "#%s =%s%s\n", k->name,
+			(k->def ? *k->def : *k->sample) ? " " : "",
+			k->def ? k->def : k->sample);
+	}
+}
+
+void config_print_sample(FILE *out)
+{
+	fputs("# camfs.conf - sample configuration, written by config_print_sample():\n"
+	      "# every key with its default. Remove the \"#\" in front of a key to set it.\n"
+	      "#\n"
+	      "# ${VAR} in a value expands from the environment and \"$$\" is a literal \"$\",\n"
+	      "# so passwords can live in an EnvironmentFile instead of this file.\n"
+	      "# Sizes are bytes or take a K, M, G or T suffix (1024-based).\n"
+	      "# Options given with -o KEY=VALUE override the [camfs] section.\n"
+	      "\n"
+	      "[camfs]\n", out);
+	print_sample_section(out, S_GLOBAL);
+	fputs("\n# One section per camera. NAME is also its folder name: 1 to 63 of\n"
+	      "# A-Z, a-z, 0-9, \".\", \"_\" and \"-\".\n"
+	      "#[camera front-door]\n", out);
+	print_sample_section(out, S_CAMERA);
+}

@@ -62,6 +62,10 @@ bool config_is_global_key(const char *key);
 /* The key table as help text: one line per key with its default. */
 void config_print_help(FILE *out);
 
+/* A commented sample config file: every key with its help and default,
+ * all commented out except "[camfs]". examples/camfs.conf is its output. */
+void config_print_sample(FILE *out);
+
 /* Adds a camera (used by --demo). Returns the new entry or NULL on ENOMEM. */
 struct camera_config *config_add_camera(struct config *cfg, const char *name,
 					const char *url);
