@@ -51,7 +51,6 @@ void camera_describe_error(int err, char *buf, size_t n)
 		snprintf(buf, n, "host unreachable");
 		return;
 	case AVERROR(ETIMEDOUT):
-	case AVERROR_EXIT:
 		snprintf(buf, n, "no answer in time");
 		return;
 	case AVERROR_EOF:
@@ -238,8 +237,7 @@ static int run_session(struct camera *cam, struct backoff *bo)
 	}
 	fragmenter_flush(s.frag);
 	if (!atomic_load(&cam->stop) && ret != AVERROR(EAGAIN))
-		set_offline(cam, ret == AVERROR_EXIT ? AVERROR(ETIMEDOUT) : ret,
-			    ret == AVERROR_EXIT ? "stalled" : "lost");
+		set_offline(cam, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 	writer_end_session(cam->writer, cam->index);
 out:
 	fragmenter_close(s.frag);

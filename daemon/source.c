@@ -16,6 +16,7 @@ struct av_source {
 	AVFormatContext *in;
 	int video_index, audio_index;   /* in the input, -1 if none */
 	int64_t deadline_us;            /* monotonic; read by interrupt_cb */
+	bool timed_out;                 /* interrupt_cb fired on the deadline */
 	int64_t last_dts[2];            /* per output stream, for monotonic dts */
 	int64_t pace_start_us;          /* realtime files: monotonic at first packet */
 	int64_t pace_first_dts;
@@ -64,7 +65,17 @@ static int interrupt_cb(void *opaque)
 
 	if (src->opts->stop && atomic_load(src->opts->stop))
 		return 1;
-	return clock_monotonic_us(src->opts->clock) > av->deadline_us;
+	if (clock_monotonic_us(src->opts->clock) > av->deadline_us)
+		av->timed_out = true;
+	return av->timed_out;
+}
+
+/* Whatever FFmpeg made of an interrupted call, the cause was the deadline. */
+static int deadline_error(struct source *src, int ret)
+{
+	struct av_source *av = src->priv;
+
+	return ret < 0 && av->timed_out ? AVERROR(ETIMEDOUT) : ret;
 }
 
 static void arm_deadline(struct source *src)
@@ -72,6 +83,7 @@ static void arm_deadline(struct source *src)
 	struct av_source *av = src->priv;
 
 	av->deadline_us = clock_monotonic_us(src->opts->clock) + src->opts->timeout_us;
+	av->timed_out = false;
 }
 
 static bool is_rtsp(const char *url)
@@ -135,7 +147,6 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	av->in->max_analyze_duration = AV_TIME_BASE;
 	if (is_rtsp(opts->url)) {
 		av_dict_set(&dict, "rtsp_transport", opts->udp ? "udp" : "tcp", 0);
-		av_dict_set_int(&dict, "timeout", opts->timeout_us, 0);
 		/* Reordering buffer for UDP; a no-op over TCP. */
 		av_dict_set_int(&dict, "max_delay", 500000, 0);
 	}
@@ -143,11 +154,11 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	ret = avformat_open_input(&av->in, opts->url, NULL, &dict);
 	av_dict_free(&dict);
 	if (ret < 0)
-		return ret;
+		return deadline_error(src, ret);
 	arm_deadline(src);
 	ret = avformat_find_stream_info(av->in, NULL);
 	if (ret < 0)
-		return ret;
+		return deadline_error(src, ret);
 	return pick_streams(src);
 }
 
@@ -185,7 +196,7 @@ static int av_read(struct source *src, AVPacket *pkt)
 		arm_deadline(src);
 		ret = av_read_frame(av->in, pkt);
 		if (ret < 0)
-			return ret;
+			return deadline_error(src, ret);
 		if (pkt->stream_index == av->video_index)
 			pkt->stream_index = SOURCE_VIDEO;
 		else if (pkt->stream_index == av->audio_index && av->audio_index >= 0)
