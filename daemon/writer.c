@@ -171,7 +171,9 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 {
 	struct cam_state *cs = &w->cams[cam];
 	const char *name = w->cfg->cameras[cam].name;
-	int64_t need = (int64_t)f->size + (8 << 20);
+	/* At ENOSPC, free about one segment's worth: enough to go on, without
+	 * emptying a small disk. */
+	int64_t need = (int64_t)f->size + (cs->seg ? (int64_t)cs->seg->size : (1 << 20));
 	int ret;
 
 	if (cs->seg && is_cut_point(w, cs->seg, f))

@@ -9,7 +9,8 @@ mkdir -p "$T/store"
 mount -t tmpfs -o size=5m camfs-test "$T/store" || skip "cannot mount tmpfs"
 MOUNTS+=("$T/store")
 
-start_fixture cam --bitrate 2000 --mount /cam=h264
+ensure_clips
+start_fixture cam --mount /cam=clip:"$CLIPS_DIR/bench-1080p.mp4"   # ~4 Mbit/s
 
 run_until_full() {   # $1: min_free
 	: >"$T/camfs.log"
@@ -45,5 +46,5 @@ rm -rf "${T:?}/store/"*
 run_until_full 40%      # retention keeps 40% free as segments close
 avail=$(df --output=avail -B1 "$T/store" | tail -1)
 total=$(df --output=size -B1 "$T/store" | tail -1)
-# At most one segment (~0.5 MB) past the limit at any moment.
+# At most one segment (~1 MB) past the limit at any moment.
 [ $((avail * 100 / total)) -ge 30 ] || fail "min_free=40%: only $((avail * 100 / total))% free"

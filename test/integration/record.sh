@@ -1,11 +1,11 @@
 #!/bin/bash
 # record.sh - H.264 and H.265 cameras, with and without digest auth, record
 # contiguous 2 s segments that play alone, over one RTSP session each, and
-# no credential reaches the log or the process arguments.
+# no credential reaches the log or the process arguments; AAC audio is kept.
 . "$(dirname "$0")/lib.sh"
 
 export CAM_PASS='s3cret-Pa55'
-start_fixture open --mount /h264=h264 --mount /h265=h265
+start_fixture open --mount /h264=h264 --mount /h265=h265 --mount /aac=h264+aac
 start_fixture auth --auth "viewer:$CAM_PASS" --mount /h264=h264 --mount /h265=h265
 
 cat >"$T/camfs.conf" <<CONF
@@ -19,6 +19,9 @@ url = rtsp://127.0.0.1:$open_PORT/h264
 [camera h265]
 url = rtsp://127.0.0.1:$open_PORT/h265
 
+[camera aac]
+url = rtsp://127.0.0.1:$open_PORT/aac
+
 [camera h264-auth]
 url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h264
 
@@ -26,9 +29,9 @@ url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h264
 url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h265
 CONF
 
-cams="h264 h265 h264-auth h265-auth"
+cams="h264 h265 aac h264-auth h265-auth"
 start_camfs --no-mount -o config="$T/camfs.conf"
-all_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 4 ]; }
+all_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 5 ]; }
 wait_until 20 all_online || fail "cameras did not all come online"
 t_online=$(date +%s.%N)
 
@@ -42,6 +45,7 @@ check_log
 grep -q "$CAM_PASS" "$T/camfs.log" && fail "password in the log"
 ok "no credential in log or cmdline"
 
+[ "$(sessions open /aac)" = 1 ] || fail "open/aac served $(sessions open /aac) sessions, want 1"
 for m in /h264 /h265; do
 	[ "$(sessions open $m)" = 1 ] || fail "open$m served $(sessions open $m) sessions, want 1"
 	[ "$(sessions auth $m)" = 1 ] || fail "auth$m served $(sessions auth $m) sessions, want 1"
@@ -55,6 +59,9 @@ for c in $cams; do
 	while read -r f; do
 		[ "$(codec_of "$f" v:0)" = "$want" ] || fail "$f: codec $(codec_of "$f" v:0), want $want"
 		plays "$f" || fail "$f does not decode cleanly"
+		if [ "$c" = aac ]; then
+			[ "$(codec_of "$f" a:0)" = aac ] || fail "$f: no AAC audio track"
+		fi
 		read -r start end frames < <(video_span "$f")
 		if [ -n "$prev_end" ]; then
 			# One muxer per session: a segment starts where the last ended.
