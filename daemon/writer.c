@@ -22,6 +22,10 @@
 #define QUEUE_ITEMS 8192
 #define QUEUE_BYTES (64 << 20)      /* ~2 min of 4 Mbit/s behind a stalled disk */
 #define SYNC_INTERVAL_US 1000000    /* the most a crash may lose */
+/* The writer wakes on this period and drains the queue, rather than being
+ * woken for every frame of every camera: per-frame wake-ups cost more than
+ * the writes. Live readers never wait on the writer. */
+#define DRAIN_INTERVAL_MS 50
 #define RETENTION_INTERVAL_US 5000000
 
 struct item {
@@ -84,7 +88,8 @@ static bool enqueue(struct writer *w, int cam, struct fragment *frag)
 		w->ring[(w->head + w->count) % QUEUE_ITEMS] = (struct item){ cam, frag };
 		w->count++;
 		w->bytes += size;
-		pthread_cond_signal(&w->cond);
+		if (w->count == QUEUE_ITEMS / 2 || w->bytes > QUEUE_BYTES / 2)
+			pthread_cond_signal(&w->cond);   /* filling up: drain now */
 	}
 	pthread_mutex_unlock(&w->lock);
 	return ok;
@@ -232,34 +237,51 @@ static void sync_all(struct writer *w)
 	w->last_sync_us = clock_monotonic_us(w->clock);
 }
 
+/* Takes up to max queued items in order. Caller holds w->lock. */
+static size_t take_batch(struct writer *w, struct item *batch, size_t max)
+{
+	size_t n = 0;
+
+	while (w->count > 0 && n < max) {
+		batch[n] = w->ring[w->head];
+		w->head = (w->head + 1) % QUEUE_ITEMS;
+		w->count--;
+		w->bytes -= batch[n].frag ? batch[n].frag->size : 0;
+		n++;
+	}
+	return n;
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
+	struct item batch[256];
+	bool stopping;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		if (w->count == 0) {
-			if (w->stop)
-				break;
+		if (w->count == 0 && w->stop)
+			break;
+		if (!w->stop) {
 			struct timespec ts;
+
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000;
+			ts.tv_nsec += DRAIN_INTERVAL_MS * 1000000L;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
 			}
 			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 		}
-		if (w->count > 0) {
-			struct item it = w->ring[w->head];
+		do {
+			size_t n = take_batch(w, batch, sizeof(batch) / sizeof(batch[0]));
 
-			w->head = (w->head + 1) % QUEUE_ITEMS;
-			w->count--;
-			w->bytes -= it.frag ? it.frag->size : 0;
+			stopping = w->stop;
 			pthread_mutex_unlock(&w->lock);
-			handle(w, &it);
+			for (size_t i = 0; i < n; i++)
+				handle(w, &batch[i]);
 			pthread_mutex_lock(&w->lock);
-		}
+		} while (w->count > 0 && !stopping);
 		if (clock_monotonic_us(w->clock) - w->last_sync_us >= SYNC_INTERVAL_US) {
 			pthread_mutex_unlock(&w->lock);
 			sync_all(w);
