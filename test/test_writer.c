@@ -1,0 +1,201 @@
+/* test_writer.c - segment cutting on a simulated clock: cuts fall on the
+ * first keyframe after segment_seconds and at local midnight, files are named
+ * by the wall time of their first frame, and every file plays alone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libavformat/avformat.h>
+
+#include "clock.h"
+#include "config.h"
+#include "fragment.h"
+#include "fragmenter.h"
+#include "source.h"
+#include "writer.h"
+
+/* Simulated time: both clocks read the same settable value. */
+static int64_t sim_now_us;
+static int64_t sim_us(const struct clock *c) { (void)c; return sim_now_us; }
+static const struct clock sim_clock = { .wall_us = sim_us, .monotonic_us = sim_us };
+
+struct run {
+	struct writer *writer;
+};
+
+static void to_writer(struct fragment *frag, void *opaque)
+{
+	struct run *r = opaque;
+
+	writer_push(r->writer, 0, frag);
+}
+
+/* Records `seconds` of the demo camera, whose first frame is shown at the
+ * local time start_local (TZ=UTC in the tests), into a fresh store. */
+static void record(struct config *cfg, const char *url, int seconds, time_t start_local)
+{
+	static atomic_bool stop;
+	struct source_opts opts = {
+		.url = url, .timeout_us = 5000000, .realtime = false,
+		.stop = &stop, .clock = &clock_system, .tag = "test",
+	};
+	struct source *src;
+	struct fragmenter *frag;
+	struct run r;
+	AVPacket *pkt = av_packet_alloc();
+
+	assert_int_equal(writer_new(&r.writer, cfg, &sim_clock), 0);
+	assert_int_equal(writer_start(r.writer), 0);
+	assert_int_equal(source_open(&src, &opts), 0);
+	assert_int_equal(fragmenter_open(&frag, src, 1, to_writer, &r), 0);
+	int fps = 15;
+	for (int i = 0; i < seconds * fps; i++) {
+		assert_int_equal(source_read(src, pkt), 0);
+		sim_now_us = (int64_t)start_local * 1000000 + (int64_t)i * 1000000 / fps;
+		assert_int_equal(fragmenter_write(frag, pkt, sim_now_us), 0);
+	}
+	assert_int_equal(fragmenter_flush(frag), 0);
+	writer_end_session(r.writer, 0);
+	writer_stop(r.writer);
+	writer_free(r.writer);
+	fragmenter_close(frag);
+	source_close(src);
+	av_packet_free(&pkt);
+}
+
+/* Frames in a file, and whether it opened and started with a keyframe. */
+static int frames_in(const char *path)
+{
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	int n = 0;
+
+	if (avformat_open_input(&in, path, NULL, NULL) < 0)
+		return -1;
+	while (av_read_frame(in, pkt) >= 0) {
+		if (n == 0 && !(pkt->flags & AV_PKT_FLAG_KEY))
+			n = -1000;
+		n++;
+		av_packet_unref(pkt);
+	}
+	av_packet_free(&pkt);
+	avformat_close_input(&in);
+	return n;
+}
+
+static char store[64];
+
+static void make_config(struct config *cfg, int segment_seconds)
+{
+	strcpy(store, "/tmp/camfs-writer-XXXXXX");
+	assert_non_null(mkdtemp(store));
+	config_init(cfg);
+	free(cfg->store);
+	cfg->store = strdup(store);
+	cfg->segment_seconds = segment_seconds;
+	cfg->retain_days = 0;
+	assert_non_null(config_add_camera(cfg, "cam", "demo:moving"));
+}
+
+static void expect(const char *rel, int frames)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/cam/%s", store, rel);
+	assert_int_equal(access(path, R_OK), 0);
+	assert_int_equal(frames_in(path), frames);
+}
+
+static void cleanup(struct config *cfg)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
+	assert_int_equal(system(cmd), 0);
+	config_free(cfg);
+}
+
+static int count_files(void)
+{
+	char cmd[160];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.mp4' | wc -l", store);
+	p = popen(cmd, "r");
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* 2 s segments, keyframes every 2 s: a cut at every keyframe. */
+static void test_cuts_at_keyframe_after_length(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;   /* 2026-11-20 10:00:00 UTC */
+
+	(void)state;
+	make_config(&cfg, 2);
+	record(&cfg, "demo:moving?fps=15&gop=30", 8, t0);
+	expect("2026-11-20/10-00-00.mp4", 30);
+	expect("2026-11-20/10-00-02.mp4", 30);
+	expect("2026-11-20/10-00-04.mp4", 30);
+	expect("2026-11-20/10-00-06.mp4", 30);
+	assert_int_equal(count_files(), 4);
+	cleanup(&cfg);
+}
+
+/* Keyframes every 3 s and 2 s segments: the cut waits for the keyframe. */
+static void test_cut_waits_for_keyframe(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;
+
+	(void)state;
+	make_config(&cfg, 2);
+	record(&cfg, "demo:moving?fps=15&gop=45", 9, t0);
+	expect("2026-11-20/10-00-00.mp4", 45);
+	expect("2026-11-20/10-00-03.mp4", 45);
+	expect("2026-11-20/10-00-06.mp4", 45);
+	assert_int_equal(count_files(), 3);
+	cleanup(&cfg);
+}
+
+/* Long segments still end at the first keyframe of a new day. */
+static void test_cut_at_midnight(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795219195;   /* 2026-11-20 23:59:55 UTC */
+
+	(void)state;
+	make_config(&cfg, 60);
+	record(&cfg, "demo:moving?fps=15&gop=45", 12, t0);
+	/* Keyframes at 23:59:55, :58, 00:00:01, :04: the day changes at the
+	 * third one. */
+	expect("2026-11-20/23-59-55.mp4", 90);
+	expect("2026-11-21/00-00-01.mp4", 90);
+	assert_int_equal(count_files(), 2);
+	cleanup(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cuts_at_keyframe_after_length),
+		cmocka_unit_test(test_cut_waits_for_keyframe),
+		cmocka_unit_test(test_cut_at_midnight),
+	};
+
+	av_log_set_level(AV_LOG_ERROR);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
