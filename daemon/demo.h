@@ -8,4 +8,15 @@
  * Optional query: "demo:moving?size=640x360&fps=15&gop=30". */
 #define DEMO_URL_PREFIX "demo:"
 
+/* Query limits: size even, 128x96 to 3840x2160; fps 1..60; gop 1..1000
+ * frames, default two seconds' worth. Anything else: AVERROR(EINVAL). */
+
+struct demo_rect {
+	int x, y, w, h;
+};
+
+/* Where the clock is drawn in a width x height demo picture. Outside it a
+ * "demo:static" picture never changes. */
+void demo_clock_rect(int width, int height, struct demo_rect *r);
+
 #endif
