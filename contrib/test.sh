@@ -10,9 +10,11 @@ ninja -C build
 meson test -C build --print-errorlogs --num-processes 2 --suite unit
 meson test -C build --print-errorlogs --num-processes 1 --suite integration
 
-# The same unit tests with warnings as errors and sanitizers on.
+# Everything again with warnings as errors and sanitizers on.
 meson setup --reconfigure build-asan -Dwerror=true -Db_sanitize=address,undefined \
 	-Db_lundef=false >/dev/null 2>&1 ||
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit
+# camfs built with sanitizers, against the same real peers.
+meson test -C build-asan --print-errorlogs --num-processes 1 --suite integration

@@ -1,11 +1,12 @@
 #!/bin/bash
 # record.sh - H.264 and H.265 cameras, with and without digest auth, record
 # contiguous 2 s segments that play alone, over one RTSP session each, and
-# no credential reaches the log or the process arguments; AAC audio is kept.
+# no credential reaches the log or the process arguments; AAC audio is kept;
+# RTSP over UDP works when configured.
 . "$(dirname "$0")/lib.sh"
 
 export CAM_PASS='s3cret-Pa55'
-start_fixture open --mount /h264=h264 --mount /h265=h265 --mount /aac=h264+aac
+start_fixture open --mount /h264=h264 --mount /h265=h265 --mount /aac=h264+aac --mount /udp=h264
 start_fixture auth --auth "viewer:$CAM_PASS" --mount /h264=h264 --mount /h265=h265
 
 cat >"$T/camfs.conf" <<CONF
@@ -22,6 +23,10 @@ url = rtsp://127.0.0.1:$open_PORT/h265
 [camera aac]
 url = rtsp://127.0.0.1:$open_PORT/aac
 
+[camera udp]
+url = rtsp://127.0.0.1:$open_PORT/udp
+transport = udp
+
 [camera h264-auth]
 url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h264
 
@@ -29,9 +34,9 @@ url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h264
 url = rtsp://viewer:\${CAM_PASS}@127.0.0.1:$auth_PORT/h265
 CONF
 
-cams="h264 h265 aac h264-auth h265-auth"
+cams="h264 h265 aac udp h264-auth h265-auth"
 start_camfs --no-mount -o config="$T/camfs.conf"
-all_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 5 ]; }
+all_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 6 ]; }
 wait_until 20 all_online || fail "cameras did not all come online"
 t_online=$(date +%s.%N)
 
@@ -45,7 +50,9 @@ check_log
 grep -q "$CAM_PASS" "$T/camfs.log" && fail "password in the log"
 ok "no credential in log or cmdline"
 
-[ "$(sessions open /aac)" = 1 ] || fail "open/aac served $(sessions open /aac) sessions, want 1"
+for m in /aac /udp; do
+	[ "$(sessions open $m)" = 1 ] || fail "open$m served $(sessions open $m) sessions, want 1"
+done
 for m in /h264 /h265; do
 	[ "$(sessions open $m)" = 1 ] || fail "open$m served $(sessions open $m) sessions, want 1"
 	[ "$(sessions auth $m)" = 1 ] || fail "auth$m served $(sessions auth $m) sessions, want 1"
