@@ -826,6 +826,31 @@ int config_load(struct config *cfg, const char *path, FILE *err)
 	return ret;
 }
 
+/* Reports every whole-number key of section that is out of its range in
+ * base (the struct config or struct camera_config the keys' offsets are
+ * into), prefixed "[camera NAME]: " when camera is given; an inherited -1
+ * is not out of range. Returns how many were reported. */
+static int check_ranges(FILE *out, enum key_section section, const void *base,
+			const char *camera)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->section != section || k->type != T_INT)
+			continue;
+		int v = *(const int *)((const char *)base + k->offset);
+		if ((k->inherit && v == -1) || (v >= k->min && v <= k->max))
+			continue;
+		if (camera)
+			fprintf(out, "[camera %s]: ", camera);
+		fprintf(out, "%s: %d is out of range (%d..%d)\n", k->name, v, k->min, k->max);
+		bad++;
+	}
+	return bad;
+}
+
 int config_validate(const struct config *cfg, FILE *err)
 {
 	FILE *out = err ? err : stderr;
@@ -835,17 +860,7 @@ int config_validate(const struct config *cfg, FILE *err)
 		fprintf(out, "store: is required\n");
 		bad++;
 	}
-	for (size_t i = 0; i < N_KEYS; i++) {
-		const struct key *k = &keys[i];
-
-		if (k->section != S_GLOBAL || k->type != T_INT)
-			continue;
-		int v = *(const int *)((const char *)cfg + k->offset);
-		if (v < k->min || v > k->max) {
-			fprintf(out, "%s: %d is out of range (%d..%d)\n", k->name, v, k->min, k->max);
-			bad++;
-		}
-	}
+	bad += check_ranges(out, S_GLOBAL, cfg, NULL);
 	for (int c = 0; c < cfg->n_cameras; c++) {
 		const struct camera_config *cam = &cfg->cameras[c];
 		const char *why = bad_camera_name(cam->name);
@@ -864,18 +879,7 @@ int config_validate(const struct config *cfg, FILE *err)
 			fprintf(out, "[camera %s]: url: is required\n", cam->name);
 			bad++;
 		}
-		for (size_t i = 0; i < N_KEYS; i++) {
-			const struct key *k = &keys[i];
-
-			if (k->section != S_CAMERA || k->type != T_INT)
-				continue;
-			int v = *(const int *)((const char *)cam + k->offset);
-			if (!(k->inherit && v == -1) && (v < k->min || v > k->max)) {
-				fprintf(out, "[camera %s]: %s: %d is out of range (%d..%d)\n",
-					cam->name, k->name, v, k->min, k->max);
-				bad++;
-			}
-		}
+		bad += check_ranges(out, S_CAMERA, cam, cam->name);
 	}
 	return bad ? -EINVAL : 0;
 }

@@ -107,29 +107,26 @@ int store_new_segment_path(const char *store, const char *camera, int64_t wall_u
 {
 	char date[STORE_DATE_LEN], time_name[STORE_TIME_LEN];
 	char name[STORE_TIME_LEN + 32], sidecar[STORE_TIME_LEN + 48];
-	char *dir = NULL;
+	char *dir = NULL, *date_slash;
 	int dfd = -1, ret;
 
 	store_date_name(wall_us, date);
 	store_time_name(wall_us, time_name);
 
 	/* STORE itself is not created: a missing store is more likely an
-	 * unmounted disk than a wish to fill the root filesystem. */
-	if (asprintf(&dir, "%s/%s", store, camera) < 0) {
-		dir = NULL;
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = make_dir(dir);
-	if (ret < 0)
-		goto out;
-	free(dir);
+	 * unmounted disk than a wish to fill the root filesystem. The camera
+	 * dir is made first (dir cut at the date's slash), then the date dir. */
 	if (asprintf(&dir, "%s/%s/%s", store, camera, date) < 0) {
 		dir = NULL;
 		ret = -ENOMEM;
 		goto out;
 	}
+	date_slash = strrchr(dir, '/');
+	*date_slash = '\0';
 	ret = make_dir(dir);
+	*date_slash = '/';
+	if (ret >= 0)
+		ret = make_dir(dir);
 	if (ret < 0)
 		goto out;
 

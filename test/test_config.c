@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "testutil.h"
 
 static char tzdir[PATH_MAX];
 
@@ -73,41 +74,29 @@ static void expect_errors(const char *text, const char *want)
 	config_free(&cfg);
 }
 
-static int make_tzdir(void **state)
+static void tz_file(const char *rel, const char *text)
 {
 	char path[PATH_MAX + 32];
-	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/%s", tzdir, rel);
+	testutil_make_parents(path, tzdir);
+	testutil_write_file(path, text, strlen(text), TESTUTIL_REPLACE);
+}
+
+static int make_tzdir(void **state)
+{
 	(void)state;
-	snprintf(tzdir, sizeof(tzdir), "%s/camfs-tz-XXXXXX", "/tmp");
-	if (!mkdtemp(tzdir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/Europe", tzdir);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/Europe/Berlin", tzdir);
-	f = fopen(path, "w");
-	fputs("TZif2 fake zone\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/NotAZone", tzdir);
-	f = fopen(path, "w");
-	fputs("hello\n", f);
-	fclose(f);
+	testutil_temp_dir(tzdir, sizeof(tzdir), "tz");
+	tz_file("Europe/Berlin", "TZif2 fake zone\n");
+	tz_file("NotAZone", "hello\n");
 	setenv("TZDIR", tzdir, 1);
 	return 0;
 }
 
 static int remove_tzdir(void **state)
 {
-	char path[PATH_MAX + 32];
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/Europe/Berlin", tzdir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/NotAZone", tzdir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/Europe", tzdir);
-	rmdir(path);
-	rmdir(tzdir);
+	testutil_remove_tree(tzdir);
 	unsetenv("TZDIR");
 	return 0;
 }

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "mp4box.h"
 #include "recovery.h"
+#include "testutil.h"
 
 struct buf {
 	uint8_t *data;
@@ -100,18 +100,12 @@ struct fixture {
 	char path[128];
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/camfs-test-recovery-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	testutil_temp_dir(f->dir, sizeof(f->dir), "test-recovery");
 	snprintf(f->path, sizeof(f->path), "%s/10-00-00.mp4", f->dir);
 	*state = f;
 	return 0;
@@ -121,18 +115,9 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_remove_tree(f->dir);
 	free(f);
 	return 0;
-}
-
-static void write_at(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
 }
 
 static off_t file_size(const char *path)
@@ -169,7 +154,7 @@ static void test_box_read(void **state)
 	box(&b, "mdat", 100, 1);                /* 24: 116 bytes, 64-bit */
 	raw(&b, "\0\0\0\0free", 8);             /* 140: size 0, to the end */
 	raw(&b, "xxxx", 4);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	fd = open(f->path, O_RDONLY);
 	assert_true(fd >= 0);
 
@@ -203,7 +188,7 @@ static void test_box_read(void **state)
 	b.len = 0;
 	raw(&b, "\0\0\0\7moof", 8);
 	raw(&b, "\0\0\0\1mdat\0\0\0\0\0\0\0\x0f", 16);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	fd = open(f->path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(mp4box_read(fd, 0, b.len, &bx), -EBADMSG);
@@ -227,7 +212,7 @@ static void check_cut(const char *path, const struct buf *b, size_t len)
 	expect = want == 0 ? RECOVERY_REMOVED :
 		 want == len ? RECOVERY_INTACT : RECOVERY_TRIMMED;
 
-	write_at(path, b->data, len);
+	testutil_write_file(path, b->data, len, TESTUTIL_REPLACE);
 	if (recovery_check_segment(path) != expect)
 		fail_msg("cut at %zu: got other than %d", len, expect);
 	if (expect == RECOVERY_REMOVED) {
@@ -258,7 +243,7 @@ static void test_last_fragment(void **state)
 	sample(&b);
 	assert_int_equal(b.n_ends, 3);
 	for (size_t len = b.ends[1] + 1; len < b.len; len++) {
-		write_at(f->path, b.data, len);
+		testutil_write_file(f->path, b.data, len, TESTUTIL_REPLACE);
 		assert_int_equal(recovery_check_segment(f->path), RECOVERY_TRIMMED);
 		assert_int_equal(file_size(f->path), (off_t)b.ends[1]);
 	}
@@ -272,7 +257,7 @@ static void test_intact(void **state)
 	struct buf b;
 
 	sample(&b);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(stat(f->path, &before), 0);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_INTACT);
 	assert_int_equal(stat(f->path, &after), 0);
@@ -283,7 +268,7 @@ static void test_intact(void **state)
 
 	/* The muxer's mfra trailer right after the last fragment is no tear. */
 	box(&b, "mfra", 40, 0);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_INTACT);
 	assert_int_equal(file_size(f->path), (off_t)b.len);
 	free(b.data);
@@ -297,39 +282,39 @@ static void test_removed(void **state)
 
 	sample(&b);
 	/* Cut inside moov. */
-	write_at(f->path, b.data, b.init_end - 50);
+	testutil_write_file(f->path, b.data, b.init_end - 50, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 	assert_int_equal(access(f->path, F_OK), -1);
 
 	/* Only the init segment, and its sidecar goes with it. */
-	write_at(f->path, b.data, b.init_end);
+	testutil_write_file(f->path, b.data, b.init_end, TESTUTIL_REPLACE);
 	snprintf(sidecar, sizeof(sidecar), "%s/10-00-00.motion.csv", f->dir);
-	write_at(sidecar, "t,score\n", 8);
+	testutil_write_file(sidecar, "t,score\n", 8, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 	assert_int_equal(access(f->path, F_OK), -1);
 	assert_int_equal(access(sidecar, F_OK), -1);
 
 	/* Empty (created, nothing written yet). */
-	write_at(f->path, b.data, 0);
+	testutil_write_file(f->path, b.data, 0, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 
 	/* Not starting with ftyp: a zero-filled file after a power cut. */
 	memset(b.data, 0, 4096 < b.len ? 4096 : b.len);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 
 	/* No ftyp first: not a segment we wrote. */
 	b.len = 0;
 	box(&b, "moov", 100, 0);
 	fragment(&b, 0, 100, 0);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 
 	/* mdat with no moof before it is not a fragment. */
 	b.len = 0;
 	init_segment(&b, 0);
 	box(&b, "mdat", 100, 0);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 
 	/* moof before moov: no init at all. */
@@ -338,7 +323,7 @@ static void test_removed(void **state)
 	fragment(&b, 0, 100, 0);
 	box(&b, "moov", 100, 0);
 	fragment(&b, 0, 100, 0);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_REMOVED);
 
 	assert_int_equal(recovery_check_segment(f->path), -ENOENT);
@@ -365,7 +350,7 @@ static void test_largesize(void **state)
 	box(&b, "moof", 100, 0);
 	raw(&b, huge, sizeof(huge));
 	raw(&b, "data", 4);
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_TRIMMED);
 	assert_int_equal(file_size(f->path), (off_t)whole);
 	free(b.data);
@@ -389,7 +374,7 @@ static void test_garbage_sizes(void **state)
 		raw(&b, h, sizeof(h));
 		box(&b, "moof", 100, 0);   /* would-be fragment after the garbage */
 		box(&b, "mdat", 100, 0);
-		write_at(f->path, b.data, b.len);
+		testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 		assert_int_equal(recovery_check_segment(f->path), RECOVERY_TRIMMED);
 		assert_int_equal(file_size(f->path), (off_t)good);
 	}
@@ -399,7 +384,7 @@ static void test_garbage_sizes(void **state)
 	grow(&b, 4096);
 	memset(b.data + good, 0, 4096);
 	b.len += 4096;
-	write_at(f->path, b.data, b.len);
+	testutil_write_file(f->path, b.data, b.len, TESTUTIL_REPLACE);
 	assert_int_equal(recovery_check_segment(f->path), RECOVERY_TRIMMED);
 	assert_int_equal(file_size(f->path), (off_t)good);
 	free(b.data);
@@ -420,15 +405,11 @@ static void capture(int level, const char *line, void *opaque)
 
 static void make(const char *dir, const char *rel, const struct buf *b, size_t len)
 {
-	char path[256], *p;
+	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (p = strchr(path + strlen(dir) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	write_at(path, b->data, len);
+	testutil_make_parents(path, dir);
+	testutil_write_file(path, b->data, len, TESTUTIL_REPLACE);
 }
 
 static off_t size_of(const char *dir, const char *rel)

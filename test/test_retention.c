@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "log.h"
 #include "retention.h"
 #include "store.h"
+#include "testutil.h"
 
 #define DAY 86400
 #define NOW ((int64_t)1795000000)   /* 2026-11-18, any fixed instant will do */
@@ -276,29 +276,15 @@ static void test_busy(void **state)
 
 /* The real thing on a temp dir. */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int64_t make(const char *store, const char *rel, size_t len)
 {
-	char path[256], *buf = calloc(1, len ? len : 1), *p;
+	char path[256], *buf = calloc(1, len ? len : 1);
 	struct stat st;
-	int fd;
 
 	assert_non_null(buf);
 	snprintf(path, sizeof(path), "%s/%s", store, rel);
-	for (p = strchr(path + strlen(store) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, buf, len), (ssize_t)len);
-	assert_int_equal(fsync(fd), 0);   /* settle st_blocks */
-	close(fd);
+	testutil_make_parents(path, store);
+	testutil_write_file(path, buf, len, TESTUTIL_SYNC);   /* settle st_blocks */
 	free(buf);
 	assert_int_equal(stat(path, &st), 0);
 	return (int64_t)st.st_blocks * 512;
@@ -330,17 +316,16 @@ static void capture(int level, const char *line, void *opaque)
 static void test_run(void **state)
 {
 	struct sim *s = *state;
-	char store[] = "/tmp/camfs-test-retention-XXXXXX";
+	char store[64];
 	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
 	struct log_capture logs = {0};
 	int64_t freed = 0, keep, now_us;
 	char busy_path[256];
 	const char *busy[] = { busy_path };
 
-	setenv("TZ", "UTC", 1);
-	tzset();
+	testutil_set_tz("UTC");
 	now_us = (int64_t)timegm(&now_tm) * 1000000;
-	assert_non_null(mkdtemp(store));
+	testutil_temp_dir(store, sizeof(store), "test-retention");
 	free(s->cfg.store);
 	s->cfg.store = strdup(store);
 	assert_non_null(s->cfg.store);
@@ -393,7 +378,7 @@ static void test_run(void **state)
 	assert_false(there(store, "b/2026-11-19"));
 	assert_true(there(store, "a/2026-11-19/notes.txt"));
 
-	nftw(store, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_remove_tree(store);
 	log_set_level(LOG_EMERG);
 	assert_int_equal(retention_run(&s->cfg, now_us, NULL, 0, 0), -ENOENT);
 	log_set_level(LOG_INFO);
@@ -404,15 +389,14 @@ static void test_run(void **state)
 static void test_run_dst(void **state)
 {
 	struct sim *s = *state;
-	char store[] = "/tmp/camfs-test-retention-XXXXXX";
+	char store[64];
 	struct tm now_tm = { .tm_year = 126, .tm_mon = 2, .tm_mday = 29, .tm_hour = 22,
 			     .tm_sec = 30 };   /* 2026-03-30 00:00:30 CEST */
 	int64_t now_us;
 
-	setenv("TZ", "Europe/Berlin", 1);
-	tzset();
+	testutil_set_tz("Europe/Berlin");
 	now_us = (int64_t)timegm(&now_tm) * 1000000;
-	assert_non_null(mkdtemp(store));
+	testutil_temp_dir(store, sizeof(store), "test-retention");
 	free(s->cfg.store);
 	s->cfg.store = strdup(store);
 	assert_non_null(s->cfg.store);
@@ -427,9 +411,8 @@ static void test_run_dst(void **state)
 	assert_false(there(store, "a/2026-03-29/23-00-00.mp4"));
 	assert_true(there(store, "a/2026-03-29"));
 
-	nftw(store, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	setenv("TZ", "UTC", 1);
-	tzset();
+	testutil_remove_tree(store);
+	testutil_set_tz("UTC");
 }
 
 int main(void)

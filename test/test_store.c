@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,9 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "testutil.h"
 
 #define US 1000000LL
-
-static void set_tz(const char *tz)
-{
-	setenv("TZ", tz, 1);
-	tzset();
-}
 
 /* Unix µs of a UTC date and time. */
 static int64_t utc_us(int y, int mo, int d, int h, int mi, int s)
@@ -35,51 +29,34 @@ static int64_t utc_us(int y, int mo, int d, int h, int mi, int s)
 	return (int64_t)timegm(&tm) * US;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
+#define STORE_DIR_LEN 64
 
 static int setup_store(void **state)
 {
-	char *dir = strdup("/tmp/camfs-test-store-XXXXXX");
+	char *dir = malloc(STORE_DIR_LEN);
 
 	assert_non_null(dir);
-	assert_non_null(mkdtemp(dir));
+	testutil_temp_dir(dir, STORE_DIR_LEN, "test-store");
 	*state = dir;
 	return 0;
 }
 
 static int teardown_store(void **state)
 {
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_remove_tree(*state);
 	free(*state);
-	set_tz("UTC");
+	testutil_set_tz("UTC");
 	return 0;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
 }
 
 static void put(const char *store, const char *rel, size_t len)
 {
-	char path[512], *buf = calloc(1, len + 1), *p;
+	char path[512], *buf = calloc(1, len + 1);
 
 	assert_non_null(buf);
 	snprintf(path, sizeof(path), "%s/%s", store, rel);
-	/* mkdir -p for the parents */
-	for (p = strchr(path + strlen(store) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	write_file(path, buf, len);
+	testutil_make_parents(path, store);
+	testutil_write_file(path, buf, len, TESTUTIL_NEW);
 	free(buf);
 }
 
@@ -119,13 +96,13 @@ static void test_names(void **state)
 	char date[STORE_DATE_LEN], t[STORE_TIME_LEN];
 	int64_t at = utc_us(2026, 11, 20, 10, 0, 0);
 
-	set_tz("UTC");
+	testutil_set_tz("UTC");
 	store_date_name(at + 999999, date);
 	store_time_name(at + 999999, t);
 	assert_string_equal(date, "2026-11-20");
 	assert_string_equal(t, "10-00-00");
 
-	set_tz("America/New_York");   /* EST, UTC-5 */
+	testutil_set_tz("America/New_York");   /* EST, UTC-5 */
 	store_date_name(at, date);
 	store_time_name(at, t);
 	assert_string_equal(date, "2026-11-20");
@@ -135,7 +112,7 @@ static void test_names(void **state)
 	assert_string_equal(date, "2026-11-20");
 	assert_string_equal(t, "22-15-07");
 
-	set_tz("UTC");   /* the second before the epoch, not the one after */
+	testutil_set_tz("UTC");   /* the second before the epoch, not the one after */
 	store_date_name(-1, date);
 	store_time_name(-1, t);
 	assert_string_equal(date, "1969-12-31");
@@ -147,7 +124,7 @@ static void test_midnight(void **state)
 	const char *store = *state;
 	int64_t last = utc_us(2026, 11, 20, 23, 59, 59);
 
-	set_tz("UTC");
+	testutil_set_tz("UTC");
 	expect_path(store, "cam", last, "cam/2026-11-20/23-59-59.mp4");
 	expect_path(store, "cam", last + US, "cam/2026-11-21/00-00-00.mp4");
 	is_dir(store, "cam/2026-11-20");
@@ -160,7 +137,7 @@ static void test_dirs_created(void **state)
 	char path[512], missing[512];
 	int64_t at = utc_us(2026, 11, 20, 10, 0, 0);
 
-	set_tz("UTC");
+	testutil_set_tz("UTC");
 	expect_path(store, "front", at, "front/2026-11-20/10-00-00.mp4");
 	is_dir(store, "front");
 	is_dir(store, "front/2026-11-20");
@@ -198,17 +175,17 @@ static void test_dst_fall_back(void **state)
 	struct store_segment *segs;
 	size_t n;
 
-	set_tz("Europe/Berlin");
+	testutil_set_tz("Europe/Berlin");
 	assert_int_equal(store_new_segment_path(store, "cam", first, p1, sizeof(p1)), 0);
-	write_file(p1, "first", 5);
+	testutil_write_file(p1, "first", 5, TESTUTIL_NEW);
 	assert_int_equal(store_new_segment_path(store, "cam", second, p2, sizeof(p2)), 0);
 	assert_string_not_equal(p1, p2);
 	assert_non_null(strstr(p2, "/cam/2026-10-25/02-30-00_2.mp4"));
-	write_file(p2, "second", 6);
+	testutil_write_file(p2, "second", 6, TESTUTIL_NEW);
 	/* A clock stepped back onto the same second: a third name. */
 	assert_int_equal(store_new_segment_path(store, "cam", first, p3, sizeof(p3)), 0);
 	assert_non_null(strstr(p3, "/cam/2026-10-25/02-30-00_3.mp4"));
-	write_file(p3, "third", 5);
+	testutil_write_file(p3, "third", 5, TESTUTIL_NEW);
 	read_back(p1, "first");
 	read_back(p2, "second");
 
@@ -232,7 +209,7 @@ static void test_dst_spring_forward(void **state)
 	struct store_segment *segs;
 	size_t n;
 
-	set_tz("Europe/Berlin");
+	testutil_set_tz("Europe/Berlin");
 	store_date_name(before, date);
 	store_time_name(before, t);
 	assert_string_equal(date, "2026-03-29");
@@ -241,9 +218,9 @@ static void test_dst_spring_forward(void **state)
 	assert_string_equal(t, "03-00-00");
 
 	assert_int_equal(store_new_segment_path(store, "cam", after, p, sizeof(p)), 0);
-	write_file(p, "x", 1);
+	testutil_write_file(p, "x", 1, TESTUTIL_NEW);
 	assert_int_equal(store_new_segment_path(store, "cam", before, p, sizeof(p)), 0);
-	write_file(p, "x", 1);
+	testutil_write_file(p, "x", 1, TESTUTIL_NEW);
 	assert_int_equal(store_list_segments(store, &segs, &n), 0);
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(segs[0].path, "/01-59-59.mp4"));
@@ -290,7 +267,7 @@ static void test_list(void **state)
 	char link[512];
 	size_t n;
 
-	set_tz("UTC");
+	testutil_set_tz("UTC");
 	assert_int_equal(store_list_segments(store, &segs, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(segs);

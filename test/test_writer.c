@@ -21,6 +21,7 @@
 #include "fragmenter.h"
 #include "source.h"
 #include "writer.h"
+#include "testutil.h"
 
 /* Simulated time: both clocks read the same settable value. */
 static int64_t sim_now_us;
@@ -95,8 +96,7 @@ static char store[64];
 
 static void make_config(struct config *cfg, int segment_seconds)
 {
-	strcpy(store, "/tmp/camfs-writer-XXXXXX");
-	assert_non_null(mkdtemp(store));
+	testutil_temp_dir(store, sizeof(store), "writer");
 	config_init(cfg);
 	free(cfg->store);
 	cfg->store = strdup(store);
@@ -116,24 +116,8 @@ static void expect(const char *rel, int frames)
 
 static void cleanup(struct config *cfg)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", store);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_remove_tree(store), 0);
 	config_free(cfg);
-}
-
-static int count_files(void)
-{
-	char cmd[160];
-	FILE *p;
-	int n = -1;
-
-	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.mp4' | wc -l", store);
-	p = popen(cmd, "r");
-	assert_int_equal(fscanf(p, "%d", &n), 1);
-	pclose(p);
-	return n;
 }
 
 /* 2 s segments, keyframes every 2 s: a cut at every keyframe. */
@@ -149,7 +133,7 @@ static void test_cuts_at_keyframe_after_length(void **state)
 	expect("2026-11-20/10-00-02.mp4", 30);
 	expect("2026-11-20/10-00-04.mp4", 30);
 	expect("2026-11-20/10-00-06.mp4", 30);
-	assert_int_equal(count_files(), 4);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 4);
 	cleanup(&cfg);
 }
 
@@ -165,7 +149,7 @@ static void test_cut_waits_for_keyframe(void **state)
 	expect("2026-11-20/10-00-00.mp4", 45);
 	expect("2026-11-20/10-00-03.mp4", 45);
 	expect("2026-11-20/10-00-06.mp4", 45);
-	assert_int_equal(count_files(), 3);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 3);
 	cleanup(&cfg);
 }
 
@@ -182,7 +166,7 @@ static void test_cut_at_midnight(void **state)
 	 * third one. */
 	expect("2026-11-20/23-59-55.mp4", 90);
 	expect("2026-11-21/00-00-01.mp4", 90);
-	assert_int_equal(count_files(), 2);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 2);
 	cleanup(&cfg);
 }
 
@@ -195,7 +179,6 @@ int main(void)
 	};
 
 	av_log_set_level(AV_LOG_ERROR);
-	setenv("TZ", "UTC", 1);
-	tzset();
+	testutil_set_tz("UTC");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
