@@ -20,9 +20,10 @@ struct fragmenter {
 	void *opaque;
 	uint32_t generation;
 
-	/* The unit being collected from the AVIO callback. */
-	uint8_t *buf;
-	size_t len, cap;
+	/* The unit being collected from the AVIO callback, straight into the
+	 * fragment that will carry it (no second copy). */
+	struct fragment *unit;      /* NULL between units; size = bytes so far */
+	size_t cap;                 /* bytes of room in unit->data */
 	int unit_type;              /* the first marker seen for this unit */
 	int error;                  /* ENOMEM inside the callback */
 
@@ -44,24 +45,26 @@ static int collect(void *opaque, uint8_t *data, int size,
 	struct fragmenter *f = opaque;
 
 	(void)time;
-	if (f->len == 0)
-		f->unit_type = type;
-	if (f->len + size > f->cap) {
-		size_t cap = f->cap ? f->cap : 65536;
-		uint8_t *buf;
+	if (!f->unit || f->unit->size + size > f->cap) {
+		size_t used = f->unit ? f->unit->size : 0;
+		size_t cap = f->cap * 3 / 2 > used + size ? f->cap * 3 / 2 : used + size;
+		struct fragment *grown;
 
-		while (cap < f->len + size)
-			cap *= 2;
-		buf = realloc(f->buf, cap);
-		if (!buf) {
+		if (cap < 4096)
+			cap = 4096;
+		grown = f->unit ? realloc(f->unit, sizeof(*grown) + cap) : fragment_new(FRAGMENT_MEDIA, cap);
+		if (!grown) {
 			f->error = AVERROR(ENOMEM);
 			return f->error;
 		}
-		f->buf = buf;
+		grown->size = used;
+		if (!f->unit)
+			f->unit_type = type;
+		f->unit = grown;
 		f->cap = cap;
 	}
-	memcpy(f->buf + f->len, data, size);
-	f->len += size;
+	memcpy(f->unit->data + f->unit->size, data, size);
+	f->unit->size += size;
 	return size;
 }
 
@@ -73,13 +76,12 @@ static int emit_unit(struct fragmenter *f)
 	avio_flush(f->mux->pb);
 	if (f->error)
 		return f->error;
-	if (f->len == 0)
-		return 0;
-	frag = fragment_new(f->unit_type == AVIO_DATA_MARKER_HEADER ?
-			    FRAGMENT_INIT : FRAGMENT_MEDIA, f->len);
+	frag = f->unit;
 	if (!frag)
-		return AVERROR(ENOMEM);
-	memcpy(frag->data, f->buf, f->len);
+		return 0;
+	f->unit = NULL;
+	f->cap = 0;
+	frag->kind = f->unit_type == AVIO_DATA_MARKER_HEADER ? FRAGMENT_INIT : FRAGMENT_MEDIA;
 	frag->keyframe = f->unit_type == AVIO_DATA_MARKER_SYNC_POINT;
 	frag->generation = f->generation;
 	if (frag->kind == FRAGMENT_MEDIA) {
@@ -87,7 +89,6 @@ static int emit_unit(struct fragmenter *f)
 		frag->duration_us = f->pending_duration_us;
 		frag->wall_us = f->pending_wall_us;
 	}
-	f->len = 0;
 	f->emit(frag, f->opaque);   /* the callee takes our reference */
 	return 0;
 }
@@ -246,6 +247,6 @@ void fragmenter_close(struct fragmenter *f)
 		}
 		avformat_free_context(f->mux);
 	}
-	free(f->buf);
+	fragment_unref(&f->unit);
 	free(f);
 }

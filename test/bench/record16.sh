@@ -1,7 +1,8 @@
 #!/bin/bash
 # record16.sh - benchmark, not a test: CPU of camfs recording 16 cameras at
 # ~4 Mbit/s 1080p vs 16 x `ffmpeg -c copy -f segment` on the same sources, in
-# one run; also camfs RSS per camera and syscall rates of both.
+# one run; also the floor both share (the same libavformat RTSP reading with
+# no writing), camfs RSS per camera and syscall rates.
 # Usage: test/bench/record16.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=$(realpath "${1:-build}")
@@ -71,10 +72,23 @@ ffmpeg_cpu=$(cpu_of "$secs" "${ff[@]}")
 ff_sys=$(command -v strace >/dev/null && syscalls_of 5 "${ff[0]}" || echo n/a)
 kill -INT "${ff[@]}"; wait "${ff[@]}" 2>/dev/null || true
 
+# Floor: the same RTSP reading with no muxing or writing at all.
+fl=()
+for i in $(seq 1 $N); do
+	ffmpeg -nostdin -v error -rtsp_transport tcp -i "rtsp://127.0.0.1:$port/c$i" -c copy -f null - &
+	fl+=($!)
+done
+pids+=("${fl[@]}")
+sleep 5
+floor_cpu=$(cpu_of "$secs" "${fl[@]}")
+kill -INT "${fl[@]}"; wait "${fl[@]}" 2>/dev/null || true
+
 bitrate=$(ffprobe -v error -show_entries format=bit_rate -of csv=p=0 "$build/test/clips/bench-1080p.mp4")
 echo "cameras: $N x 1920x1080 25 fps, $((bitrate / 1000)) kbit/s, measured over $secs s"
 echo "camfs CPU:  $(echo "scale=1; $camfs_cpu * 100 / 1" | bc)% of a core ($threads threads)"
 echo "ffmpeg CPU: $(echo "scale=1; $ffmpeg_cpu * 100 / 1" | bc)% of a core (16 processes)"
 echo "ratio camfs/ffmpeg: $(echo "scale=2; $camfs_cpu / $ffmpeg_cpu" | bc)  (target <= 0.8)"
+echo "RTSP reading alone (16 x ffmpeg -f null): $(echo "scale=1; $floor_cpu * 100 / 1" | bc)% of a core"
+echo "above that floor, camfs/ffmpeg: $(echo "scale=2; ($camfs_cpu - $floor_cpu) / ($ffmpeg_cpu - $floor_cpu)" | bc)"
 echo "camfs RSS: $((rss_kb / 1024)) MiB total, $((rss_kb / N)) KiB per camera"
 echo "syscalls/s: camfs (16 cameras) $camfs_sys; one ffmpeg (1 camera) $ff_sys"
