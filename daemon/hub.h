@@ -1,0 +1,68 @@
+/* hub.h - a camera's live fan-out: the current init segment, the recent
+ * fragments (the GOP cache) and the readers following them. The camera thread
+ * publishes; readers (FUSE live.mp4, later HTTP) pull, or park and are woken. */
+#ifndef CAMFS_HUB_H
+#define CAMFS_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fragment;
+struct hub;
+struct hub_reader;
+
+/* Called with the hub's lock held, once for each parked waiter whose read
+ * can now complete (data or end of stream). It may only call
+ * hub_reader_read_locked() on r, must not block, and owns waiter again. */
+typedef void hub_wake_fn(struct hub_reader *r, void *waiter, void *opaque);
+
+/* max_bytes bounds the fragments kept (never less than the newest GOP). */
+int hub_new(struct hub **out, size_t max_bytes);
+/* Every reader must have been freed. Accepts NULL. */
+void hub_free(struct hub *h);
+
+/* Camera thread; takes the reference. An init segment byte-identical to the
+ * current one is dropped: the stream goes on (a reconnect with the same
+ * codec parameters). A different one starts a new generation: the kept
+ * fragments are dropped and readers of the old generation reach end of
+ * stream at their next fragment boundary. A media fragment is appended; a
+ * keyframe fragment starts the newest GOP. Fragments older than the GOP
+ * before the newest one go, and older ones still past max_bytes. Wakes the
+ * parked waiters that can now complete. */
+void hub_publish(struct hub *h, struct fragment *frag);
+/* No more data will come (shutdown): every reader reaches end of stream
+ * after what it has been given; parked waiters are woken. */
+void hub_close(struct hub *h);
+
+/* A reader whose stream starts with the current init segment and then the
+ * newest GOP's first fragment. Before the first init and keyframe arrive,
+ * its reads park. NULL on ENOMEM. */
+struct hub_reader *hub_reader_new(struct hub *h, hub_wake_fn *wake, void *opaque);
+/* Nothing may be parked on r (see hub_reader_unpark_any). Accepts NULL. */
+void hub_reader_free(struct hub_reader *r);
+
+/* Copies the next bytes of r's stream into buf, never crossing from one
+ * fragment into the next within one call. Returns bytes (> 0), 0 at end of
+ * stream, or -EAGAIN when nothing is there yet: then waiter (non-NULL) is
+ * parked on r and wake() will be called for it exactly once, unless it is
+ * taken back first. Several waiters may be parked; they are woken in order.
+ * A reader that finished a fragment the hub no longer keeps (it fell behind)
+ * continues at the newest GOP's first fragment, so its stream stays whole
+ * fragments; that counts as a skip. */
+ssize_t hub_reader_read(struct hub_reader *r, void *buf, size_t size, void *waiter);
+/* The same with the hub's lock already held (from wake()); never parks:
+ * -EAGAIN if nothing is there. */
+ssize_t hub_reader_read_locked(struct hub_reader *r, void *buf, size_t size);
+/* Takes waiter back if it is still parked: true if it was (wake() will not
+ * be called for it), false if wake() has it or had it. */
+bool hub_reader_unpark(struct hub_reader *r, void *waiter);
+/* Takes back any one parked waiter, or NULL when none is left. */
+void *hub_reader_unpark_any(struct hub_reader *r);
+/* True if a read would not park (data or end of stream): for poll(). */
+bool hub_reader_ready(struct hub_reader *r);
+/* How many times r was skipped forward for falling behind. */
+uint64_t hub_reader_skips(struct hub_reader *r);
+
+#endif
