@@ -15,13 +15,16 @@
 #include "config.h"
 #include "fragment.h"
 #include "fragmenter.h"
+#include "hub.h"
 #include "log.h"
+#include "snapshot.h"
 #include "source.h"
 #include "writer.h"
 
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
 #define RATE_WINDOW_US 5000000
+#define HUB_MAX_BYTES (32 << 20)    /* a reader further behind is skipped */
 
 struct session {          /* one connection's worth of state */
 	struct camera *cam;
@@ -81,6 +84,10 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 	pthread_mutex_init(&cam->lock, NULL);
 	pthread_cond_init(&cam->wake, NULL);
 	cam->status.since_us = clock_wall_us(clock);
+	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0) {
+		camera_free(cam);
+		return -ENOMEM;
+	}
 	*out = cam;
 	return 0;
 }
@@ -137,14 +144,18 @@ static void set_online(struct session *s)
 			 par->width, par->height, s->src->audio.par ? " with AAC audio" : "");
 }
 
-static void emit_to_writer(struct fragment *frag, void *opaque)
+/* The one place a fragment leaves the camera: to live readers and to disk. */
+static void emit(struct fragment *frag, void *opaque)
 {
 	struct session *s = opaque;
 
 	if (frag->kind == FRAGMENT_MEDIA) {
 		s->window_bytes += frag->size;
 		s->window_frames++;
+		s->cam->media_end_us = frag->media_us + frag->duration_us;
+		s->cam->media_end_wall_us = frag->wall_us + frag->duration_us;
 	}
+	hub_publish(s->cam->hub, fragment_ref(frag));
 	writer_push(s->cam->writer, s->cam->index, frag);
 }
 
@@ -206,10 +217,17 @@ static int run_session(struct camera *cam, struct backoff *bo)
 			set_offline(cam, ret, "cannot connect");
 		goto out;
 	}
-	ret = fragmenter_open(&s.frag, s.src, ++cam->generation, emit_to_writer, &s);
+	ret = fragmenter_open(&s.frag, s.src, ++cam->generation, emit, &s);
 	if (ret < 0) {
 		set_offline(cam, ret, "cannot record this stream");
 		goto out;
+	}
+	/* Media time goes on across reconnects, by the wall time missed: a live
+	 * reader sees one stream with a gap, never time going back. */
+	if (cam->media_end_wall_us) {
+		int64_t missed = clock_wall_us(cam->clock) - cam->media_end_wall_us;
+
+		fragmenter_set_start(s.frag, cam->media_end_us + (missed > 0 ? missed : 0));
 	}
 	set_online(&s);
 	s.window_start_us = clock_monotonic_us(cam->clock);
@@ -228,6 +246,8 @@ static int run_session(struct camera *cam, struct backoff *bo)
 			have_keyframe = true;
 			backoff_reset(bo);
 		}
+		if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY))
+			snapshot_update(cam->snapshot, s.src->video.par, pkt);
 		ret = fragmenter_write(s.frag, pkt, clock_wall_us(cam->clock));
 		if (ret < 0) {
 			set_offline(cam, ret, "cannot mux");
@@ -315,6 +335,8 @@ void camera_free(struct camera *cam)
 		camera_request_stop(cam);
 		pthread_join(cam->thread, NULL);
 	}
+	hub_free(cam->hub);
+	snapshot_free(cam->snapshot);
 	pthread_mutex_destroy(&cam->lock);
 	pthread_cond_destroy(&cam->wake);
 	free(cam);

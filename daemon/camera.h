@@ -12,6 +12,8 @@
 struct camera_config;
 struct clock;
 struct config;
+struct hub;
+struct snapshot;
 struct writer;
 
 #define CAMERA_REASON_MAX 160
@@ -33,6 +35,8 @@ struct camera {
 	int index;                 /* in cfg->cameras, and for the writer */
 	const struct camera_config *conf;
 	struct writer *writer;
+	struct hub *hub;           /* live readers; owned */
+	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
 	const struct clock *clock;
 	pthread_t thread;
 	bool started;
@@ -41,6 +45,8 @@ struct camera {
 	pthread_cond_t wake;       /* signalled by camera_stop during a backoff */
 	struct camera_status status;   /* guarded by lock */
 	uint32_t generation;       /* camera thread only */
+	int64_t media_end_us;      /* camera thread only: end of the last fragment */
+	int64_t media_end_wall_us; /* camera thread only: when that was */
 };
 
 int camera_new(struct camera **out, const struct config *cfg, int index,

@@ -27,8 +27,10 @@ struct fragmenter {
 	int unit_type;              /* the first marker seen for this unit */
 	int error;                  /* ENOMEM inside the callback */
 
-	/* Session time zero: the first keyframe's time, µs in source time. */
+	/* Source time (µs) that maps to media time 0: the first keyframe lands
+	 * at start_us. */
 	int64_t zero_us;
+	int64_t start_us;
 	bool started;
 	/* The video frame waiting in the muxer to become a fragment. */
 	bool pending;
@@ -195,7 +197,7 @@ int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
 		if (which != SOURCE_VIDEO || !(pkt->flags & AV_PKT_FLAG_KEY))
 			goto out;
 		f->started = true;
-		f->zero_us = dts_us;
+		f->zero_us = dts_us - f->start_us;
 	}
 	dts_us -= f->zero_us;
 	if (dts_us < 0)
@@ -229,6 +231,11 @@ int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
 out:
 	av_packet_unref(pkt);
 	return ret;
+}
+
+void fragmenter_set_start(struct fragmenter *f, int64_t start_us)
+{
+	f->start_us = start_us;
 }
 
 int fragmenter_flush(struct fragmenter *f)

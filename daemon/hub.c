@@ -411,3 +411,27 @@ uint64_t hub_reader_skips(struct hub_reader *r)
 	pthread_mutex_unlock(&r->h->lock);
 	return n;
 }
+
+int hub_reader_park(struct hub_reader *r, void *waiter)
+{
+	int ret;
+
+	pthread_mutex_lock(&r->h->lock);
+	ret = advance(r) == -EAGAIN ? park(r, waiter) : 0;
+	pthread_mutex_unlock(&r->h->lock);
+	return ret;
+}
+
+void hub_reap(struct hub *h, hub_cancel_fn *cancel, void *arg)
+{
+	pthread_mutex_lock(&h->lock);
+	for (struct hub_reader *r = h->parked, *next; r; r = next) {
+		next = r->park_next;    /* take_waiter may unlink r */
+		for (size_t i = 0; i < r->n_waiters;)
+			if (cancel(r, r->waiters[i], arg))
+				take_waiter(r, i);
+			else
+				i++;
+	}
+	pthread_mutex_unlock(&h->lock);
+}

@@ -60,6 +60,16 @@ ssize_t hub_reader_read_locked(struct hub_reader *r, void *buf, size_t size);
 bool hub_reader_unpark(struct hub_reader *r, void *waiter);
 /* Takes back any one parked waiter, or NULL when none is left. */
 void *hub_reader_unpark_any(struct hub_reader *r);
+/* Parks waiter without reading (poll() waiting for data): -EAGAIN when
+ * parked, 0 when a read would not park. */
+int hub_reader_park(struct hub_reader *r, void *waiter);
+/* Called with the hub's lock held for each parked waiter; returns true when
+ * it has answered and owns the waiter, which then leaves the hub. */
+typedef bool hub_cancel_fn(struct hub_reader *r, void *waiter, void *arg);
+/* Offers every parked waiter of every reader to cancel (e.g. reads whose
+ * caller was interrupted, found by polling: a parked request is alive for
+ * as long as it is parked, which an interrupt callback cannot rely on). */
+void hub_reap(struct hub *h, hub_cancel_fn *cancel, void *arg);
 /* True if a read would not park (data or end of stream): for poll(). */
 bool hub_reader_ready(struct hub_reader *r);
 /* How many times r was skipped forward for falling behind. */

@@ -1,5 +1,6 @@
-/* main.c - camfs: parse the command line and config, start one ingest thread
- * per camera and the writer, wait for SIGINT/SIGTERM, stop in reverse. */
+/* main.c - camfs: parse the command line and config, mount the tree, start
+ * one ingest thread per camera and the writer, serve until unmounted or
+ * SIGINT/SIGTERM, stop in reverse. */
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -8,14 +9,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <fuse_opt.h>
+#include <fuse_lowlevel.h>
 #include <libavformat/avformat.h>
 
 #include "camera.h"
 #include "clock.h"
 #include "config.h"
+#include "hub.h"
 #include "log.h"
+#include "mount.h"
 #include "recovery.h"
+#include "tree.h"
 #include "writer.h"
 
 struct cli {
@@ -169,35 +173,96 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-/* Runs the recorder until SIGINT or SIGTERM. */
-static int record(const struct config *cfg)
+static int start_threads(const struct config *cfg, struct camera **cams, struct writer *writer)
 {
-	struct writer *writer = NULL;
-	struct camera **cams = calloc(cfg->n_cameras, sizeof(*cams));
+	sigset_t stop_signals, old;
+	int ret;
+
+	/* Threads inherit this mask, so only the main thread sees the signals. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
+	ret = writer_start(writer);
+	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
+		ret = camera_start(cams[i]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret == 0)
+		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
+			   cfg->n_cameras == 1 ? "" : "s", cfg->store);
+	return ret;
+}
+
+/* Mounts the tree and serves it until unmounted or signalled. Called with
+ * everything created but no thread started: daemonizing forks, and a fork
+ * keeps only the calling thread. */
+static int serve(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args,
+		 struct camera **cams, struct writer *writer)
+{
+	struct tree *tree = NULL;
+	struct mount *mnt = NULL;
+	int ret;
+
+	if ((ret = tree_new(&tree, cfg, cams, writer)) < 0 ||
+	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
+			     cfg, cams, writer, tree)) < 0)
+		goto out;
+	writer_on_segment(writer, mount_file_created, mnt);
+	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {
+		ret = -EIO;
+		goto out;
+	}
+	if ((ret = start_threads(cfg, cams, writer)) < 0)
+		goto out;
+	ret = mount_run(mnt);
+	log_notice("camfs", "unmounted: stopping");
+out:
+	/* Parked live readers get end of stream before the mount goes. */
+	for (int i = 0; i < cfg->n_cameras; i++)
+		if (cams[i])
+			hub_close(cams[i]->hub);
+	for (int i = 0; i < cfg->n_cameras; i++)
+		if (cams[i])
+			camera_request_stop(cams[i]);
+	writer_on_segment(writer, NULL, NULL);
+	mount_free(mnt);
+	tree_free(tree);
+	return ret;
+}
+
+/* Records until SIGINT or SIGTERM, with no mount. */
+static int record_only(const struct config *cfg, struct camera **cams, struct writer *writer)
+{
 	sigset_t stop_signals;
 	int sig, ret;
 
-	if (!cams)
-		return -ENOMEM;
-	/* Threads inherit this mask, so only sigwait below sees the signals. */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-
-	if ((ret = writer_new(&writer, cfg, &clock_system)) < 0 ||
-	    (ret = writer_start(writer)) < 0)
-		goto out;
-	for (int i = 0; i < cfg->n_cameras; i++) {
-		if ((ret = camera_new(&cams[i], cfg, i, writer, &clock_system)) < 0 ||
-		    (ret = camera_start(cams[i])) < 0)
-			goto out;
+	ret = start_threads(cfg, cams, writer);
+	if (ret == 0) {
+		sigwait(&stop_signals, &sig);
+		log_notice("camfs", "%s: stopping", strsignal(sig));
 	}
-	log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
-		   cfg->n_cameras == 1 ? "" : "s", cfg->store);
-	sigwait(&stop_signals, &sig);
-	log_notice("camfs", "%s: stopping", strsignal(sig));
-out:
+	return ret;
+}
+
+static int run(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args)
+{
+	struct writer *writer = NULL;
+	struct camera **cams = calloc(cfg->n_cameras, sizeof(*cams));
+	int ret;
+
+	if (!cams)
+		return -ENOMEM;
+	ret = writer_new(&writer, cfg, &clock_system);
+	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
+		ret = camera_new(&cams[i], cfg, i, writer, &clock_system);
+	if (ret == 0)
+		ret = cli->no_mount ? record_only(cfg, cams, writer) :
+			serve(cfg, cli, fuse_args, cams, writer);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		if (cams[i])
 			camera_request_stop(cams[i]);
@@ -232,8 +297,8 @@ int main(int argc, char *argv[])
 		ret = check_config(cli.check_config);
 		goto out;
 	}
-	if (!cli.no_mount) {
-		fprintf(stderr, "camfs: mounting is not built yet; run with --no-mount to record only\n");
+	if (!cli.no_mount && !cli.mountpoint) {
+		fprintf(stderr, "camfs: no mountpoint (or --no-mount to record only); see camfs --help\n");
 		goto out;
 	}
 	if (load_config(&cfg, &cli) < 0)
@@ -251,7 +316,7 @@ int main(int argc, char *argv[])
 	}
 	avformat_network_init();
 	recovery_run(cfg.store);
-	ret = record(&cfg) < 0;
+	ret = run(&cfg, &cli, &args) < 0;
 	avformat_network_deinit();
 out:
 	for (int i = 0; i < cli.n_overrides; i++)

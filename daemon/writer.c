@@ -33,11 +33,15 @@ struct item {
 	struct fragment *frag;   /* NULL: the camera's session ended */
 };
 
-struct cam_state {                   /* writer thread only */
-	struct fragment *init;
-	struct segment *seg;
-	bool need_keyframe;
+struct cam_state {
+	struct fragment *init;       /* writer thread only */
+	struct segment *seg;         /* writer thread only */
 	atomic_bool dropped;         /* set by writer_push when the queue was full */
+	/* What readers of the tree may see of seg, copied from the writer
+	 * thread after every change. */
+	pthread_mutex_t shown_lock;
+	char shown_path[PATH_MAX];   /* guarded by shown_lock; "" when none */
+	uint64_t shown_size;         /* guarded by shown_lock */
 };
 
 struct writer {
@@ -55,6 +59,8 @@ struct writer {
 
 	struct cam_state *cams;
 	int64_t last_sync_us, last_retention_us;
+	writer_segment_fn *on_segment;
+	void *on_segment_opaque;
 };
 
 int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
@@ -71,6 +77,8 @@ int writer_new(struct writer **out, const struct config *cfg, const struct clock
 	}
 	w->cfg = cfg;
 	w->clock = clock;
+	for (int i = 0; i < cfg->n_cameras; i++)
+		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	*out = w;
@@ -112,6 +120,37 @@ void writer_end_session(struct writer *w, int cam)
 	enqueue(w, cam, NULL);
 }
 
+void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque)
+{
+	w->on_segment = fn;
+	w->on_segment_opaque = opaque;
+}
+
+int64_t writer_committed_size(struct writer *w, int cam, const char *path)
+{
+	struct cam_state *cs = &w->cams[cam];
+	int64_t size = -1;
+
+	pthread_mutex_lock(&cs->shown_lock);
+	if (strcmp(cs->shown_path, path) == 0)
+		size = cs->shown_size;
+	pthread_mutex_unlock(&cs->shown_lock);
+	return size;
+}
+
+/* Publishes the camera's current segment (or none) to writer_committed_size. */
+static void show(struct cam_state *cs)
+{
+	pthread_mutex_lock(&cs->shown_lock);
+	if (cs->seg) {
+		snprintf(cs->shown_path, sizeof(cs->shown_path), "%s", cs->seg->path);
+		cs->shown_size = cs->seg->size;
+	} else {
+		cs->shown_path[0] = '\0';
+	}
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
 static const char **busy_paths(struct writer *w, size_t *n)
 {
 	const char **busy = calloc(w->cfg->n_cameras + 1, sizeof(*busy));
@@ -145,6 +184,7 @@ static void close_segment(struct writer *w, int cam)
 		  (unsigned long long)cs->seg->size);
 	segment_close(cs->seg);
 	cs->seg = NULL;
+	show(cs);
 	if (clock_monotonic_us(w->clock) - w->last_retention_us >= RETENTION_INTERVAL_US)
 		run_retention(w, 0);
 }
@@ -192,9 +232,14 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 			return;
 		}
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
+		show(cs);
+		if (w->on_segment)
+			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
 		return;
 	}
 	ret = RETRY_ON_ENOSPC(w, need, segment_append(cs->seg, f));
+	if (ret == 0)
+		show(cs);
 	if (ret < 0) {
 		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
 			  cs->seg->path, strerror(-ret));
@@ -333,6 +378,8 @@ void writer_free(struct writer *w)
 		segment_close(w->cams[i].seg);
 		fragment_unref(&w->cams[i].init);
 	}
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		pthread_mutex_destroy(&w->cams[i].shown_lock);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->cams);

@@ -22,6 +22,13 @@ void writer_push(struct writer *w, int cam, struct fragment *frag);
 /* The camera's session ended (connection lost, stopping): its current
  * segment is closed once what was queued before is written. Thread-safe. */
 void writer_end_session(struct writer *w, int cam);
+/* The committed size (whole fragments written) of the segment camera cam
+ * is writing, if that is path; -1 if path is not being written. Thread-safe. */
+int64_t writer_committed_size(struct writer *w, int cam, const char *path);
+/* Called on the writer thread whenever camera cam starts a segment at path
+ * (so a mounted tree can drop cached listings). Set before writer_start. */
+typedef void writer_segment_fn(int cam, const char *path, void *opaque);
+void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque);
 /* Writes everything queued, closes every segment and joins the thread. */
 void writer_stop(struct writer *w);
 /* Accepts NULL; stops first if still running. */

@@ -202,7 +202,7 @@ static void test_split(void **state)
 }
 
 /* Packets before the first keyframe cannot be decoded: they are dropped and
- * the session's time starts at that keyframe. */
+ * the session's time starts at that keyframe, placed at the given start. */
 static void test_starts_at_keyframe(void **state)
 {
 	struct demo_packets d;
@@ -212,6 +212,7 @@ static void test_starts_at_keyframe(void **state)
 	(void)state;
 	read_demo(&d);
 	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &c), 0);
+	fragmenter_set_start(f, 5000000);
 	for (int i = 20; i < FRAMES; i++) {
 		AVPacket *p = av_packet_clone(d.pkts[i]);
 		assert_int_equal(fragmenter_write(f, p, i), 0);
@@ -222,7 +223,8 @@ static void test_starts_at_keyframe(void **state)
 
 	assert_int_equal(c.n, 1 + FRAMES - 30);
 	assert_true(c.frags[1]->keyframe);
-	assert_int_equal(c.frags[1]->media_us, 0);
+	assert_int_equal(c.frags[1]->media_us, 5000000);
+	assert_true(llabs(c.frags[2]->media_us - 5000000 - 1000000 / 15) <= 1);
 	assert_int_equal(c.frags[1]->wall_us, 30);
 	for (int i = 0; i < c.n; i++)
 		fragment_unref(&c.frags[i]);

@@ -329,6 +329,88 @@ static void test_unpark_any(void **state)
 		free(q[i]);
 }
 
+/* poll(): a waiter parked without reading is woken like a read, in turn. */
+static void test_park_for_poll(void **state)
+{
+	struct hub *h = new_hub(1 << 20);
+	struct wake_log log = { 0 };
+	struct hub_reader *r = hub_reader_new(h, record_wake, &log);
+	struct req *poll = new_req(0), *read = new_req(BIG);
+
+	(void)state;
+	assert_int_equal(hub_reader_park(r, poll), -EAGAIN);
+	assert_int_equal(hub_reader_read(r, read->buf, read->size, read), -EAGAIN);
+	pub_init(h, 1);
+	pub(h, 0, true);
+	assert_int_equal(log.n, 2);
+	assert_ptr_equal(log.order[0], poll);
+	assert_int_equal(poll->got, 0);          /* a zero-size read: took nothing */
+	assert_ptr_equal(log.order[1], read);
+	assert_true(is_frag(read->buf, read->got, 'I', 1));
+	assert_int_equal(hub_reader_park(r, poll), 0);   /* fragment 0 is there */
+	assert_null(hub_reader_unpark_any(r));
+	expect_media(r, 0, true);
+	assert_int_equal(hub_reader_park(r, poll), -EAGAIN);
+	assert_true(hub_reader_unpark(r, poll));
+	hub_reader_free(r);
+	hub_free(h);
+	free(poll);
+	free(read);
+}
+
+static bool cancel_marked(struct hub_reader *r, void *waiter, void *arg)
+{
+	struct req *q = waiter;
+	int *cancelled = arg;
+
+	(void)r;
+	if (q->size != 1)
+		return false;
+	(*cancelled)++;
+	return true;
+}
+
+/* The FUSE layer's sweep for interrupted reads across all readers. */
+static void test_reap(void **state)
+{
+	struct hub *h = new_hub(1 << 20);
+	struct wake_log log = { 0 };
+	struct hub_reader *a = hub_reader_new(h, record_wake, &log);
+	struct hub_reader *b = hub_reader_new(h, record_wake, &log);
+	struct req *q[5];
+	int cancelled = 0;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		q[i] = new_req(i % 2 ? 1 : BIG);     /* size 1 marks "interrupted" */
+		assert_int_equal(hub_reader_read(i < 3 ? a : b, q[i]->buf, q[i]->size, q[i]),
+				 -EAGAIN);
+	}
+	hub_reap(h, cancel_marked, &cancelled);
+	assert_int_equal(cancelled, 2);
+	hub_reap(h, cancel_marked, &cancelled);
+	assert_int_equal(cancelled, 2);          /* gone from the hub */
+	assert_false(hub_reader_unpark(a, q[1]));
+	assert_false(hub_reader_unpark(b, q[3]));
+	pub_init(h, 1);
+	pub(h, 0, true);
+	/* The rest: a's first takes the init, its second fragment 0; b's one
+	 * takes the init. */
+	assert_int_equal(log.n, 3);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(q[i]->woken, i % 2 ? 0 : 1);
+	assert_true(is_frag(q[0]->buf, q[0]->got, 'I', 1));
+	assert_true(is_frag(q[2]->buf, q[2]->got, 'K', 0));
+	assert_true(is_frag(q[4]->buf, q[4]->got, 'I', 1));
+	hub_reap(h, cancel_marked, &cancelled);
+	assert_int_equal(cancelled, 2);
+	hub_reader_free(a);
+	hub_reader_free(b);
+	hub_free(h);
+	for (int i = 0; i < 5; i++)
+		free(q[i]);
+}
+
 static void test_waiters_in_order(void **state)
 {
 	struct hub *h = new_hub(1 << 20);
@@ -942,6 +1024,8 @@ int main(void)
 		cmocka_unit_test(test_park_and_wake_once),
 		cmocka_unit_test(test_unpark),
 		cmocka_unit_test(test_unpark_any),
+		cmocka_unit_test(test_park_for_poll),
+		cmocka_unit_test(test_reap),
 		cmocka_unit_test(test_waiters_in_order),
 		cmocka_unit_test(test_join_mid_gop),
 		cmocka_unit_test(test_no_gop_no_media),

@@ -10,10 +10,12 @@ set -euo pipefail
 T=$(mktemp -d /tmp/camfs-test.XXXXXX)
 PIDS=()
 MOUNTS=()
+FUSE_MOUNTS=()
 CAMFS_PID=
 
 cleanup() {
 	local p m
+	for m in "${FUSE_MOUNTS[@]}"; do fusermount3 -u -z "$m" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null || true; done
@@ -69,6 +71,22 @@ start_camfs() {
 	"$CAMFS" "$@" >>"$T/camfs.log" 2>&1 &
 	CAMFS_PID=$!
 	PIDS+=($CAMFS_PID)
+}
+
+# mount_camfs MNT ARGS...: camfs mounted at MNT in the foreground (-f);
+# returns once the tree answers.
+mount_camfs() {
+	local mnt=$1; shift
+	mkdir -p "$mnt"
+	FUSE_MOUNTS+=("$mnt")
+	start_camfs -f "$@" "$mnt"
+	wait_until 20 test -e "$mnt/status.json" || fail "camfs did not mount at $mnt"
+}
+
+# unmount_camfs MNT: fusermount3 -u, as a user stops it; camfs must exit 0.
+unmount_camfs() {
+	fusermount3 -u "$1" || fail "fusermount3 -u $1 failed"
+	wait "$CAMFS_PID" || fail "camfs exited with $? after unmount"
 }
 
 stop_camfs() {

@@ -1,0 +1,632 @@
+/* tree.c - names to nodes. Directories and segments come from the store on
+ * every lookup (the store is the truth); nodes only remember what the
+ * kernel holds a reference to, keyed by inode and by (parent, name). */
+#include "tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "camera.h"
+#include "config.h"
+#include "snapshot.h"
+#include "writer.h"
+
+#define BUCKETS 4096
+
+struct node {
+	uint64_t ino;
+	uint64_t parent;
+	enum tree_kind kind;
+	int cam;
+	char *name;
+	uint64_t nlookup;
+	struct node *by_ino_next;
+	struct node *by_name_next;
+};
+
+struct tree {
+	const struct config *cfg;
+	struct camera **cams;
+	struct writer *writer;
+	pthread_mutex_t lock;
+	struct node *by_ino[BUCKETS];    /* guarded by lock */
+	struct node *by_name[BUCKETS];   /* guarded by lock */
+	uint64_t next_ino;               /* guarded by lock */
+	struct node root;
+	time_t started;
+};
+
+static size_t name_hash(uint64_t parent, const char *name)
+{
+	uint64_t h = parent * 0x9e3779b97f4a7c15ull;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ull;
+	return h % BUCKETS;
+}
+
+/* Caller holds t->lock. */
+static struct node *find_ino(struct tree *t, uint64_t ino)
+{
+	if (ino == TREE_ROOT_INO)
+		return &t->root;
+	for (struct node *n = t->by_ino[ino % BUCKETS]; n; n = n->by_ino_next)
+		if (n->ino == ino)
+			return n;
+	return NULL;
+}
+
+/* Caller holds t->lock. */
+static struct node *find_name(struct tree *t, uint64_t parent, const char *name)
+{
+	for (struct node *n = t->by_name[name_hash(parent, name)]; n; n = n->by_name_next)
+		if (n->parent == parent && strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+int tree_new(struct tree **out, const struct config *cfg, struct camera **cams,
+	     struct writer *writer)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->cfg = cfg;
+	t->cams = cams;
+	t->writer = writer;
+	t->next_ino = TREE_ROOT_INO + 1;
+	t->root = (struct node){ .ino = TREE_ROOT_INO, .kind = TREE_ROOT, .cam = -1, .name = "" };
+	t->started = time(NULL);
+	pthread_mutex_init(&t->lock, NULL);
+	*out = t;
+	return 0;
+}
+
+void tree_free(struct tree *t)
+{
+	if (!t)
+		return;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct node *n = t->by_ino[b], *next; n; n = next) {
+			next = n->by_ino_next;
+			free(n->name);
+			free(n);
+		}
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+static bool is_date_name(const char *s)
+{
+	int y, m, d;
+	char end;
+
+	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &end) == 3 &&
+	       s[4] == '-' && s[7] == '-' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* Segments (HH-MM-SS.mp4, HH-MM-SS_N.mp4) and their sidecars. */
+static bool is_store_file_name(const char *s)
+{
+	int h, m, sec, n = 0;
+
+	if (s[0] == '.' || sscanf(s, "%2d-%2d-%2d%n", &h, &m, &sec, &n) != 3 || n != 8)
+		return false;
+	s += 8;
+	if (*s == '_')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	return strcmp(s, ".mp4") == 0 || strcmp(s, ".motion.csv") == 0;
+}
+
+/* The store path of a camera or day directory, or a store file. */
+static void store_path(struct tree *t, const struct node *dir, const char *name,
+		       char *out, size_t n)
+{
+	const char *cam = t->cfg->cameras[dir->cam].name;
+
+	if (dir->kind == TREE_CAMERA)
+		snprintf(out, n, "%s/%s%s%s", t->cfg->store, cam, name ? "/" : "", name ? name : "");
+	else
+		snprintf(out, n, "%s/%s/%s%s%s", t->cfg->store, cam, dir->name,
+			 name ? "/" : "", name ? name : "");
+}
+
+static void dir_stat(struct tree *t, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+	st->st_mtime = st->st_ctime = st->st_atime = t->started;
+}
+
+static void file_stat(struct tree *t, struct stat *st, off_t size)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = size;
+	st->st_blocks = (size + 511) / 512;
+	st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+	(void)t;
+}
+
+off_t tree_store_file_size(struct tree *t, int cam, const char *path, off_t disk_size)
+{
+	int64_t committed = writer_committed_size(t->writer, cam, path);
+
+	return committed >= 0 ? committed : disk_size;
+}
+
+/* What a name in dir is, without touching the node table. Caller holds
+ * t->lock (dir stays valid). */
+static int resolve(struct tree *t, const struct node *dir, const char *name,
+		   enum tree_kind *kind, int *cam)
+{
+	char path[4096];
+	struct stat st;
+
+	*cam = dir->cam;
+	if (strcmp(name, TREE_LISTING_NAME) == 0) {
+		*kind = TREE_LISTING;
+		return 0;
+	}
+	switch (dir->kind) {
+	case TREE_ROOT:
+		if (strcmp(name, "status.json") == 0) {
+			*kind = TREE_STATUS;
+			return 0;
+		}
+		for (int i = 0; i < t->cfg->n_cameras; i++)
+			if (strcmp(name, t->cfg->cameras[i].name) == 0) {
+				*kind = TREE_CAMERA;
+				*cam = i;
+				return 0;
+			}
+		return -ENOENT;
+	case TREE_CAMERA:
+		if (strcmp(name, "status.json") == 0)
+			*kind = TREE_STATUS;
+		else if (strcmp(name, "live.mp4") == 0)
+			*kind = TREE_LIVE_MP4;
+		else if (strcmp(name, "live.jpg") == 0)
+			*kind = TREE_LIVE_JPG;
+		else if (is_date_name(name)) {
+			store_path(t, dir, name, path, sizeof(path));
+			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+				return -ENOENT;
+			*kind = TREE_DAY;
+		} else
+			return -ENOENT;
+		return 0;
+	case TREE_DAY:
+		if (!is_store_file_name(name))
+			return -ENOENT;
+		store_path(t, dir, name, path, sizeof(path));
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			return -ENOENT;
+		*kind = TREE_STORE_FILE;
+		return 0;
+	default:
+		return -ENOTDIR;
+	}
+}
+
+/* Files whose size means making their content: sized outside the lock,
+ * from a copy of the node's info. */
+static bool sized_by_content(enum tree_kind kind)
+{
+	return kind == TREE_STATUS || kind == TREE_LISTING || kind == TREE_LIVE_JPG;
+}
+
+/* Caller holds t->lock. */
+static int fill_info(struct tree *t, const struct node *n, struct tree_node_info *out)
+{
+	struct node *dir;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = n->kind;
+	out->cam = n->cam;
+	out->dir_ino = n->parent;
+	switch (n->kind) {
+	case TREE_STORE_FILE:
+		dir = find_ino(t, n->parent);
+		if (!dir)
+			return -ENOENT;
+		store_path(t, dir, n->name, out->path, sizeof(out->path));
+		break;
+	case TREE_CAMERA:
+	case TREE_DAY:
+		store_path(t, n, NULL, out->path, sizeof(out->path));
+		out->dir_ino = n->ino;
+		break;
+	case TREE_ROOT:
+		out->dir_ino = n->ino;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Attributes of a node not sized by content. Caller holds t->lock. */
+static int node_stat(struct tree *t, const struct node *n, struct stat *st)
+{
+	switch (n->kind) {
+	case TREE_ROOT:
+	case TREE_CAMERA:
+	case TREE_DAY:
+		dir_stat(t, st);
+		break;
+	case TREE_LIVE_MP4:
+		file_stat(t, st, TREE_LIVE_SIZE);
+		st->st_blocks = 0;   /* a stream, not disk space (du) */
+		break;
+	case TREE_STORE_FILE: {
+		char path[4096];
+		struct node *dir = find_ino(t, n->parent);
+
+		if (!dir)
+			return -ENOENT;
+		store_path(t, dir, n->name, path, sizeof(path));
+		if (stat(path, st) < 0)
+			return -errno;
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = tree_store_file_size(t, n->cam, path, st->st_size);
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	st->st_ino = n->ino;
+	return 0;
+}
+
+/* Attributes of a node sized by content; no lock held. */
+static int content_stat(struct tree *t, const struct tree_node_info *info, uint64_t ino,
+			struct stat *st)
+{
+	char *data;
+	size_t size;
+	int ret;
+
+	if (info->kind == TREE_LIVE_JPG) {
+		struct snapshot_jpeg jpeg;
+
+		/* No keyframe yet: an empty file until there is one. */
+		size = 0;
+		if (snapshot_get_jpeg(t->cams[info->cam]->snapshot, &jpeg) == 0) {
+			size = jpeg.size;
+			av_buffer_unref(&jpeg.buf);
+		}
+	} else {
+		ret = tree_render(t, info, &data, &size);
+		if (ret < 0)
+			return ret;
+		free(data);
+	}
+	file_stat(t, st, size);
+	st->st_ino = ino;
+	return 0;
+}
+
+int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
+		struct stat *st)
+{
+	struct node *dir, *n;
+	enum tree_kind kind;
+	int cam, ret;
+
+	pthread_mutex_lock(&t->lock);
+	dir = find_ino(t, parent);
+	ret = dir ? resolve(t, dir, name, &kind, &cam) : -ENOENT;
+	if (ret < 0)
+		goto out;
+	n = find_name(t, parent, name);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n || !(n->name = strdup(name))) {
+			free(n);
+			ret = -ENOMEM;
+			goto out;
+		}
+		n->ino = t->next_ino++;
+		n->parent = parent;
+		n->kind = kind;
+		n->cam = cam;
+		n->by_ino_next = t->by_ino[n->ino % BUCKETS];
+		t->by_ino[n->ino % BUCKETS] = n;
+		size_t h = name_hash(parent, name);
+		n->by_name_next = t->by_name[h];
+		t->by_name[h] = n;
+	}
+	n->nlookup++;
+	*ino = n->ino;
+	if (sized_by_content(n->kind)) {
+		struct tree_node_info info;
+
+		fill_info(t, n, &info);
+		pthread_mutex_unlock(&t->lock);
+		ret = content_stat(t, &info, *ino, st);
+		if (ret < 0)
+			tree_forget(t, *ino, 1);
+		return ret;
+	}
+	ret = node_stat(t, n, st);
+	if (ret < 0)
+		n->nlookup--;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name)
+{
+	struct node *n;
+	uint64_t ino;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_name(t, parent, name);
+	ino = n ? n->ino : 0;
+	pthread_mutex_unlock(&t->lock);
+	return ino;
+}
+
+/* Caller holds t->lock. */
+static void unlink_node(struct tree *t, struct node *n)
+{
+	struct node **p;
+
+	for (p = &t->by_ino[n->ino % BUCKETS]; *p != n; p = &(*p)->by_ino_next)
+		;
+	*p = n->by_ino_next;
+	for (p = &t->by_name[name_hash(n->parent, n->name)]; *p != n; p = &(*p)->by_name_next)
+		;
+	*p = n->by_name_next;
+	free(n->name);
+	free(n);
+}
+
+void tree_forget(struct tree *t, uint64_t ino, uint64_t count)
+{
+	struct node *n;
+
+	if (ino == TREE_ROOT_INO)
+		return;
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, ino);
+	if (n) {
+		n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
+		/* A node with children the kernel still holds stays: the
+		 * children find their parent through it. The kernel forgets
+		 * children before parents. */
+		if (n->nlookup == 0)
+			unlink_node(t, n);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int tree_getattr(struct tree *t, uint64_t ino, struct stat *st)
+{
+	struct tree_node_info info;
+	struct node *n;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, ino);
+	if (!n)
+		ret = -ENOENT;
+	else if (sized_by_content(n->kind))
+		ret = fill_info(t, n, &info) == 0 ? 1 : -ENOENT;
+	else
+		ret = node_stat(t, n, st);
+	pthread_mutex_unlock(&t->lock);
+	return ret == 1 ? content_stat(t, &info, ino, st) : ret;
+}
+
+int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out)
+{
+	struct node *n;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, ino);
+	ret = n ? fill_info(t, n, out) : -ENOENT;
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+static int add_entry(struct tree_entry **v, size_t *n, size_t *cap, const char *name,
+		     const struct stat *st)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct tree_entry *grown = realloc(*v, c * sizeof(**v));
+
+		if (!grown)
+			return -ENOMEM;
+		*v = grown;
+		*cap = c;
+	}
+	snprintf((*v)[*n].name, sizeof((*v)[*n].name), "%s", name);
+	(*v)[*n].st = *st;
+	(*n)++;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_entry *)a)->name, ((const struct tree_entry *)b)->name);
+}
+
+/* Adds the store entries of a camera (dates) or day (files) directory. */
+static int list_store(struct tree *t, const struct tree_node_info *info, bool days,
+		      struct tree_entry **v, size_t *n, size_t *cap)
+{
+	DIR *d = opendir(info->path);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (ret == 0 && (e = readdir(d))) {
+		char path[4096 + 256];
+		struct stat st;
+
+		if (days ? !is_date_name(e->d_name) : !is_store_file_name(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", info->path, e->d_name);
+		if (stat(path, &st) < 0 || (days ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+			continue;
+		if (days)
+			dir_stat(t, &st);
+		else {
+			st.st_mode = S_IFREG | 0444;
+			st.st_size = tree_store_file_size(t, info->cam, path, st.st_size);
+		}
+		ret = add_entry(v, n, cap, e->d_name, &st);
+	}
+	closedir(d);
+	return ret;
+}
+
+int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n_out)
+{
+	struct tree_node_info info;
+	struct tree_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	struct stat st;
+	int ret = tree_info(t, ino, &info);
+
+	if (ret < 0)
+		return ret;
+	switch (info.kind) {
+	case TREE_ROOT:
+		file_stat(t, &st, 0);
+		ret = add_entry(&v, &n, &cap, "status.json", &st);
+		dir_stat(t, &st);
+		for (int i = 0; ret == 0 && i < t->cfg->n_cameras; i++)
+			ret = add_entry(&v, &n, &cap, t->cfg->cameras[i].name, &st);
+		break;
+	case TREE_CAMERA:
+		file_stat(t, &st, TREE_LIVE_SIZE);
+		ret = add_entry(&v, &n, &cap, "live.mp4", &st);
+		file_stat(t, &st, 0);
+		if (ret == 0)
+			ret = add_entry(&v, &n, &cap, "live.jpg", &st);
+		if (ret == 0)
+			ret = add_entry(&v, &n, &cap, "status.json", &st);
+		if (ret == 0)
+			ret = list_store(t, &info, true, &v, &n, &cap);
+		break;
+	case TREE_DAY:
+		ret = list_store(t, &info, false, &v, &n, &cap);
+		break;
+	default:
+		ret = -ENOTDIR;
+	}
+	if (ret < 0) {
+		free(v);
+		return ret;
+	}
+	qsort(v, n, sizeof(*v), by_name);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+static void iso_time(int64_t us, char *buf, size_t n)
+{
+	time_t s = us / 1000000;
+	struct tm tm;
+
+	localtime_r(&s, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static json_t *camera_json(struct tree *t, int cam)
+{
+	struct camera_status st;
+	char since[40];
+
+	camera_get_status(t->cams[cam], &st);
+	iso_time(st.since_us, since, sizeof(since));
+	return json_pack("{s:s, s:b, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?}",
+			 "name", t->cfg->cameras[cam].name,
+			 "online", st.online,
+			 "codec", st.codec[0] ? st.codec : NULL,
+			 "width", st.width, "height", st.height,
+			 "fps", st.fps,
+			 "bitrate", (json_int_t)st.bitrate,
+			 "since", since,
+			 "reconnects", st.reconnects,
+			 "last_error", st.last_error[0] ? st.last_error : NULL);
+}
+
+static json_t *listing_json(struct tree *t, uint64_t dir_ino)
+{
+	struct tree_entry *v;
+	size_t n;
+	json_t *entries;
+
+	if (tree_list(t, dir_ino, &v, &n) < 0)
+		return NULL;
+	entries = json_array();
+	for (size_t i = 0; entries && i < n; i++) {
+		char mtime[40];
+
+		iso_time((int64_t)v[i].st.st_mtime * 1000000, mtime, sizeof(mtime));
+		json_array_append_new(entries, json_pack("{s:s, s:s, s:I, s:s}",
+			"name", v[i].name,
+			"type", S_ISDIR(v[i].st.st_mode) ? "dir" : "file",
+			"size", (json_int_t)(S_ISDIR(v[i].st.st_mode) ? 0 : v[i].st.st_size),
+			"mtime", mtime));
+	}
+	free(v);
+	return entries ? json_pack("{s:o}", "entries", entries) : NULL;
+}
+
+int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size)
+{
+	json_t *doc = NULL;
+
+	if (info->kind == TREE_LISTING) {
+		doc = listing_json(t, info->dir_ino);
+	} else if (info->kind == TREE_STATUS && info->cam >= 0) {
+		doc = camera_json(t, info->cam);
+	} else if (info->kind == TREE_STATUS) {
+		json_t *cams = json_array();
+
+		for (int i = 0; cams && i < t->cfg->n_cameras; i++)
+			json_array_append_new(cams, camera_json(t, i));
+		doc = cams ? json_pack("{s:o}", "cameras", cams) : NULL;
+	} else {
+		return -EINVAL;
+	}
+	if (!doc)
+		return -ENOMEM;
+	*data = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	json_decref(doc);
+	if (!*data)
+		return -ENOMEM;
+	*size = strlen(*data);
+	/* A trailing newline, as text files have. */
+	char *grown = realloc(*data, *size + 2);
+	if (!grown) {
+		free(*data);
+		return -ENOMEM;
+	}
+	grown[(*size)++] = '\n';
+	grown[*size] = '\0';
+	*data = grown;
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* tree.h - the mounted tree as names and nodes over the recorder: cameras,
+ * dates and segments from the store, status.json, live.mp4, live.jpg and a
+ * hidden listing in every directory. No FUSE here: the exports use this. */
+#ifndef CAMFS_TREE_H
+#define CAMFS_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct camera;
+struct config;
+struct tree;
+struct writer;
+
+#define TREE_ROOT_INO 1
+#define TREE_LISTING_NAME ".index.json"
+/* live.mp4 has no end; a large size is what players and SMB/NFS accept. */
+#define TREE_LIVE_SIZE ((off_t)1 << 40)
+
+enum tree_kind {
+	TREE_ROOT,
+	TREE_CAMERA,       /* <camera>/ */
+	TREE_DAY,          /* <camera>/<date>/ */
+	TREE_STATUS,       /* status.json, at the root or in a camera */
+	TREE_LISTING,      /* .index.json in any directory */
+	TREE_LIVE_MP4,
+	TREE_LIVE_JPG,
+	TREE_STORE_FILE,   /* a segment (or sidecar) in the store */
+};
+
+/* What an open needs to know about a node. */
+struct tree_node_info {
+	enum tree_kind kind;
+	int cam;                  /* camera index, -1 at the root */
+	char path[4096];          /* STORE_FILE: absolute store path; dirs: their store path */
+	uint64_t dir_ino;         /* LISTING and STATUS: the directory they describe */
+};
+
+struct tree_entry {
+	char name[256];
+	struct stat st;
+};
+
+/* cams[i] is camera i of cfg; all must outlive the tree. */
+int tree_new(struct tree **out, const struct config *cfg, struct camera **cams,
+	     struct writer *writer);
+void tree_free(struct tree *t);   /* accepts NULL */
+
+/* Resolves name in directory parent. On success *ino is the node (its
+ * lookup count goes up by one) and st its attributes. -ENOENT, -ENOTDIR. */
+int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
+		struct stat *st);
+/* The inode of name in parent if the kernel holds it, else 0; no
+ * reference is taken (for cache invalidation). */
+uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
+/* The kernel dropped n references to ino. */
+void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
+int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
+int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
+
+/* The entries of directory ino (without "." and ".."), sorted by name; the
+ * caller frees *out. */
+int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n);
+
+/* The bytes of a generated file (status.json, .index.json) for node info:
+ * malloc'd into *data; the caller frees. */
+int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size);
+
+/* The size a store file shows: the writer's committed size for the segment
+ * being written (whole fragments only), else its size on disk. */
+off_t tree_store_file_size(struct tree *t, int cam, const char *path, off_t disk_size);
+
+#endif

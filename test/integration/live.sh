@@ -1,0 +1,66 @@
+#!/bin/bash
+# live.sh - live.mp4 with plain players: ffprobe, mpv, ffmpeg -c copy and a
+# pipe, no extra flags; the first frame comes well within one GOP; live.jpg is
+# the newest keyframe as a real JPEG.
+. "$(dirname "$0")/lib.sh"
+
+start_fixture cam --gop 30 --mount /a=h264 --mount /b=h265
+cat >"$T/camfs.conf" <<CONF
+[camfs]
+store = $T/store
+
+[camera a]
+url = rtsp://127.0.0.1:$cam_PORT/a
+
+[camera b]
+url = rtsp://127.0.0.1:$cam_PORT/b
+CONF
+M=$T/mnt
+mount_camfs "$M" -o config="$T/camfs.conf"
+wait_until 20 grep -q '\[b\] online' "$T/camfs.log" || fail "cameras did not come online"
+sleep 2   # a GOP in the cache
+
+for c in a b; do
+	want=h264; [ $c = b ] && want=hevc
+	got=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width,height -of csv=p=0 "$M/$c/live.mp4") ||
+		fail "ffprobe $c/live.mp4 failed"
+	[ "$got" = "$want,640,360" ] || fail "ffprobe $c/live.mp4: $got"
+	timeout 30 mpv --no-config --vo=null --ao=null --frames=30 "$M/$c/live.mp4" >"$T/mpv.out" 2>&1 ||
+		fail "mpv $c/live.mp4: $(tail -3 "$T/mpv.out")"
+	timeout 30 ffmpeg -v error -nostdin -i "$M/$c/live.mp4" -c copy -t 5 -y "$T/out-$c.mp4" ||
+		fail "ffmpeg -c copy from $c/live.mp4 failed"
+	plays "$T/out-$c.mp4" || fail "the copy of $c/live.mp4 does not play"
+	read -r start end frames < <(video_span "$T/out-$c.mp4")
+	[ "$frames" -ge 60 ] || fail "ffmpeg -t 5 got only $frames frames"
+	# cat | ffprobe -: cat ends on SIGPIPE once ffprobe has seen enough.
+	got=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 - < <(cat "$M/$c/live.mp4")) ||
+		fail "ffprobe through a pipe failed"
+	[ "$got" = "$want" ] || fail "pipe: $got"
+	ok "$c/live.mp4 ($want): ffprobe, mpv, ffmpeg -c copy -t 5 ($frames frames), pipe"
+done
+
+# Time to first frame: open, then the first decodable keyframe comes at once
+# from the GOP cache (the GOP here is 2 s).
+for i in 1 2 3 4 5; do
+	t0=$(date +%s.%N)
+	timeout 10 ffmpeg -v error -nostdin -i "$M/a/live.mp4" -frames:v 1 -f null - || fail "no first frame"
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
+done >"$T/ttff"
+worst=$(sort -n "$T/ttff" | tail -1)
+(( $(echo "$worst < 1.0" | bc -l) )) || fail "time to first frame up to $worst s (GOP 2 s)"
+ok "time to first frame (ffmpeg process start included): $(sort -n "$T/ttff" | tr '\n' ' ')"
+
+# live.jpg: a JPEG of the picture, the same bytes for the whole of one open.
+exec 3<"$M/a/live.jpg"
+size=$(stat -L -c %s /dev/fd/3)
+sleep 2.5   # a newer keyframe arrives meanwhile
+cat <&3 >"$T/snap.jpg"
+exec 3<&-
+[ "$(stat -c %s "$T/snap.jpg")" = "$size" ] || fail "live.jpg changed size during one open"
+[ "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$T/snap.jpg")" = "mjpeg,640,360" ] ||
+	fail "live.jpg is not a 640x360 JPEG"
+ok "live.jpg: $size bytes, a 640x360 JPEG, fixed for one open"
+
+unmount_camfs "$M"
+check_log

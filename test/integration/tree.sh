@@ -1,0 +1,88 @@
+#!/bin/bash
+# tree.sh - the mounted tree as ordinary files: find/ls/stat, every file's
+# stat size equals the bytes read, cp -r of a day is byte-identical to the
+# store, segments play, new segments show up, and every write is EROFS.
+. "$(dirname "$0")/lib.sh"
+
+start_fixture cam --mount /a=h264 --mount /b=h265
+cat >"$T/camfs.conf" <<CONF
+[camfs]
+store = $T/store
+segment_seconds = 2
+
+[camera a]
+url = rtsp://127.0.0.1:$cam_PORT/a
+
+[camera b]
+url = rtsp://127.0.0.1:$cam_PORT/b
+CONF
+M=$T/mnt
+mount_camfs "$M" -o config="$T/camfs.conf"
+day=$(date +%F)
+have() { [ "$(ls "$M/a/$day" 2>/dev/null | grep -c '\.mp4$')" -ge "$1" ]; }
+wait_until 30 have 3 || fail "segments did not appear in the mount"
+ok "tree: $(cd "$M" && find . | sort | head -12 | tr '\n' ' ')"
+
+# Names and kinds.
+[ -d "$M/a" ] && [ -d "$M/b" ] && [ -d "$M/a/$day" ] || fail "camera or day folder missing"
+for f in status.json a/status.json a/live.mp4 a/live.jpg a/.index.json a/$day/.index.json; do
+	[ -f "$M/$f" ] || fail "$f missing"
+done
+[ ! -e "$M/a/nonsense" ] || fail "a made-up name exists"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [c["name"] for c in d["cameras"]] == ["a","b"], d; assert all(c["online"] for c in d["cameras"]), d' "$M/status.json" ||
+	fail "status.json: $(cat "$M/status.json")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["codec"] == "hevc" and d["width"] == 640, d' "$M/b/status.json" ||
+	fail "b/status.json: $(cat "$M/b/status.json")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=[e["name"] for e in d["entries"]]; assert "live.mp4" in n and sys.argv[2] in n, n' "$M/a/.index.json" "$day" ||
+	fail "a/.index.json: $(cat "$M/a/.index.json")"
+ok "status.json and listings are valid JSON with the cameras, dates and files"
+
+# stat size == bytes read, for every file but the endless live.mp4.
+while read -r f; do
+	exec 3<"$f"
+	size=$(stat -L -c %s /dev/fd/3)
+	got=$(cat <&3 | wc -c)
+	exec 3<&-
+	[ "$size" = "$got" ] || fail "$f: stat says $size, read gave $got"
+done < <(find "$M" -type f ! -name live.mp4)
+ok "stat size equals bytes read for $(find "$M" -type f ! -name live.mp4 | wc -l) files"
+
+# A finished segment: byte-identical, plays.
+finished=$(ls "$M/a/$day"/*.mp4 | head -1)
+cmp "$finished" "$T/store/a/$day/$(basename "$finished")" || fail "segment differs from the store"
+plays "$finished" || fail "$finished does not play"
+mpv --no-config --vo=null --ao=null --frames=10 "$finished" >/dev/null 2>&1 || fail "mpv cannot play $finished"
+ok "segment plays in ffmpeg and mpv, identical to the store"
+
+# The segment being written grows like a log: its size is whole fragments.
+growing=$(ls "$M/a/$day"/*.mp4 | tail -1)
+s1=$(stat -c %s "$growing"); sleep 1; s2=$(stat -c %s "$growing")
+[ "$s2" -ge "$s1" ] || fail "growing segment shrank"
+
+# New segments and dates appear promptly in ls.
+n1=$(ls "$M/a/$day" | wc -l)
+wait_until 10 bash -c "[ \$(ls '$M/a/$day' | wc -l) -gt $n1 ]" || fail "new segment did not appear in ls"
+ok "new segments appear in ls"
+
+# cp -r of the day folder is byte-identical to the store (finished files).
+cp -r "$M/a/$day" "$T/copy"
+for f in "$T/copy"/*.mp4; do
+	name=$(basename "$f")
+	[ "$(stat -c %s "$f")" -le "$(stat -c %s "$T/store/a/$day/$name")" ] || fail "$name: copy longer than the store"
+	cmp -n "$(stat -c %s "$f")" "$f" "$T/store/a/$day/$name" || fail "$name: copy differs"
+done
+ok "cp -r of a day is byte-identical to the store"
+
+# Read-only: writes, creates, renames, deletes and chmods fail with EROFS.
+cp "$T/store/a/$day/$(basename "$finished")" "$T/before.mp4"
+for try in "touch '$M/a/new'" "echo x >> '$finished'" "rm '$finished'" "mv '$finished' '$M/a/x.mp4'" \
+	   "mkdir '$M/a/d'" "chmod 600 '$finished'" "rmdir '$M/a/$day'" "ln -s x '$M/a/l'"; do
+	err=$(bash -c "$try" 2>&1) && fail "allowed: $try"
+	echo "$err" | grep -q "Read-only file system" || fail "$try: $err"
+done
+cmp "$T/before.mp4" "$T/store/a/$day/$(basename "$finished")" || fail "the store changed"
+[ ! -e "$T/store/a/new" ] && [ ! -e "$T/store/a/d" ] || fail "something was created in the store"
+ok "writes, deletes, renames, chmod: EROFS, store untouched"
+
+unmount_camfs "$M"
+check_log
