@@ -77,7 +77,7 @@ start_camfs() {
 # returns once the tree answers.
 mount_camfs() {
 	local mnt=$1; shift
-	mkdir -p "$mnt"
+	mkdir -p "$mnt" 2>/dev/null || true   # a stale mount cannot be stat-ed
 	FUSE_MOUNTS+=("$mnt")
 	start_camfs -f "$@" "$mnt"
 	wait_until 20 test -e "$mnt/status.json" || fail "camfs did not mount at $mnt"

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --gop 30 --mount /a=h264 --mount /b=h265
+start_fixture other --mount /c=h264
 cat >"$T/camfs.conf" <<CONF
 [camfs]
 store = $T/store
@@ -14,6 +15,9 @@ url = rtsp://127.0.0.1:$cam_PORT/a
 
 [camera b]
 url = rtsp://127.0.0.1:$cam_PORT/b
+
+[camera c]
+url = rtsp://127.0.0.1:$other_PORT/c
 CONF
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
@@ -62,5 +66,39 @@ exec 3<&-
 	fail "live.jpg is not a 640x360 JPEG"
 ok "live.jpg: $size bytes, a 640x360 JPEG, fixed for one open"
 
+# poll(): after draining what is there, the file is not readable until the
+# next fragment comes, and then it is.
+python3 - "$M/a/live.mp4" <<'PY' || fail "poll on live.mp4 does not work"
+import os, select, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+p = select.poll()
+p.register(fd, select.POLLIN)
+start = time.time()
+while p.poll(0):
+    if not os.read(fd, 1 << 20):
+        sys.exit("EOF")
+    if time.time() - start > 3:
+        sys.exit("poll always says readable")
+t = time.time()
+if not p.poll(3000):
+    sys.exit("poll never said readable")
+print("ok: poll: drained, then readable after %.3f s" % (time.time() - t))
+PY
+
+# A codec change (the camera comes back as H.265) ends open readers.
+cat "$M/c/live.mp4" >"$T/before.mp4" &
+reader=$!
+PIDS+=($reader)
+sleep 2
+kill -KILL "$other_PID"
+restart_fixture other "$other_PORT" --mount /c=h265
+ended() { ! kill -0 $reader 2>/dev/null; }
+wait_until 30 ended || fail "a reader of c/live.mp4 did not get EOF at the codec change"
+wait $reader || fail "the reader ended with an error, not EOF"
+[ "$(codec_of "$T/before.mp4" v:0)" = h264 ] && plays "$T/before.mp4" || fail "the old stream is broken"
+got=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$M/c/live.mp4")
+[ "$got" = hevc ] || fail "after the change live.mp4 is $got"
+ok "codec change: open reader got EOF after a whole H.264 stream; new opens get hevc"
+
 unmount_camfs "$M"
-check_log
+check_log '\[c\] offline: (lost|stalled)'
