@@ -48,7 +48,7 @@ syscalls_of() {
 	echo "store = $T/store"
 	for i in $(seq 1 $N); do printf '[camera c%d]\nurl = rtsp://127.0.0.1:%d/c%d\n' "$i" "$port" "$i"; done
 } >"$T/camfs.conf"
-"$build/daemon/camfs" --no-mount -o config="$T/camfs.conf" 2>"$T/camfs.log" &
+"$build/camfs" --no-mount -o config="$T/camfs.conf" 2>"$T/camfs.log" &
 camfs=$!
 pids+=($camfs)
 sleep 5
