@@ -318,21 +318,50 @@ static void reply_slice(fuse_req_t req, const void *data, off_t len, off_t off, 
 }
 
 /* A buffer per thread for copying live data out of the hub: reads and wakes
- * happen on FUSE and camera threads, never nested. */
+ * happen on FUSE and camera threads, never nested. Freed when the thread
+ * ends. */
+struct thread_buffer {
+	void *data;
+	size_t cap;
+};
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_once = PTHREAD_ONCE_INIT;
+
+static void buffer_free(void *p)
+{
+	struct thread_buffer *b = p;
+
+	free(b->data);
+	free(b);
+}
+
+static void buffer_key_create(void)
+{
+	pthread_key_create(&buffer_key, buffer_free);
+}
+
 static void *thread_buffer(size_t size)
 {
-	static __thread void *buf;
-	static __thread size_t cap;
+	struct thread_buffer *b;
 
-	if (size > cap) {
-		void *grown = realloc(buf, size);
+	pthread_once(&buffer_once, buffer_key_create);
+	b = pthread_getspecific(buffer_key);
+	if (!b) {
+		if (!(b = calloc(1, sizeof(*b))) || pthread_setspecific(buffer_key, b) != 0) {
+			free(b);
+			return NULL;
+		}
+	}
+	if (size > b->cap) {
+		void *grown = realloc(b->data, size);
 
 		if (!grown)
 			return NULL;
-		buf = grown;
-		cap = size;
+		b->data = grown;
+		b->cap = size;
 	}
-	return buf;
+	return b->data;
 }
 
 static void reply_live(fuse_req_t req, ssize_t n, const void *buf)
