@@ -5,17 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --mount /a=h264 --mount /b=h265
-cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-segment_seconds = 30
-
-[camera a]
-url = rtsp://127.0.0.1:$cam_PORT/a
-
-[camera b]
-url = rtsp://127.0.0.1:$cam_PORT/b
-CONF
+camfs_config segment_seconds=30 -- a=rtsp://127.0.0.1:$cam_PORT/a b=rtsp://127.0.0.1:$cam_PORT/b
 
 start_camfs -d --no-mount -o config="$T/camfs.conf"
 recording() { [ "$(grep -c 'recording to' "$T/camfs.log")" -ge 2 ]; }

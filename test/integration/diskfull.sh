@@ -14,16 +14,7 @@ start_fixture cam --mount /cam=clip:"$CLIPS_DIR/bench-1080p.mp4"   # ~4 Mbit/s
 
 run_until_full() {   # $1: min_free
 	: >"$T/camfs.log"
-	cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-segment_seconds = 2
-min_free = $1
-retain_days = 0
-
-[camera cam]
-url = rtsp://127.0.0.1:$cam_PORT/cam
-CONF
+	camfs_config segment_seconds=2 min_free="$1" retain_days=0 -- cam=rtsp://127.0.0.1:$cam_PORT/cam
 	start_camfs --no-mount -o config="$T/camfs.conf"
 	retained() { grep -q '\[retention\]' "$T/camfs.log"; }
 	wait_until 60 retained || fail "min_free=$1: retention never ran"

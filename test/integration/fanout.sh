@@ -6,15 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --mount /a=h264
-cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-segment_seconds = 5
-stall_seconds = 20
-
-[camera a]
-url = rtsp://127.0.0.1:$cam_PORT/a
-CONF
+camfs_config segment_seconds=5 stall_seconds=20 -- a=rtsp://127.0.0.1:$cam_PORT/a
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"

@@ -66,6 +66,18 @@ ensure_clips() {
 	bash "$FIXTURE_DIR/make_clips.sh" "$CLIPS_DIR" >/dev/null 2>&1 || fail "make_clips.sh failed"
 }
 
+# camfs_config [KEY=VALUE...] [-- NAME=URL...]: writes $T/camfs.conf with
+# store = $T/store, the [camfs] settings given and one [camera NAME] each.
+camfs_config() {
+	{
+		echo "[camfs]"
+		echo "store = $T/store"
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do echo "${1%%=*} = ${1#*=}"; shift; done
+		[ $# -gt 0 ] && shift
+		for cam in "$@"; do printf '\n[camera %s]\nurl = %s\n' "${cam%%=*}" "${cam#*=}"; done
+	} >"$T/camfs.conf"
+}
+
 # start_camfs ARGS...: camfs in the background, log in $T/camfs.log.
 start_camfs() {
 	"$CAMFS" "$@" >>"$T/camfs.log" 2>&1 &

@@ -6,19 +6,8 @@
 
 start_fixture cam --gop 30 --mount /a=h264 --mount /b=h265
 start_fixture other --mount /c=h264
-cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-
-[camera a]
-url = rtsp://127.0.0.1:$cam_PORT/a
-
-[camera b]
-url = rtsp://127.0.0.1:$cam_PORT/b
-
-[camera c]
-url = rtsp://127.0.0.1:$other_PORT/c
-CONF
+camfs_config -- a=rtsp://127.0.0.1:$cam_PORT/a b=rtsp://127.0.0.1:$cam_PORT/b \
+	c=rtsp://127.0.0.1:$other_PORT/c
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[b\] online' "$T/camfs.log" || fail "cameras did not come online"

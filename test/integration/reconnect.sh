@@ -7,18 +7,8 @@
 start_fixture flaky --mount /cam=h264
 start_fixture steady --mount /cam=h264
 
-cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-segment_seconds = 2
-stall_seconds = 2
-
-[camera flaky]
-url = rtsp://127.0.0.1:$flaky_PORT/cam
-
-[camera steady]
-url = rtsp://127.0.0.1:$steady_PORT/cam
-CONF
+camfs_config segment_seconds=2 stall_seconds=2 -- \
+	flaky=rtsp://127.0.0.1:$flaky_PORT/cam steady=rtsp://127.0.0.1:$steady_PORT/cam
 
 start_camfs --no-mount -o config="$T/camfs.conf"
 both_online() { [ "$(grep -c '\] online:' "$T/camfs.log")" -eq 2 ]; }

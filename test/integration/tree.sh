@@ -5,17 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --mount /a=h264 --mount /b=h265
-cat >"$T/camfs.conf" <<CONF
-[camfs]
-store = $T/store
-segment_seconds = 2
-
-[camera a]
-url = rtsp://127.0.0.1:$cam_PORT/a
-
-[camera b]
-url = rtsp://127.0.0.1:$cam_PORT/b
-CONF
+camfs_config segment_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a b=rtsp://127.0.0.1:$cam_PORT/b
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 day=$(date +%F)
