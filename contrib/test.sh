@@ -18,3 +18,4 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit
 # camfs built with sanitizers, against the same real peers.
 meson test -C build-asan --print-errorlogs --num-processes 1 --suite integration
+FUZZ_SECONDS=20 ./contrib/fuzz.sh
