@@ -219,6 +219,17 @@ int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
 		goto out;   /* audio belongs with a frame */
 	}
 
+	/* The fragment's prft carries when the frame arrived (the clock seam),
+	 * not when it was muxed a frame later: clips cut by wall time. */
+	if (which == SOURCE_VIDEO) {
+		AVProducerReferenceTime *prft = (AVProducerReferenceTime *)
+			av_packet_new_side_data(pkt, AV_PKT_DATA_PRFT, sizeof(*prft));
+
+		if (prft) {
+			prft->wallclock = wall_us;
+			prft->flags = 24;   /* ISO 14496-12: time of capture */
+		}
+	}
 	st = f->mux->streams[f->out_index[which]];
 	int64_t offset = av_rescale_q(f->zero_us, AV_TIME_BASE_Q, f->in_tb[which]);
 	pkt->dts -= offset;

@@ -25,9 +25,11 @@
 #include "log.h"
 #include "snapshot.h"
 #include "tree.h"
+#include "vfile.h"
 #include "writer.h"
 
 #define REAP_INTERVAL_NS 100000000   /* how soon an interrupted read returns */
+#define MAX_PIECES 256               /* extents one read may span */
 
 struct mount {
 	struct fuse_session *se;
@@ -54,6 +56,7 @@ struct handle {
 	char *data;                /* rendered files */
 	struct snapshot_jpeg jpeg; /* live.jpg */
 	struct hub_reader *reader; /* live.mp4 */
+	struct vfile *vf;          /* clips and day.mp4 */
 	struct tree_entry *entries;/* directories */
 	size_t n_entries;
 	struct handle *prev, *next;/* in mount->handles while open */
@@ -142,8 +145,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	int ret;
 
-	/* An open rendered file or snapshot keeps the size of its content. */
-	if (fi && handle_of(fi) && (handle_of(fi)->data || handle_of(fi)->jpeg.buf)) {
+	/* An open generated file, snapshot or clip keeps its content's size. */
+	if (fi && handle_of(fi) && (handle_of(fi)->data || handle_of(fi)->jpeg.buf || handle_of(fi)->vf)) {
 		ret = tree_getattr(m->tree, ino, &st);
 		if (ret == 0)
 			st.st_size = handle_of(fi)->size;
@@ -166,6 +169,7 @@ static void handle_free(struct handle *h)
 		close(h->fd);
 	free(h->data);
 	av_buffer_unref(&h->jpeg.buf);
+	vfile_unref(&h->vf);
 	free(h->entries);
 	free(h);
 }
@@ -269,7 +273,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ret = open_store_file(m, h, fi);
 		break;
 	case TREE_STATUS:
-	case TREE_LISTING: {
+	case TREE_LISTING:
+	case TREE_CLIPS_README: {
 		size_t size;
 
 		ret = tree_render(m->tree, &info, &h->data, &size);
@@ -283,6 +288,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			ret = 0;    /* no keyframe yet: an empty file */
 		h->size = h->jpeg.buf ? (off_t)h->jpeg.size : 0;
 		fi->direct_io = 1;
+		break;
+	case TREE_CLIP:
+	case TREE_DAY_MP4:
+		h->vf = tree_vfile(m->tree, ino);
+		ret = h->vf ? 0 : -ENOENT;
+		h->size = h->vf ? (off_t)h->vf->size : 0;
 		break;
 	case TREE_LIVE_MP4:
 		h->reader = hub_reader_new(m->cams[info.cam]->hub, live_wake, h);
@@ -410,6 +421,38 @@ static void read_live(fuse_req_t req, struct handle *h, size_t size)
 	reply_live(req, n, buf);
 }
 
+/* A clip's bytes: its in-memory parts and zero-copy ranges of the segment
+ * files it holds, in one reply. */
+static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_t off)
+{
+	struct vfile_extent pieces[MAX_PIECES];
+	size_t n = vfile_slice(vf, off, size, pieces, MAX_PIECES);
+	struct fuse_bufvec *bv;
+
+	if (n == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0]));
+	if (!bv) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	bv->count = n;
+	for (size_t i = 0; i < n; i++) {
+		bv->buf[i].size = pieces[i].len;
+		if (pieces[i].data) {
+			bv->buf[i].mem = (void *)pieces[i].data;
+		} else {
+			bv->buf[i].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+			bv->buf[i].fd = pieces[i].fd;
+			bv->buf[i].pos = pieces[i].pos;
+		}
+	}
+	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
+	free(bv);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -423,10 +466,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	case TREE_STATUS:
 	case TREE_LISTING:
+	case TREE_CLIPS_README:
 		reply_slice(req, h->data, h->size, off, size);
 		return;
 	case TREE_LIVE_JPG:
 		reply_slice(req, h->jpeg.data, h->size, off, size);
+		return;
+	case TREE_CLIP:
+	case TREE_DAY_MP4:
+		read_vfile(req, h->vf, size, off);
 		return;
 	case TREE_STORE_FILE: {
 		off_t end = h->size;

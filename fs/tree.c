@@ -14,8 +14,12 @@
 #include <jansson.h>
 
 #include "camera.h"
+#include "clip.h"
+#include "log.h"
+#include "clipname.h"
 #include "config.h"
 #include "snapshot.h"
+#include "vfile.h"
 #include "writer.h"
 
 #define BUCKETS 4096
@@ -27,6 +31,7 @@ struct node {
 	int cam;
 	char *name;
 	uint64_t nlookup;
+	struct vfile *vf;       /* CLIP, DAY_MP4: fixed for the node's life */
 	struct node *by_ino_next;
 	struct node *by_name_next;
 };
@@ -98,6 +103,7 @@ void tree_free(struct tree *t)
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct node *n = t->by_ino[b], *next; n; n = next) {
 			next = n->by_ino_next;
+			vfile_unref(&n->vf);
 			free(n->name);
 			free(n);
 		}
@@ -200,6 +206,8 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			*kind = TREE_LIVE_MP4;
 		else if (strcmp(name, "live.jpg") == 0)
 			*kind = TREE_LIVE_JPG;
+		else if (strcmp(name, "clips") == 0)
+			*kind = TREE_CLIPS;
 		else if (is_date_name(name)) {
 			store_path(t, dir, name, path, sizeof(path));
 			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -208,7 +216,22 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 		} else
 			return -ENOENT;
 		return 0;
+	case TREE_CLIPS: {
+		int64_t a, b;
+
+		if (strcmp(name, "README.txt") == 0)
+			*kind = TREE_CLIPS_README;
+		else if (clipname_parse(name, &a, &b) == 0)
+			*kind = TREE_CLIP;
+		else
+			return -ENOENT;
+		return 0;
+	}
 	case TREE_DAY:
+		if (strcmp(name, "day.mp4") == 0) {
+			*kind = TREE_DAY_MP4;
+			return 0;
+		}
 		if (!is_store_file_name(name))
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
@@ -225,7 +248,8 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
  * from a copy of the node's info. */
 static bool sized_by_content(enum tree_kind kind)
 {
-	return kind == TREE_STATUS || kind == TREE_LISTING || kind == TREE_LIVE_JPG;
+	return kind == TREE_STATUS || kind == TREE_LISTING || kind == TREE_LIVE_JPG ||
+	       kind == TREE_CLIPS_README;
 }
 
 /* Caller holds t->lock. */
@@ -250,6 +274,7 @@ static int fill_info(struct tree *t, const struct node *n, struct tree_node_info
 		out->dir_ino = n->ino;
 		break;
 	case TREE_ROOT:
+	case TREE_CLIPS:
 		out->dir_ino = n->ino;
 		break;
 	default:
@@ -265,11 +290,16 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 	case TREE_ROOT:
 	case TREE_CAMERA:
 	case TREE_DAY:
+	case TREE_CLIPS:
 		dir_stat(t, st);
 		break;
 	case TREE_LIVE_MP4:
 		file_stat(t, st, TREE_LIVE_SIZE);
 		st->st_blocks = 0;   /* a stream, not disk space (du) */
+		break;
+	case TREE_CLIP:
+	case TREE_DAY_MP4:
+		file_stat(t, st, n->vf->size);
 		break;
 	case TREE_STORE_FILE: {
 		char path[4096];
@@ -319,9 +349,65 @@ static int content_stat(struct tree *t, const struct tree_node_info *info, uint6
 	return 0;
 }
 
+/* Builds the virtual file of a clip name or of a date's day.mp4. */
+static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const char *name,
+			 const char *date, struct vfile **out)
+{
+	struct clip_source src = {
+		.store = t->cfg->store, .camera = t->cfg->cameras[cam].name,
+		.cam = cam, .writer = t->writer,
+	};
+	int64_t start, end;
+	int ret;
+
+	if (kind == TREE_CLIP) {
+		ret = clipname_parse(name, &start, &end);
+	} else {
+		struct tm tm = { .tm_isdst = -1 };
+
+		ret = sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) == 3 ? 0 : -EINVAL;
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		start = (int64_t)mktime(&tm) * 1000000;
+		tm.tm_mday++;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		end = (int64_t)mktime(&tm) * 1000000;
+	}
+	if (ret == 0)
+		ret = clip_build(&src, start, end, out);
+	if (ret < 0)
+		log_debug(src.camera, "%s%s%s: no clip: %s", date ? date : "clips", "/", name,
+			  strerror(-ret));
+	return ret < 0 ? -ENOENT : 0;
+}
+
+/* Caller holds t->lock. */
+static struct node *add_node(struct tree *t, uint64_t parent, const char *name,
+			     enum tree_kind kind, int cam)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (!n || !(n->name = strdup(name))) {
+		free(n);
+		return NULL;
+	}
+	n->ino = t->next_ino++;
+	n->parent = parent;
+	n->kind = kind;
+	n->cam = cam;
+	n->by_ino_next = t->by_ino[n->ino % BUCKETS];
+	t->by_ino[n->ino % BUCKETS] = n;
+	size_t h = name_hash(parent, name);
+	n->by_name_next = t->by_name[h];
+	t->by_name[h] = n;
+	return n;
+}
+
 int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
 		struct stat *st)
 {
+	struct vfile *vf = NULL;
 	struct node *dir, *n;
 	enum tree_kind kind;
 	int cam, ret;
@@ -332,22 +418,27 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	if (ret < 0)
 		goto out;
 	n = find_name(t, parent, name);
+	if (!n && (kind == TREE_CLIP || kind == TREE_DAY_MP4)) {
+		/* Building reads indexes: not under the lock. The kernel holds
+		 * the directory, so it is still there after. */
+		char date[16];
+
+		snprintf(date, sizeof(date), "%s", dir->name);
+		pthread_mutex_unlock(&t->lock);
+		ret = build_virtual(t, kind, cam, name, kind == TREE_DAY_MP4 ? date : NULL, &vf);
+		pthread_mutex_lock(&t->lock);
+		if (ret < 0)
+			goto out;
+		n = find_name(t, parent, name);   /* a concurrent lookup may have won */
+	}
 	if (!n) {
-		n = calloc(1, sizeof(*n));
-		if (!n || !(n->name = strdup(name))) {
-			free(n);
+		n = add_node(t, parent, name, kind, cam);
+		if (!n) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		n->ino = t->next_ino++;
-		n->parent = parent;
-		n->kind = kind;
-		n->cam = cam;
-		n->by_ino_next = t->by_ino[n->ino % BUCKETS];
-		t->by_ino[n->ino % BUCKETS] = n;
-		size_t h = name_hash(parent, name);
-		n->by_name_next = t->by_name[h];
-		t->by_name[h] = n;
+		n->vf = vf;
+		vf = NULL;
 	}
 	n->nlookup++;
 	*ino = n->ino;
@@ -366,7 +457,21 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		n->nlookup--;
 out:
 	pthread_mutex_unlock(&t->lock);
+	vfile_unref(&vf);
 	return ret;
+}
+
+struct vfile *tree_vfile(struct tree *t, uint64_t ino)
+{
+	struct node *n;
+	struct vfile *vf = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, ino);
+	if (n && n->vf)
+		vf = vfile_ref(n->vf);
+	pthread_mutex_unlock(&t->lock);
+	return vf;
 }
 
 uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name)
@@ -392,6 +497,7 @@ static void unlink_node(struct tree *t, struct node *n)
 	for (p = &t->by_name[name_hash(n->parent, n->name)]; *p != n; p = &(*p)->by_name_next)
 		;
 	*p = n->by_name_next;
+	vfile_unref(&n->vf);
 	free(n->name);
 	free(n);
 }
@@ -525,11 +631,23 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n_o
 			ret = add_entry(&v, &n, &cap, "live.jpg", &st);
 		if (ret == 0)
 			ret = add_entry(&v, &n, &cap, "status.json", &st);
+		dir_stat(t, &st);
+		if (ret == 0)
+			ret = add_entry(&v, &n, &cap, "clips", &st);
 		if (ret == 0)
 			ret = list_store(t, &info, true, &v, &n, &cap);
 		break;
 	case TREE_DAY:
-		ret = list_store(t, &info, false, &v, &n, &cap);
+		/* day.mp4 is listed without building it: its size comes with
+		 * its lookup. */
+		file_stat(t, &st, 0);
+		ret = add_entry(&v, &n, &cap, "day.mp4", &st);
+		if (ret == 0)
+			ret = list_store(t, &info, false, &v, &n, &cap);
+		break;
+	case TREE_CLIPS:
+		file_stat(t, &st, 0);
+		ret = add_entry(&v, &n, &cap, "README.txt", &st);
 		break;
 	default:
 		ret = -ENOTDIR;
@@ -595,9 +713,36 @@ static json_t *listing_json(struct tree *t, uint64_t dir_ino)
 	return entries ? json_pack("{s:o}", "entries", entries) : NULL;
 }
 
+static const char clips_readme[] =
+	"Clips of any time range, made when you open them.\n"
+	"\n"
+	"This folder lists nothing but this file: ask for a name and the clip is\n"
+	"there. Names are local times, YYYY-MM-DDTHH-MM-SS, and either a length\n"
+	"or an end:\n"
+	"\n"
+	"  2026-11-20T10-03-00+90s.mp4                    90 seconds from 10:03:00\n"
+	"  2026-11-20T10-03-00+5m.mp4                     five minutes\n"
+	"  2026-11-20T22-30-00+1h30m.mp4                  an hour and a half, past midnight\n"
+	"  2026-11-20T10-00-00--2026-11-20T10-15-00.mp4   from 10:00 to 10:15\n"
+	"\n"
+	"For example:  cp clips/2026-11-20T10-03-00+90s.mp4 ~/\n"
+	"\n"
+	"A clip starts exactly at its start time and ends at its end. Where the\n"
+	"recording has a gap (the camera was offline), the clip leaves the gap out:\n"
+	"the picture jumps from before the gap to after it, and the clip is that\n"
+	"much shorter. If the camera's format changed within the range, the clip\n"
+	"ends at the change. A name with no recording in its range does not exist.\n"
+	"Each day also has a whole-day file: ../<YYYY-MM-DD>/day.mp4.\n";
+
 int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size)
 {
 	json_t *doc = NULL;
+
+	if (info->kind == TREE_CLIPS_README) {
+		*data = strdup(clips_readme);
+		*size = sizeof(clips_readme) - 1;
+		return *data ? 0 : -ENOMEM;
+	}
 
 	if (info->kind == TREE_LISTING) {
 		doc = listing_json(t, info->dir_ino);

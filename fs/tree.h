@@ -10,6 +10,7 @@
 
 struct camera;
 struct config;
+struct vfile;
 struct tree;
 struct writer;
 
@@ -27,6 +28,10 @@ enum tree_kind {
 	TREE_LIVE_MP4,
 	TREE_LIVE_JPG,
 	TREE_STORE_FILE,   /* a segment (or sidecar) in the store */
+	TREE_CLIPS,        /* <camera>/clips/ */
+	TREE_CLIPS_README, /* <camera>/clips/README.txt */
+	TREE_CLIP,         /* <camera>/clips/<range>.mp4, made on lookup */
+	TREE_DAY_MP4,      /* <camera>/<date>/day.mp4 */
 };
 
 /* What an open needs to know about a node. */
@@ -58,12 +63,15 @@ uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
 void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
 int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
+/* The virtual file of a CLIP or DAY_MP4 node, built when it was looked up:
+ * a new reference the caller drops, or NULL. */
+struct vfile *tree_vfile(struct tree *t, uint64_t ino);
 
 /* The entries of directory ino (without "." and ".."), sorted by name; the
  * caller frees *out. */
 int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n);
 
-/* The bytes of a generated file (status.json, .index.json) for node info:
+/* The bytes of a generated file (status.json, .index.json, clips/README.txt) for node info:
  * malloc'd into *data; the caller frees. */
 int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size);
 

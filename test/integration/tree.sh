@@ -58,6 +58,7 @@ ok "new segments appear in ls"
 cp -r "$M/a/$day" "$T/copy"
 for f in "$T/copy"/*.mp4; do
 	name=$(basename "$f")
+	[ "$name" = day.mp4 ] && continue   # virtual: not in the store
 	[ "$(stat -c %s "$f")" -le "$(stat -c %s "$T/store/a/$day/$name")" ] || fail "$name: copy longer than the store"
 	cmp -n "$(stat -c %s "$f")" "$f" "$T/store/a/$day/$name" || fail "$name: copy differs"
 done

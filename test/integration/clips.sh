@@ -1,0 +1,96 @@
+#!/bin/bash
+# clips.sh - virtual clips and day.mp4: a 90 s clip lasts 90 s to the frame
+# and starts on the frame recorded at its start; clips across segment
+# boundaries and a recording gap play end to end; random reads equal a
+# sequential read; stat equals bytes read; two opens are identical; bad
+# names are ENOENT; mpv seeks inside day.mp4.
+. "$(dirname "$0")/lib.sh"
+
+start_fixture cam --mount /a=h264
+camfs_config segment_seconds=10 stall_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a
+M=$T/mnt
+mount_camfs "$M" -o config="$T/camfs.conf"
+wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
+sleep 108
+# A gap of a few seconds, then more footage.
+kill -KILL "$cam_PID"
+sleep 4
+restart_fixture cam "$cam_PORT" --mount /a=h264
+wait_until 30 grep -q '\[a\] online again' "$T/camfs.log" || fail "camera did not come back"
+sleep 12
+
+# wall_of SEGMENT: the wall clock (Unix seconds) of its first frame, from the
+# prft box the recorder writes into every fragment.
+wall_of() {
+	python3 - "$1" <<'PY'
+import struct, sys
+f = open(sys.argv[1], 'rb'); data = f.read(1 << 20); off = 0
+while off + 8 <= len(data):
+    size, kind = struct.unpack('>I4s', data[off:off + 8])
+    if kind == b'prft':
+        ver = data[off + 8]
+        ntp = struct.unpack('>Q', data[off + 16:off + 24])[0]
+        print('%.6f' % ((ntp >> 32) - 2208988800 + (ntp & 0xffffffff) / 2**32)); break
+    off += size
+PY
+}
+iso() { date -d "@$1" +%Y-%m-%dT%H-%M-%S; }
+day=$(date +%F)
+segs=($(ls "$T/store/a/$day"/*.mp4 | sort))
+[ ${#segs[@]} -ge 10 ] || fail "only ${#segs[@]} segments"
+
+# A 90 s clip from 3 s into the first whole segment.
+w1=$(wall_of "${segs[1]}")
+start=$(python3 -c "import math; print(math.ceil($w1) + 3)")
+name="$(iso "$start")+90s.mp4"
+clip="$M/a/clips/$name"
+[ -f "$clip" ] || fail "clips/$name does not exist"
+dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip")
+(( $(echo "${dur} - 90 < 0.07 && 90 - ${dur} < 0.07" | bc -l) )) || fail "$name lasts $dur s"
+ok "$name: ffprobe duration $dur s"
+
+# Its first displayed frame is the one recorded at start: the first frame of
+# that segment whose wall time is at or after start.
+k=$(python3 -c "import math; print(max(0, math.ceil(($start - $w1) * 15 - 1e-6)))")
+want=$(ffmpeg -v error -i "${segs[1]}" -f framemd5 - | grep -v '^#' | sed -n "$((k + 1))p" | awk -F, '{print $NF}')
+got=$(ffmpeg -v error -i "$clip" -frames:v 1 -f framemd5 - | grep -v '^#' | head -1 | awk -F, '{print $NF}')
+[ -n "$want" ] && [ "$want" = "$got" ] || fail "first frame $got, want frame $k of ${segs[1]##*/} ($want)"
+ok "first frame of the clip is frame $k of ${segs[1]##*/} (md5 $got)"
+
+# A clip across the gap plays end to end and is shorter by the gap.
+gap_name="$(iso $((start + 60)))--$(iso $(date +%s)).mp4"
+plays "$M/a/clips/$gap_name" || fail "the clip across the gap does not play"
+mpv --no-config --vo=null --ao=null "$M/a/clips/$gap_name" >/dev/null 2>&1 || fail "mpv cannot play the clip across the gap"
+ok "clip across segment boundaries and the gap plays in ffmpeg and mpv"
+
+# Exact size, any order, same bytes every open.
+size=$(stat -c %s "$clip")
+cat "$clip" >"$T/seq.mp4"
+[ "$(stat -c %s "$T/seq.mp4")" = "$size" ] || fail "stat says $size, read gave $(stat -c %s "$T/seq.mp4")"
+cmp "$T/seq.mp4" <(cat "$clip") || fail "two opens differ"
+python3 - "$clip" "$T/seq.mp4" <<'PY' || fail "random reads differ from a sequential read"
+import os, random, sys
+fd = os.open(sys.argv[1], os.O_RDONLY); ref = open(sys.argv[2], 'rb').read()
+random.seed(7)
+for _ in range(2000):
+    off = random.randrange(0, len(ref) + 100); n = random.choice([1, 7, 4096, 65536, 1 << 20, random.randrange(1, 300000)])
+    if os.pread(fd, n, off) != ref[off:off + n]:
+        sys.exit("mismatch at %d+%d" % (off, n))
+PY
+ok "clip: $size bytes, stat = bytes read, 2000 random preads = sequential read, two opens identical"
+
+# day.mp4: the whole day; mpv seeks inside it.
+ffprobe -v error -show_entries format=duration -of csv=p=0 "$M/a/$day/day.mp4" >"$T/daydur" || fail "day.mp4 unreadable"
+timeout 60 mpv --no-config --vo=null --ao=null --start=50 --frames=15 "$M/a/$day/day.mp4" >"$T/mpv.out" 2>&1 || fail "mpv --start=50 day.mp4: $(tail -2 "$T/mpv.out")"
+ok "day.mp4: $(cat "$T/daydur") s; mpv --start=50 plays"
+
+# Names that are no clip.
+for bad in "2026-02-30T10-00-00+5s.mp4" "$(iso "$start")+0s.mp4" "$(iso "$start")+5s.avi" "junk.mp4" \
+	   "$(iso $((start - 86400 * 3)))+10s.mp4"; do
+	[ ! -e "$M/a/clips/$bad" ] || fail "clips/$bad exists"
+done
+[ "$(ls "$M/a/clips")" = README.txt ] || fail "clips/ lists $(ls "$M/a/clips")"
+ok "bad names and ranges without footage are ENOENT; clips/ lists only README.txt"
+
+unmount_camfs "$M"
+check_log '\[a\] offline: (lost|stalled|cannot connect)'

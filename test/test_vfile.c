@@ -1,0 +1,95 @@
+/* test_vfile.c - extent lists: sizes add up, contiguous file ranges merge,
+ * and any slice of any size at any offset gives back exactly those bytes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "vfile.h"
+
+/* Reads [off, off+n) of v the way the mount does: slice, then copy each
+ * piece from memory or with pread. */
+static size_t read_at(const struct vfile *v, uint64_t off, size_t n, uint8_t *out)
+{
+	struct vfile_extent p[64];
+	size_t k = vfile_slice(v, off, n, p, 64), got = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		assert_int_equal(p[i].start, off + got);
+		if (p[i].data)
+			memcpy(out + got, p[i].data, p[i].len);
+		else
+			assert_int_equal(pread(p[i].fd, out + got, p[i].len, p[i].pos), (ssize_t)p[i].len);
+		got += p[i].len;
+	}
+	return got;
+}
+
+static void test_slices(void **state)
+{
+	uint8_t file[10000], want[20000];
+	int fd = memfd_create("seg", 0);
+	struct vfile *v = vfile_new();
+	size_t w = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(file); i++)
+		file[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(write(fd, file, sizeof(file)), (ssize_t)sizeof(file));
+
+	/* header (memory) + two ranges that merge + a gap + memory + range */
+	uint8_t *head = malloc(100);
+	memset(head, 0xAA, 100);
+	assert_int_equal(vfile_add_owned(v, head, 100), 0);
+	memset(want + w, 0xAA, 100); w += 100;
+	int slot = vfile_add_fd(v, fd);
+	assert_true(slot >= 0);
+	assert_int_equal(vfile_add_range(v, slot, 1000, 500), 0);
+	assert_int_equal(vfile_add_range(v, slot, 1500, 700), 0);   /* continues: merged */
+	memcpy(want + w, file + 1000, 1200); w += 1200;
+	assert_int_equal(vfile_add_range(v, slot, 5000, 3000), 0);
+	memcpy(want + w, file + 5000, 3000); w += 3000;
+	uint8_t *mid = malloc(10);
+	memset(mid, 0x55, 10);
+	assert_int_equal(vfile_add_owned(v, mid, 10), 0);
+	memset(want + w, 0x55, 10); w += 10;
+	assert_int_equal(vfile_add_range(v, slot, 0, 17), 0);
+	memcpy(want + w, file, 17); w += 17;
+
+	assert_int_equal(v->size, w);
+	assert_int_equal(v->n_ext, 5);   /* the two adjacent ranges became one */
+
+	uint8_t got[20000];
+	srand(1);
+	for (int i = 0; i < 5000; i++) {
+		uint64_t off = rand() % (w + 50);
+		size_t n = 1 + rand() % 5000;
+		size_t g = read_at(v, off, n, got);
+		size_t expect = off >= w ? 0 : (off + n > w ? w - off : n);
+
+		assert_int_equal(g, expect);
+		assert_memory_equal(got, want + off, g);
+	}
+	assert_int_equal(read_at(v, 0, w, got), w);
+	assert_memory_equal(got, want, w);
+
+	struct vfile *r = vfile_ref(v);
+	vfile_unref(&v);
+	assert_null(v);
+	assert_int_equal(read_at(r, 100, 10, got), 10);   /* still alive */
+	vfile_unref(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slices),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
