@@ -3,7 +3,8 @@
 # and starts on the frame recorded at its start; clips across segment
 # boundaries and a recording gap play end to end; random reads equal a
 # sequential read; stat equals bytes read; two opens are identical; bad
-# names are ENOENT; mpv seeks inside day.mp4.
+# names are ENOENT; mpv seeks inside day.mp4; an open clip survives the
+# deletion of its segments.
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --mount /a=h264
@@ -91,6 +92,25 @@ for bad in "2026-02-30T10-00-00+5s.mp4" "$(iso "$start")+0s.mp4" "$(iso "$start"
 done
 [ "$(ls "$M/a/clips")" = README.txt ] || fail "clips/ lists $(ls "$M/a/clips")"
 ok "bad names and ranges without footage are ENOENT; clips/ lists only README.txt"
+
+# A clip open before retention deletes its segments reads to the end.
+python3 - "$clip" "$T/seq.mp4" "$T/store/a/$day" <<'PY' || fail "an open clip lost footage to deletion"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+head = os.read(fd, 4096)
+for name in os.listdir(sys.argv[3]):      # what retention would do
+    if name.endswith('.mp4'):
+        os.unlink(os.path.join(sys.argv[3], name))
+data = head
+while True:
+    b = os.read(fd, 1 << 20)
+    if not b:
+        break
+    data += b
+if data != open(sys.argv[2], 'rb').read():
+    sys.exit("differs after the segments were deleted")
+PY
+ok "a clip opened before its segments were deleted read whole"
 
 unmount_camfs "$M"
 check_log '\[a\] offline: (lost|stalled|cannot connect)'

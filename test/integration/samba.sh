@@ -93,6 +93,16 @@ cmp "$T/x.mp4" "$T/store/a/$day/$name" || smb_fail "$name over SMB differs from 
 plays "$T/x.mp4" || fail "$name over SMB does not play"
 ok "get of a finished segment is identical to the store ($(stat -c %s "$T/x.mp4") bytes) and plays"
 
+# A virtual clip over SMB (read out of order by the client) is identical to
+# the same clip copied locally.
+first=$(segs | sed -n 1p)
+clip="$(date -d "$day ${first:0:2}:${first:3:2}:${first:6:2} 1 sec" +%Y-%m-%dT%H-%M-%S)+3s.mp4"
+cp "$M/a/clips/$clip" "$T/clip-local.mp4" || fail "clips/$clip cannot be copied locally"
+out=$(smb "get a/clips/$clip $T/clip-smb.mp4") || smb_fail "get a/clips/$clip: $out"
+cmp "$T/clip-smb.mp4" "$T/clip-local.mp4" || smb_fail "clip over SMB differs from a local copy"
+plays "$T/clip-smb.mp4" || fail "the clip fetched over SMB does not play"
+ok "clip $clip over SMB is identical to a local copy ($(stat -c %s "$T/clip-smb.mp4") bytes)"
+
 # 2. live.mp4: endless, so a bounded read. smbget reads it one block at a
 # time and writes each block as it arrives (smbclient's get sends parallel
 # 8 MiB reads and writes nothing until one is full).
