@@ -31,7 +31,9 @@ struct node {
 	int cam;
 	char *name;
 	uint64_t nlookup;
-	struct vfile *vf;       /* CLIP, DAY_MP4: fixed for the node's life */
+	struct vfile *vf;       /* CLIP, DAY_MP4: what lookups and new opens get */
+	int64_t built_us;       /* when vf was built */
+	int64_t range_end_us;   /* the end of its range: past built_us, it grows */
 	struct node *by_ino_next;
 	struct node *by_name_next;
 };
@@ -351,7 +353,7 @@ static int content_stat(struct tree *t, const struct tree_node_info *info, uint6
 
 /* Builds the virtual file of a clip name or of a date's day.mp4. */
 static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const char *name,
-			 const char *date, struct vfile **out)
+			 const char *date, struct vfile **out, int64_t *range_end_us)
 {
 	struct clip_source src = {
 		.store = t->cfg->store, .camera = t->cfg->cameras[cam].name,
@@ -376,6 +378,7 @@ static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const cha
 	}
 	if (ret == 0)
 		ret = clip_build(&src, start, end, out);
+	*range_end_us = end;
 	if (ret < 0)
 		log_debug(src.camera, "%s%s%s: no clip: %s", date ? date : "clips", "/", name,
 			  strerror(-ret));
@@ -418,18 +421,44 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	if (ret < 0)
 		goto out;
 	n = find_name(t, parent, name);
-	if (!n && (kind == TREE_CLIP || kind == TREE_DAY_MP4)) {
-		/* Building reads indexes: not under the lock. The kernel holds
-		 * the directory, so it is still there after. */
-		char date[16];
+	if (kind == TREE_CLIP || kind == TREE_DAY_MP4) {
+		/* A range reaching past its last build (today's day.mp4) is
+		 * built again at each lookup, a second apart at most: it covers
+		 * what is recorded when it is looked up. Open files keep theirs. */
+		int64_t now = (int64_t)time(NULL) * 1000000;
+		bool stale = n && n->range_end_us > n->built_us && now - n->built_us >= 1000000;
 
-		snprintf(date, sizeof(date), "%s", dir->name);
-		pthread_mutex_unlock(&t->lock);
-		ret = build_virtual(t, kind, cam, name, kind == TREE_DAY_MP4 ? date : NULL, &vf);
-		pthread_mutex_lock(&t->lock);
-		if (ret < 0)
-			goto out;
-		n = find_name(t, parent, name);   /* a concurrent lookup may have won */
+		if (!n || stale) {
+			/* Building reads indexes: not under the lock. The kernel
+			 * holds the directory, so it is still there after. */
+			char date[16];
+			int64_t range_end = 0;
+
+			snprintf(date, sizeof(date), "%s", dir->name);
+			pthread_mutex_unlock(&t->lock);
+			ret = build_virtual(t, kind, cam, name, kind == TREE_DAY_MP4 ? date : NULL,
+					    &vf, &range_end);
+			pthread_mutex_lock(&t->lock);
+			if (ret < 0)
+				goto out;
+			n = find_name(t, parent, name);   /* a concurrent lookup may have won */
+			if (n && stale) {
+				vfile_unref(&n->vf);
+				n->vf = vf;
+				vf = NULL;
+				n->built_us = now;
+			} else if (!n) {
+				n = add_node(t, parent, name, kind, cam);
+				if (!n) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				n->vf = vf;
+				vf = NULL;
+				n->built_us = now;
+				n->range_end_us = range_end;
+			}
+		}
 	}
 	if (!n) {
 		n = add_node(t, parent, name, kind, cam);
@@ -437,8 +466,6 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 			ret = -ENOMEM;
 			goto out;
 		}
-		n->vf = vf;
-		vf = NULL;
 	}
 	n->nlookup++;
 	*ino = n->ino;

@@ -83,7 +83,11 @@ ok "clip: $size bytes, stat = bytes read, 2000 random preads = sequential read, 
 # day.mp4: the whole day; mpv seeks inside it.
 ffprobe -v error -show_entries format=duration -of csv=p=0 "$M/a/$day/day.mp4" >"$T/daydur" || fail "day.mp4 unreadable"
 timeout 60 mpv --no-config --vo=null --ao=null --start=50 --frames=15 "$M/a/$day/day.mp4" >"$T/mpv.out" 2>&1 || fail "mpv --start=50 day.mp4: $(tail -2 "$T/mpv.out")"
-ok "day.mp4: $(cat "$T/daydur") s; mpv --start=50 plays"
+d1=$(stat -c %s "$M/a/$day/day.mp4")
+sleep 2.5
+d2=$(stat -c %s "$M/a/$day/day.mp4")
+[ "$d2" -gt "$d1" ] || fail "today's day.mp4 did not grow ($d1 -> $d2 bytes)"
+ok "day.mp4: $(cat "$T/daydur") s; mpv --start=50 plays; a later lookup covers newer footage ($d1 -> $d2 bytes)"
 
 # Names that are no clip.
 for bad in "2026-02-30T10-00-00+5s.mp4" "$(iso "$start")+0s.mp4" "$(iso "$start")+5s.avi" "junk.mp4" \
