@@ -9,6 +9,12 @@
 
 #include "mp4box.h"
 
+/* Boxes are read through a window of the file this big, refilled with one
+ * pread where a needed range falls outside it: a segment's thousands of small
+ * prft/moof/mdat headers and bodies cost a handful of reads. It never grows;
+ * a body larger than it goes to a buffer of its own. */
+#define WINDOW_SIZE (256u << 10)
+
 /* A camfs moov or moof is a few hundred bytes; anything near this is not ours,
  * and the cap keeps a lying header from costing a huge allocation. */
 #define BOX_MAX (16u << 20)
@@ -149,8 +155,12 @@ static int read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
 /* What index_read keeps besides the index itself. */
 struct reader {
 	int fd;
+	uint64_t file_size;
 	struct index *ix;
-	uint8_t *buf;            /* the box being parsed */
+	uint8_t *win;            /* WINDOW_SIZE bytes of the file from win_off */
+	uint64_t win_off;
+	size_t win_len;          /* how many of them are valid */
+	uint8_t *buf;            /* a box body too big for the window */
 	size_t buf_cap;
 	size_t samples_cap[INDEX_MAX_TRACKS];
 	size_t fragments_cap;
@@ -163,14 +173,118 @@ struct reader {
 	struct index_fragment prft;
 };
 
-/* The body of box into r->buf, with a cursor over it. */
+/* [offset, offset + len) of the file, len <= WINDOW_SIZE, in the window:
+ * *p points at it (valid until the next call). Errors as read_full's. */
+static int window_get(struct reader *r, uint64_t offset, size_t len, const uint8_t **p)
+{
+	size_t want, got = 0;
+
+	if (offset >= r->win_off && offset - r->win_off <= r->win_len &&
+	    len <= r->win_len - (offset - r->win_off)) {
+		*p = r->win + (offset - r->win_off);
+		return 0;
+	}
+	if (!r->win && !(r->win = malloc(WINDOW_SIZE)))
+		return -ENOMEM;
+	/* As much as the window holds from offset on, short of file_size (a
+	 * file that shrank under us gives less: only the part asked for must
+	 * be there). */
+	want = WINDOW_SIZE;
+	if (r->file_size > offset && r->file_size - offset < want)
+		want = (size_t)(r->file_size - offset);
+	if (want < len)
+		want = len;
+	r->win_off = offset;
+	r->win_len = 0;
+	while (got < want) {
+		ssize_t n = pread(r->fd, r->win + got, want - got, (off_t)(offset + got));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (got >= len)
+				break;
+			/* An error beyond the range asked for is not this
+			 * read's: retry exactly what it needs, as before. */
+			if (want > len) {
+				want = len;
+				continue;
+			}
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	r->win_len = got;
+	if (got < len)
+		return -EBADMSG;   /* shorter than file_size said */
+	*p = r->win;
+	return 0;
+}
+
+/* The header of the box at offset, as mp4box_read does it (same checks,
+ * same results) but from the window. */
+static int read_box(struct reader *r, uint64_t offset, struct mp4box *box)
+{
+	const uint8_t *h;
+	uint64_t left;
+	uint32_t size32;
+	int ret;
+
+	memset(box, 0, sizeof(*box));
+	if (offset == r->file_size)
+		return -ENODATA;
+	if (offset > r->file_size || r->file_size - offset < 8)
+		return -EBADMSG;
+	left = r->file_size - offset;
+	ret = window_get(r, offset, 8, &h);
+	if (ret < 0)
+		return ret;
+	size32 = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+	box->type = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+	if (size32 == 1) {
+		struct cursor c;
+
+		if (left < 16) {
+			box->type = 0;
+			return -EBADMSG;
+		}
+		ret = window_get(r, offset, 16, &h);
+		if (ret < 0) {
+			box->type = 0;
+			return ret;
+		}
+		c = (struct cursor){ .p = h + 8, .left = 8 };
+		box->header_size = 16;
+		box->size = get_u64(&c);
+	} else {
+		box->header_size = 8;
+		box->size = size32 ? size32 : left;
+	}
+	box->offset = offset;
+	if (box->size < box->header_size || box->size > left)
+		return -EBADMSG;
+	return 0;
+}
+
+/* The body of box, with a cursor over it: in the window, or read into
+ * r->buf when it is bigger. Valid until the next read. */
 static int load_body(struct reader *r, const struct mp4box *box, struct cursor *c)
 {
 	uint64_t len = box->size - box->header_size;
+	const uint8_t *p;
 	int ret;
 
 	if (len > BOX_MAX)
 		return -EBADMSG;
+	if (len <= WINDOW_SIZE) {
+		ret = window_get(r, box->offset + box->header_size, (size_t)len, &p);
+		if (ret < 0)
+			return ret;
+		*c = (struct cursor){ .p = p, .left = len };
+		return 0;
+	}
 	if (len > r->buf_cap) {
 		uint8_t *grown = realloc(r->buf, len);
 
@@ -472,19 +586,19 @@ static int parse_fragment(struct reader *r, const struct mp4box *moof, const str
 	return 0;
 }
 
-static int read_boxes(struct reader *r, uint64_t file_size)
+static int read_boxes(struct reader *r)
 {
 	struct mp4box box, mdat;
 	struct cursor c;
 	uint64_t off;
 	int ret;
 
-	ret = mp4box_read(r->fd, 0, file_size, &box);
+	ret = read_box(r, 0, &box);
 	if (ret < 0)
 		return ret == -ENODATA ? -EBADMSG : ret;
 	if (box.type != MP4BOX_FOURCC('f', 't', 'y', 'p'))
 		return -EBADMSG;
-	ret = mp4box_read(r->fd, box.size, file_size, &box);
+	ret = read_box(r, box.size, &box);
 	if (ret < 0)
 		return ret == -ENODATA ? -EBADMSG : ret;
 	if (box.type != MP4BOX_FOURCC('m', 'o', 'o', 'v'))
@@ -496,7 +610,7 @@ static int read_boxes(struct reader *r, uint64_t file_size)
 	/* From here on, a box cut short is the torn tail of a file still being
 	 * written (or a crash): the index ends before it. */
 	for (;; off = box.offset + box.size) {
-		ret = mp4box_read(r->fd, off, file_size, &box);
+		ret = read_box(r, off, &box);
 		if (ret == -ENODATA || ret == -EBADMSG)
 			return 0;
 		if (ret < 0)
@@ -505,7 +619,7 @@ static int read_boxes(struct reader *r, uint64_t file_size)
 			if ((ret = parse_prft(r, &box)) < 0)
 				return ret;
 		} else if (box.type == MP4BOX_FOURCC('m', 'o', 'o', 'f')) {
-			ret = mp4box_read(r->fd, box.offset + box.size, file_size, &mdat);
+			ret = read_box(r, box.offset + box.size, &mdat);
 			if (ret == -ENODATA || ret == -EBADMSG ||
 			    (ret == 0 && mdat.type != MP4BOX_FOURCC('m', 'd', 'a', 't')))
 				return 0;
@@ -520,11 +634,12 @@ static int read_boxes(struct reader *r, uint64_t file_size)
 
 int index_read(int fd, uint64_t file_size, struct index *out)
 {
-	struct reader r = { .fd = fd, .ix = out };
+	struct reader r = { .fd = fd, .file_size = file_size, .ix = out };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = read_boxes(&r, file_size);
+	ret = read_boxes(&r);
+	free(r.win);
 	free(r.buf);
 	if (ret < 0)
 		index_clear(out);

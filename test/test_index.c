@@ -722,6 +722,84 @@ static void test_synthetic(void **state)
 	assert_int_equal(index_bytes(b.d, b.n, &ix), -EBADMSG);
 }
 
+/* A segment much bigger than index_read's read window (256 KiB): a moov
+ * bigger than the window (a free box inside), mdats padded to sizes around
+ * and above it, so boxes fall on every side of a window's edge. The index is
+ * plain's, moved by the padding; cut anywhere, it is the fragments before. */
+static void test_large(void **state)
+{
+	const uint64_t *u = plain.unit_offset;
+	size_t moov = find(plain.bytes, 0, u[1], "moov"), moov_end = moov + be32(plain.bytes + moov);
+	const size_t moov_pad = 300 << 10;
+	uint64_t shift[FRAMES], frag_start[FRAMES + 1];
+	size_t cap = plain.size + moov_pad + 8 + (size_t)FRAMES * (320 << 10), len = 0;
+	uint8_t *big = calloc(1, cap);
+	struct index want, ix;
+
+	(void)state;
+	assert_non_null(big);
+	assert_int_equal(moov_end, u[1]);
+	/* ftyp and moov, then a free box of moov_pad at the moov's end. */
+	memcpy(big, plain.bytes, moov_end);
+	put32(big + moov, be32(plain.bytes + moov) + moov_pad + 8);
+	put32(big + moov_end, moov_pad + 8);
+	memcpy(big + moov_end + 4, "free", 4);
+	len = moov_end + 8 + moov_pad;
+	for (int i = 0; i < FRAMES; i++) {
+		uint64_t start = u[1 + i], end = i + 1 < FRAMES ? u[2 + i] : plain.size;
+		size_t mdat = find(plain.bytes, start, end, "mdat");
+		size_t pad = (size_t)((uint64_t)(i + 1) * 52361 % (300 << 10));
+
+		assert_int_equal(mdat + be32(plain.bytes + mdat), end);
+		frag_start[i] = len;
+		shift[i] = len - start;
+		memcpy(big + len, plain.bytes + start, end - start);
+		put32(big + len + (mdat - start), be32(plain.bytes + mdat) + pad);
+		len += end - start + pad;   /* zeros after the samples */
+		assert_true(len <= cap);
+	}
+	frag_start[FRAMES] = len;
+
+	assert_int_equal(index_read(plain.fd, plain.size, &want), 0);
+	assert_int_equal(index_bytes(big, len, &ix), 0);
+	assert_int_equal(ix.n_tracks, want.n_tracks);
+	assert_int_equal(ix.tracks[0].stsd_size, want.tracks[0].stsd_size);
+	assert_memory_equal(ix.tracks[0].stsd, want.tracks[0].stsd, want.tracks[0].stsd_size);
+	assert_int_equal(ix.tracks[0].timescale, want.tracks[0].timescale);
+	assert_int_equal(ix.n_fragments, FRAMES);
+	assert_int_equal(ix.indexed_size, len);
+	assert_int_equal(ix.tracks[0].n_samples, want.tracks[0].n_samples);
+	for (size_t i = 0; i < want.tracks[0].n_samples; i++) {
+		const struct index_sample *a = &ix.tracks[0].samples[i], *b = &want.tracks[0].samples[i];
+
+		assert_int_equal(a->offset, b->offset + shift[b->fragment]);
+		assert_int_equal(a->size, b->size);
+		assert_int_equal(a->dts, b->dts);
+		assert_int_equal(a->duration, b->duration);
+		assert_int_equal(a->keyframe, b->keyframe);
+		assert_int_equal(a->fragment, b->fragment);
+		assert_memory_equal(big + a->offset, plain.bytes + b->offset, b->size);
+	}
+	for (int i = 0; i < FRAMES; i++)
+		assert_int_equal(ix.fragments[i].moof_offset, want.fragments[i].moof_offset + shift[i]);
+	index_clear(&ix);
+
+	/* Cut inside fragments (and on their starts): only those before. */
+	for (int i = 0; i < FRAMES; i += 7) {
+		uint64_t cuts[] = { frag_start[i], frag_start[i] + 5, frag_start[i] + 200,
+				    (frag_start[i] + frag_start[i + 1]) / 2, frag_start[i + 1] - 1 };
+
+		for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+			assert_int_equal(index_bytes(big, cuts[c], &ix), 0);
+			assert_int_equal(ix.n_fragments, i);
+			assert_int_equal(ix.indexed_size, i ? frag_start[i] : moov_end + 8 + moov_pad);
+			index_clear(&ix);
+		}
+	}
+	index_clear(&want);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_large),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);
