@@ -25,6 +25,9 @@
 
 #define RING_MIN 64               /* slots; grows by doubling, a power of two */
 #define NEXT_KEY UINT64_MAX       /* a reader's next: the newest GOP's keyframe */
+/* Players probe about 20 frames (ffmpeg's frame-rate guess) before they show
+ * the first: a new reader gets at least this much media at once. */
+#define START_MIN_US 1000000
 
 struct hub {
 	pthread_mutex_t lock;
@@ -131,6 +134,23 @@ static bool append(struct hub *h, struct fragment *f)
 
 /* Makes cur hold r's next bytes if there are any: 1 if it does, 0 at end of
  * stream, -EAGAIN if nothing is there yet. Hub lock held. */
+/* Where a new reader starts: the newest GOP's keyframe, or the keyframe
+ * before it (still kept) while the newest GOP holds under START_MIN_US of
+ * media. A little older, but the first picture comes at once instead of
+ * after the player waited for frames in real time. Hub lock held, has_key. */
+static uint64_t start_seq(struct hub *h)
+{
+	const struct fragment *key = ring_at(h, h->newest_key);
+	const struct fragment *last = ring_at(h, h->first_seq + h->count - 1);
+
+	if (last->media_us - key->media_us >= START_MIN_US)
+		return h->newest_key;
+	for (uint64_t s = h->newest_key; s-- > h->first_seq;)
+		if (ring_at(h, s)->keyframe)
+			return s;
+	return h->newest_key;
+}
+
 static int advance(struct hub_reader *r)
 {
 	struct hub *h = r->h;
@@ -157,7 +177,7 @@ static int advance(struct hub_reader *r)
 				return -EAGAIN;
 			r->started = true;
 			r->gen = h->gen;
-			r->next = NEXT_KEY;
+			r->next = start_seq(h);
 			r->cur = fragment_ref(h->init);
 			r->off = 0;
 			continue;

@@ -488,6 +488,18 @@ out:
 	return ret;
 }
 
+bool tree_is_fixed(struct tree *t, uint64_t ino)
+{
+	struct node *n;
+	bool fixed;
+
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, ino);
+	fixed = n && n->vf && n->range_end_us <= n->built_us;
+	pthread_mutex_unlock(&t->lock);
+	return fixed;
+}
+
 struct vfile *tree_vfile(struct tree *t, uint64_t ino)
 {
 	struct node *n;

@@ -4,6 +4,7 @@
 #ifndef CAMFS_TREE_H
 #define CAMFS_TREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -63,6 +64,9 @@ uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
 void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
 int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
+/* True if a CLIP or DAY_MP4 node's bytes will never change (its range ended
+ * before it was built). */
+bool tree_is_fixed(struct tree *t, uint64_t ino);
 /* The virtual file of a CLIP or DAY_MP4 node, built when it was looked up:
  * a new reference the caller drops, or NULL. */
 struct vfile *tree_vfile(struct tree *t, uint64_t ino);

@@ -47,6 +47,7 @@ static struct fragment *make(enum fragment_kind kind, uint32_t seq, bool key, si
 	assert_non_null(f);
 	assert_true(size >= HDR);
 	f->keyframe = key;
+	f->media_us = (int64_t)seq * 1000000;   /* a second of media each */
 	put32(f->data, seq);
 	put32(f->data + 4, (uint32_t)size);
 	f->data[8] = kind == FRAGMENT_INIT ? 'I' : key ? 'K' : 'P';
@@ -191,8 +192,12 @@ static void test_stream_order(void **state)
 	expect_media(r, 5, false);
 	expect_media(r, 6, true);
 	expect_nothing(r);
-	/* Created before anything came, read only now: the newest GOP too. */
+	/* Created before anything came, read only now: like a new reader. The
+	 * newest GOP (6) is younger than a second, so from the keyframe before. */
 	expect_init(early, 1);
+	expect_media(early, 3, true);
+	expect_media(early, 4, false);
+	expect_media(early, 5, false);
 	expect_media(early, 6, true);
 	assert_int_equal(hub_reader_skips(r), 0);
 	assert_int_equal(hub_reader_skips(early), 0);
@@ -479,6 +484,28 @@ static void test_join_mid_gop(void **state)
 	expect_media(r, 2, true);
 	expect_media(r, 3, false);
 	expect_media(r, 4, false);
+	expect_nothing(r);
+	hub_reader_free(r);
+	hub_free(h);
+}
+
+/* A GOP younger than a second: a new reader starts at the keyframe before
+ * it, so a player's probe gets its frames at once. */
+static void test_young_gop_starts_earlier(void **state)
+{
+	struct hub *h = new_hub(1 << 20);
+	struct hub_reader *r;
+
+	(void)state;
+	pub_init(h, 1);
+	pub(h, 0, true);
+	pub(h, 1, false);
+	pub(h, 2, true);        /* newest GOP: just this keyframe, no media time yet */
+	r = hub_reader_new(h, NO_WAKE, NULL);
+	expect_init(r, 1);
+	expect_media(r, 0, true);
+	expect_media(r, 1, false);
+	expect_media(r, 2, true);
 	expect_nothing(r);
 	hub_reader_free(r);
 	hub_free(h);
@@ -1028,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_reap),
 		cmocka_unit_test(test_waiters_in_order),
 		cmocka_unit_test(test_join_mid_gop),
+		cmocka_unit_test(test_young_gop_starts_earlier),
 		cmocka_unit_test(test_no_gop_no_media),
 		cmocka_unit_test(test_slow_reader_skipped),
 		cmocka_unit_test(test_identical_init_ignored),
