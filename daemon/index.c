@@ -14,6 +14,11 @@
  * prft/moof/mdat headers and bodies cost a handful of reads. It never grows;
  * a body larger than it goes to a buffer of its own. */
 #define WINDOW_SIZE (256u << 10)
+/* Past a large mdat, a refill reads only this much: enough for the next
+ * prft, moof and mdat header, not the next frame's sample data (at 1080p a
+ * full window per fragment would read the file many times over). */
+#define SMALL_AHEAD (1u << 10)
+#define LARGE_MDAT (16u << 10)
 
 /* A camfs moov or moof is a few hundred bytes; anything near this is not ours,
  * and the cap keeps a lying header from costing a huge allocation. */
@@ -158,6 +163,7 @@ struct reader {
 	uint64_t file_size;
 	struct index *ix;
 	uint8_t *win;            /* WINDOW_SIZE bytes of the file from win_off */
+	size_t ahead;            /* how much a refill reads: see SMALL_AHEAD */
 	uint64_t win_off;
 	size_t win_len;          /* how many of them are valid */
 	uint8_t *buf;            /* a box body too big for the window */
@@ -189,7 +195,7 @@ static int window_get(struct reader *r, uint64_t offset, size_t len, const uint8
 	/* As much as the window holds from offset on, short of file_size (a
 	 * file that shrank under us gives less: only the part asked for must
 	 * be there). */
-	want = WINDOW_SIZE;
+	want = r->ahead ? r->ahead : WINDOW_SIZE;
 	if (r->file_size > offset && r->file_size - offset < want)
 		want = (size_t)(r->file_size - offset);
 	if (want < len)
@@ -627,6 +633,9 @@ static int read_boxes(struct reader *r)
 				return ret;
 			if ((ret = parse_fragment(r, &box, &mdat)) < 0)
 				return ret;
+			/* Small frames: many fragments per refill. Large ones:
+			 * read only the boxes. */
+			r->ahead = mdat.size > LARGE_MDAT ? SMALL_AHEAD : WINDOW_SIZE;
 			box = mdat;
 		}
 	}
