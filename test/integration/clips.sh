@@ -4,11 +4,12 @@
 # boundaries and a recording gap play end to end; random reads equal a
 # sequential read; stat equals bytes read; two opens are identical; bad
 # names are ENOENT; mpv seeks inside day.mp4; an open clip survives the
-# deletion of its segments.
+# deletion of its segments; audio comes along; a codec change ends a clip.
 . "$(dirname "$0")/lib.sh"
 
-start_fixture cam --mount /a=h264
-camfs_config segment_seconds=10 stall_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a
+start_fixture cam --mount /a=h264 --mount /b=h264+aac
+camfs_config segment_seconds=10 stall_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a \
+	b=rtsp://127.0.0.1:$cam_PORT/b
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
@@ -16,8 +17,10 @@ sleep 108
 # A gap of a few seconds, then more footage.
 kill -KILL "$cam_PID"
 sleep 4
-restart_fixture cam "$cam_PORT" --mount /a=h264
-wait_until 30 grep -q '\[a\] online again' "$T/camfs.log" || fail "camera did not come back"
+# b comes back as H.265: a new codec.
+restart_fixture cam "$cam_PORT" --mount /a=h264 --mount /b=h265+aac
+back() { grep -q '\[a\] online again' "$T/camfs.log" && grep -q '\[b\] online again' "$T/camfs.log"; }
+wait_until 30 back || fail "cameras did not come back"
 sleep 12
 
 # wall_of SEGMENT: the wall clock (Unix seconds) of its first frame, from the
@@ -53,7 +56,7 @@ ok "$name: ffprobe duration $dur s"
 # Its first displayed frame is the one recorded at start: the first frame of
 # that segment whose wall time is at or after start.
 k=$(python3 -c "import math; print(max(0, math.ceil(($start - $w1) * 15 - 1e-6)))")
-want=$(ffmpeg -v error -i "${segs[1]}" -f framemd5 - | grep -v '^#' | sed -n "$((k + 1))p" | awk -F, '{print $NF}')
+want=$(ffmpeg -v error -i "${segs[1]}" -map 0:v -f framemd5 - | grep -v '^#' | sed -n "$((k + 1))p" | awk -F, '{print $NF}')
 got=$(ffmpeg -v error -i "$clip" -frames:v 1 -f framemd5 - | grep -v '^#' | head -1 | awk -F, '{print $NF}')
 [ -n "$want" ] && [ "$want" = "$got" ] || fail "first frame $got, want frame $k of ${segs[1]##*/} ($want)"
 ok "first frame of the clip is frame $k of ${segs[1]##*/} (md5 $got)"
@@ -63,6 +66,26 @@ gap_name="$(iso $((start + 60)))--$(iso $(date +%s)).mp4"
 plays "$M/a/clips/$gap_name" || fail "the clip across the gap does not play"
 mpv --no-config --vo=null --ao=null "$M/a/clips/$gap_name" >/dev/null 2>&1 || fail "mpv cannot play the clip across the gap"
 ok "clip across segment boundaries and the gap plays in ffmpeg and mpv"
+
+# Audio comes along: camera b's clip of the same range has its AAC track.
+bclip="$M/b/clips/$name"
+[ "$(codec_of "$bclip" v:0),$(codec_of "$bclip" a:0)" = "h264,aac" ] || fail "b's clip lacks audio"
+plays "$bclip" || fail "b's clip with audio does not play"
+adur=$(ffprobe -v error -select_streams a:0 -show_entries stream=duration -of csv=p=0 "$bclip")
+# Audio rides in the same fragments as the video, so a few AAC frames past
+# either end come along; the edit list ends playback with the video.
+(( $(echo "$adur > 89.0 && $adur < 91.0" | bc -l) )) || fail "b's clip has $adur s of audio"
+ok "audio: b's clip has H.264 and AAC ($adur s), plays"
+
+# A codec change ends the clip: b is H.265 after the gap.
+bgap="$M/b/clips/$gap_name"
+[ "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$bgap" | sort -u | tr '\n' ' ')" = "aac h264 " ] ||
+	fail "b's clip across the codec change: $(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$bgap")"
+bdur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$bgap")
+adur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$M/a/clips/$gap_name")
+(( $(echo "$bdur < $adur - 8" | bc -l) )) || fail "b's clip ($bdur s) did not end at the codec change (a's: $adur s)"
+plays "$bgap" || fail "b's clip up to the codec change does not play"
+ok "codec change: b's clip ends at it ($bdur s, H.264 only; a's clip over the same range $adur s)"
 
 # Exact size, any order, same bytes every open.
 size=$(stat -c %s "$clip")
@@ -117,4 +140,4 @@ PY
 ok "a clip opened before its segments were deleted read whole"
 
 unmount_camfs "$M"
-check_log '\[a\] offline: (lost|stalled|cannot connect)'
+check_log '\[[ab]\] offline: (lost|stalled|cannot connect)'
