@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "index.h"
 #include "log.h"
 #include "mp4box.h"
@@ -69,23 +70,6 @@ struct build {
 	uint64_t payload;       /* mdat payload bytes so far */
 	int64_t edit_video;     /* out time of the frame at start; -1 until found */
 };
-
-static int grow(void *arrayp, size_t *cap, size_t n, size_t elem)
-{
-	void **array = arrayp;
-	size_t c;
-	void *grown;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	grown = realloc(*array, c * elem);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = c;
-	return 0;
-}
 
 /* Caller holds cache_lock. */
 static const struct index *cached_index(int fd, const char *path, uint64_t size, int *err)
@@ -187,7 +171,7 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 			if (!is_segment_name(e->d_name) || (t = name_time_us(date, e->d_name)) < 0 ||
 			    t >= end_us)
 				continue;
-			if (grow(&v, &cap, n, sizeof(*v)) < 0) {
+			if (array_grow(&v, &cap, n, sizeof(*v)) < 0) {
 				closedir(d);
 				free(v);
 				return -ENOMEM;
@@ -274,7 +258,7 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 		const struct index_sample *x = &it->samples[j];
 		struct run *last = *n_runs ? &(*runs)[*n_runs - 1] : NULL;
 
-		if (grow(&o->samples, &o->cap_samples, o->n_samples, sizeof(*o->samples)) < 0)
+		if (array_grow(&o->samples, &o->cap_samples, o->n_samples, sizeof(*o->samples)) < 0)
 			return -ENOMEM;
 		o->samples[o->n_samples] = (struct mp4build_sample){
 			.size = x->size, .duration = x->duration,
@@ -284,7 +268,7 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 			last->n++;
 			last->len += x->size;
 		} else {
-			if (grow(runs, cap_runs, *n_runs, sizeof(**runs)) < 0)
+			if (array_grow(runs, cap_runs, *n_runs, sizeof(**runs)) < 0)
 				return -ENOMEM;
 			(*runs)[(*n_runs)++] = (struct run){ k, o->n_samples, 1, x->offset, x->size };
 		}
@@ -302,8 +286,8 @@ static int lay_out(struct build *b, struct vfile *v, int slot, struct run *runs,
 	for (size_t i = 0; i < n; i++) {
 		struct out_track *o = &b->tr[runs[i].track];
 
-		if (grow(&o->chunks, &o->cap_chunks, o->n_chunks, sizeof(*o->chunks)) < 0 ||
-		    grow(&b->ranges, &b->cap_ranges, b->n_ranges, sizeof(*b->ranges)) < 0)
+		if (array_grow(&o->chunks, &o->cap_chunks, o->n_chunks, sizeof(*o->chunks)) < 0 ||
+		    array_grow(&b->ranges, &b->cap_ranges, b->n_ranges, sizeof(*b->ranges)) < 0)
 			return -ENOMEM;
 		o->chunks[o->n_chunks++] = (struct mp4build_chunk){
 			.offset = b->payload, .first_sample = runs[i].first, .n_samples = runs[i].n,

@@ -138,24 +138,6 @@ static bool find_box(struct cursor c, uint32_t type, struct cursor *body)
 	return false;
 }
 
-static int read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = pread(fd, buf + done, len - done, (off_t)(offset + done));
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return -EBADMSG;   /* shorter than file_size said */
-		done += (size_t)r;
-	}
-	return 0;
-}
 
 /* What index_read keeps besides the index itself. */
 struct reader {
@@ -299,7 +281,7 @@ static int load_body(struct reader *r, const struct mp4box *box, struct cursor *
 		r->buf = grown;
 		r->buf_cap = len;
 	}
-	ret = read_full(r->fd, box->offset + box->header_size, r->buf, len);
+	ret = mp4box_read_full(r->fd, box->offset + box->header_size, r->buf, len);
 	if (ret < 0)
 		return ret;
 	*c = (struct cursor){ .p = r->buf, .left = len };

@@ -11,9 +11,7 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* The whole of [offset, offset + len) or -EBADMSG when the file is shorter
- * than file_size said (it shrank under us: same as a cut header). */
-static int read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
+int mp4box_read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -45,14 +43,14 @@ int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box)
 	if (offset > file_size || file_size - offset < 8)
 		return -EBADMSG;
 	left = file_size - offset;
-	ret = read_full(fd, offset, h, 8);
+	ret = mp4box_read_full(fd, offset, h, 8);
 	if (ret < 0)
 		return ret;
 	size32 = be32(h);
 	if (size32 == 1) {
 		if (left < 16)
 			return -EBADMSG;
-		ret = read_full(fd, offset + 8, h + 8, 8);
+		ret = mp4box_read_full(fd, offset + 8, h + 8, 8);
 		if (ret < 0)
 			return ret;
 	}

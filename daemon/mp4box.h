@@ -3,6 +3,7 @@
 #ifndef CAMFS_MP4BOX_H
 #define CAMFS_MP4BOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MP4BOX_FOURCC(a, b, c, d) \
@@ -20,5 +21,9 @@ struct mp4box {
  * the end. -EBADMSG: the header is cut short, malformed, or the box runs past
  * file_size (box still filled when its header was readable). -errno on I/O. */
 int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box);
+
+/* Reads all of [offset, offset + len) with pread. -EBADMSG when the file
+ * ends first (shorter than its size said: it shrank), else 0 or -errno. */
+int mp4box_read_full(int fd, uint64_t offset, uint8_t *buf, size_t len);
 
 #endif

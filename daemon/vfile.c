@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "array.h"
+
 struct vfile *vfile_new(void)
 {
 	struct vfile *v = calloc(1, sizeof(*v));
@@ -37,24 +39,6 @@ void vfile_unref(struct vfile **vp)
 	free(v);
 }
 
-/* Grows an array of elem-sized items so one more fits. */
-static int grow(void *arrayp, size_t *cap, size_t n, size_t elem)
-{
-	void **array = arrayp;
-	size_t c;
-	void *grown;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	grown = realloc(*array, c * elem);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = c;
-	return 0;
-}
-
 static int add_extent(struct vfile *v, const uint8_t *data, int fd, uint64_t pos, uint64_t len)
 {
 	struct vfile_extent *last = v->n_ext ? &v->ext[v->n_ext - 1] : NULL;
@@ -64,7 +48,7 @@ static int add_extent(struct vfile *v, const uint8_t *data, int fd, uint64_t pos
 	if (last && !data && !last->data && last->fd == fd && last->pos + last->len == pos) {
 		last->len += len;
 	} else {
-		if (grow(&v->ext, &v->cap_ext, v->n_ext, sizeof(*v->ext)) < 0)
+		if (array_grow(&v->ext, &v->cap_ext, v->n_ext, sizeof(*v->ext)) < 0)
 			return -ENOMEM;
 		v->ext[v->n_ext++] = (struct vfile_extent){
 			.start = v->size, .len = len, .data = data, .fd = fd, .pos = pos,
@@ -76,7 +60,7 @@ static int add_extent(struct vfile *v, const uint8_t *data, int fd, uint64_t pos
 
 int vfile_add_owned(struct vfile *v, uint8_t *data, size_t len)
 {
-	if (grow(&v->owned, &v->cap_owned, v->n_owned, sizeof(*v->owned)) < 0) {
+	if (array_grow(&v->owned, &v->cap_owned, v->n_owned, sizeof(*v->owned)) < 0) {
 		free(data);
 		return -ENOMEM;
 	}
@@ -86,7 +70,7 @@ int vfile_add_owned(struct vfile *v, uint8_t *data, size_t len)
 
 int vfile_add_fd(struct vfile *v, int fd)
 {
-	if (grow(&v->fds, &v->cap_fds, v->n_fds, sizeof(*v->fds)) < 0) {
+	if (array_grow(&v->fds, &v->cap_fds, v->n_fds, sizeof(*v->fds)) < 0) {
 		close(fd);
 		return -ENOMEM;
 	}
