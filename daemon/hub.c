@@ -177,7 +177,7 @@ static int advance(struct hub_reader *r)
 				return -EAGAIN;
 			r->started = true;
 			r->gen = h->gen;
-			r->next = start_seq(h);
+			r->next = NEXT_KEY;
 			r->cur = fragment_ref(h->init);
 			r->off = 0;
 			continue;
@@ -192,7 +192,8 @@ static int advance(struct hub_reader *r)
 				return -EAGAIN;
 			if (seq != NEXT_KEY)
 				r->skips++;     /* fell behind: what it needs is gone */
-			seq = h->newest_key;
+			/* NEXT_KEY only starts a stream; a skip goes to the newest. */
+			seq = seq == NEXT_KEY ? start_seq(h) : h->newest_key;
 		}
 		r->cur = fragment_ref(ring_at(h, seq));
 		r->off = 0;
