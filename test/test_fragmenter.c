@@ -17,6 +17,7 @@
 #include "fragment.h"
 #include "fragmenter.h"
 #include "source.h"
+#include "testutil.h"
 
 #define FRAMES 75   /* 5 s at 15 fps: keyframes at 0, 30, 60 */
 
@@ -55,41 +56,6 @@ static int boxes(const struct fragment *f, char types[][5], int max)
 	}
 	assert_int_equal(off, f->size);
 	return n;
-}
-
-/* The NAL units of a packet as length-prefixed payloads: the muxer stores
- * Annex B start codes as lengths, so the bytes differ but the NALs must not. */
-static size_t canonical_nals(const uint8_t *p, size_t size, bool annexb, uint8_t *out)
-{
-	size_t o = 0, i = 0;
-
-	while (i < size) {
-		size_t start, end;
-
-		if (annexb) {
-			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
-				i++;
-			start = i += 3;
-			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
-				i++;
-			end = i + 3 <= size ? i : size;
-			while (end > start && p[end - 1] == 0)
-				end--;
-			i = end == size ? size : i;
-		} else {
-			start = i + 4;
-			end = start + be32(p + i);
-			assert_true(end <= size);
-			i = end;
-		}
-		if (start >= size)
-			break;
-		out[o++] = (end - start) >> 24; out[o++] = (end - start) >> 16;
-		out[o++] = (end - start) >> 8;  out[o++] = (end - start);
-		memcpy(out + o, p + start, end - start);
-		o += end - start;
-	}
-	return o;
 }
 
 struct demo_packets {
@@ -180,8 +146,8 @@ static void test_split(void **state)
 	while (av_read_frame(in, pkt) >= 0) {
 		assert_true(n < FRAMES);
 		uint8_t *got = malloc(pkt->size * 2 + 64), *want = malloc(d.pkts[n]->size * 2 + 64);
-		size_t got_len = canonical_nals(pkt->data, pkt->size, false, got);
-		size_t want_len = canonical_nals(d.pkts[n]->data, d.pkts[n]->size, true, want);
+		size_t got_len = testutil_canonical_nals(pkt->data, pkt->size, false, got);
+		size_t want_len = testutil_canonical_nals(d.pkts[n]->data, d.pkts[n]->size, true, want);
 		assert_true(want_len > 0);
 		assert_int_equal(got_len, want_len);
 		assert_memory_equal(got, want, got_len);

@@ -177,42 +177,6 @@ static size_t find_in(const uint8_t *d, size_t parent, const char *type)
 	return find(d, parent + 8, parent + be32(d + parent), type);
 }
 
-/* The NAL units of a packet as length-prefixed payloads: the muxer stores
- * Annex B start codes as lengths, so the bytes differ but the NALs must not
- * (as in test_fragmenter.c). */
-static size_t canonical_nals(const uint8_t *p, size_t size, bool annexb, uint8_t *out)
-{
-	size_t o = 0, i = 0;
-
-	while (i < size) {
-		size_t start, end;
-
-		if (annexb) {
-			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
-				i++;
-			start = i += 3;
-			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
-				i++;
-			end = i + 3 <= size ? i : size;
-			while (end > start && p[end - 1] == 0)
-				end--;
-			i = end == size ? size : i;
-		} else {
-			start = i + 4;
-			end = start + be32(p + i);
-			assert_true(end <= size);
-			i = end;
-		}
-		if (start >= size)
-			break;
-		out[o++] = (end - start) >> 24; out[o++] = (end - start) >> 16;
-		out[o++] = (end - start) >> 8;  out[o++] = (end - start);
-		memcpy(out + o, p + start, end - start);
-		o += end - start;
-	}
-	return o;
-}
-
 static void test_tracks(void **state)
 {
 	struct index ix;
@@ -267,8 +231,8 @@ static void test_samples(void **state)
 		assert_true(s->offset + s->size <= (i + 1 < FRAMES ? plain.unit_offset[2 + i] : plain.size));
 
 		assert_int_equal(pread(plain.fd, data, s->size, s->offset), (ssize_t)s->size);
-		size_t got_len = canonical_nals(data, s->size, false, got);
-		size_t want_len = canonical_nals(p->data, p->size, true, want);
+		size_t got_len = testutil_canonical_nals(data, s->size, false, got);
+		size_t want_len = testutil_canonical_nals(p->data, p->size, true, want);
 		assert_true(want_len > 0);
 		assert_int_equal(got_len, want_len);
 		assert_memory_equal(got, want, got_len);

@@ -1,4 +1,4 @@
-/* testutil.h - file-system and time-zone helpers the unit tests share:
+/* testutil.h - file-system, time-zone and NAL-unit helpers the unit tests share:
  * temp dirs, whole files, removal and counting of trees, TZ. */
 #ifndef CAMFS_TESTUTIL_H
 #define CAMFS_TESTUTIL_H
@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -99,6 +101,41 @@ static inline void testutil_set_tz(const char *tz)
 {
 	setenv("TZ", tz, 1);
 	tzset();
+}
+
+/* The NAL units of a packet as length-prefixed payloads: the muxer stores
+ * Annex B start codes as lengths, so the bytes differ but the NALs must not. */
+static inline size_t testutil_canonical_nals(const uint8_t *p, size_t size, bool annexb, uint8_t *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < size) {
+		size_t start, end;
+
+		if (annexb) {
+			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
+				i++;
+			start = i += 3;
+			while (i + 3 <= size && !(p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1))
+				i++;
+			end = i + 3 <= size ? i : size;
+			while (end > start && p[end - 1] == 0)
+				end--;
+			i = end == size ? size : i;
+		} else {
+			start = i + 4;
+			end = start + ((uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3]);
+			assert_true(end <= size);
+			i = end;
+		}
+		if (start >= size)
+			break;
+		out[o++] = (end - start) >> 24; out[o++] = (end - start) >> 16;
+		out[o++] = (end - start) >> 8;  out[o++] = (end - start);
+		memcpy(out + o, p + start, end - start);
+		o += end - start;
+	}
+	return o;
 }
 
 #endif
