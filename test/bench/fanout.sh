@@ -6,24 +6,8 @@
 # how many threads it creates per second (strace, after the CPU window), and
 # the bytes the readers got, to show they all keep up.
 # Usage: test/bench/fanout.sh BUILD_DIR [SECONDS]
-set -euo pipefail
-build=$(realpath "${1:-build}")
+. "$(dirname "$0")/lib.sh"
 secs=${2:-15}
-src=$(cd "$(dirname "$0")/../.." && pwd)
-camfs_bin=$build/camfs
-[ -x "$camfs_bin" ] || camfs_bin=$build/daemon/camfs
-T=$(mktemp -d /tmp/camfs-bench.XXXXXX)
-pids=()
-readers=()
-mnt=
-cleanup() {
-	kill "${readers[@]}" 2>/dev/null || true
-	[ -n "$mnt" ] && { fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null || true; }
-	kill "${pids[@]}" 2>/dev/null || true
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
 MANY=64
 
 bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null

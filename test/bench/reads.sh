@@ -11,22 +11,8 @@
 # alternating; ratios both as the ratio of medians and as the median of the
 # per-round ratios; also camfs CPU per GB read through the mount.
 # Usage: test/bench/reads.sh BUILD_DIR [ROUNDS]
-set -euo pipefail
-build=$(realpath "${1:-build}")
+. "$(dirname "$0")/lib.sh"
 rounds=${2:-15}
-src=$(cd "$(dirname "$0")/../.." && pwd)
-camfs_bin=$build/camfs
-[ -x "$camfs_bin" ] || camfs_bin=$build/daemon/camfs
-T=$(mktemp -d /tmp/camfs-bench.XXXXXX)
-pids=()
-mnt=
-cleanup() {
-	[ -n "$mnt" ] && { fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null || true; }
-	kill "${pids[@]}" 2>/dev/null || true
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
 
 bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
 # A finished segment from yesterday (fragmented, so start-up recovery keeps it).

@@ -24,21 +24,8 @@
 # (the measured distribution convolved with the uniform one), and p50/p95
 # are taken over those 20*N values.
 # Usage: test/bench/ttff.sh BUILD_DIR [N]
-set -euo pipefail
-build=$(realpath "${1:-build}")
+. "$(dirname "$0")/lib.sh"
 n=${2:-20}
-camfs_bin=$build/camfs
-[ -x "$camfs_bin" ] || camfs_bin=$build/daemon/camfs
-T=$(mktemp -d /tmp/camfs-bench.XXXXXX)
-pids=()
-mnt=
-cleanup() {
-	[ -n "$mnt" ] && { fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null || true; }
-	kill "${pids[@]}" 2>/dev/null || true
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
 FPS=25
 
 # ms ARGS...: wall time in ms of `ffmpeg ARGS -frames:v 1 -f null -`.
