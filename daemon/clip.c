@@ -280,7 +280,7 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 
 /* Lays a segment's runs out in file order: chunks of the out tracks and
  * byte ranges of the vfile. */
-static int lay_out(struct build *b, struct vfile *v, int slot, struct run *runs, size_t n)
+static int lay_out(struct build *b, int slot, struct run *runs, size_t n)
 {
 	qsort(runs, n, sizeof(*runs), by_pos);
 	for (size_t i = 0; i < n; i++) {
@@ -295,7 +295,6 @@ static int lay_out(struct build *b, struct vfile *v, int slot, struct run *runs,
 		b->ranges[b->n_ranges++] = (struct range){ slot, runs[i].pos, runs[i].len };
 		b->payload += runs[i].len;
 	}
-	(void)v;
 	return 0;
 }
 
@@ -341,7 +340,7 @@ static int take_segment(struct build *b, struct vfile *v, struct segment_ref *s,
 		ret = take(b, s, s->at, 1, a0, a1, &runs, &n_runs, &cap_runs);
 	}
 	if (ret == 0)
-		ret = lay_out(b, v, slot, runs, n_runs);
+		ret = lay_out(b, slot, runs, n_runs);
 	free(runs);
 	return ret < 0 ? ret : done;
 }

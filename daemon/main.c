@@ -206,7 +206,7 @@ static int serve(const struct config *cfg, const struct cli *cli, struct fuse_ar
 
 	if ((ret = tree_new(&tree, cfg, cams, writer)) < 0 ||
 	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
-			     cfg, cams, writer, tree)) < 0)
+			     cfg, cams, tree)) < 0)
 		goto out;
 	writer_on_segment(writer, mount_file_created, mnt);
 	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {

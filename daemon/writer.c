@@ -189,14 +189,12 @@ static void close_segment(struct writer *w, int cam)
 		run_retention(w, 0);
 }
 
-/* Runs op once more after freeing space when it failed for lack of it. */
-#define RETRY_ON_ENOSPC(w, need, op) ({                                  \
-	int _ret = (op);                                                 \
-	if (_ret == -ENOSPC || _ret == -EDQUOT) {                        \
-		if (run_retention((w), (need)) > 0)                      \
-			_ret = (op);                                     \
-	}                                                                \
-	_ret; })
+/* After a write failed for lack of space: frees some (about need bytes) and
+ * says whether it is worth trying once more. */
+static bool made_room(struct writer *w, int ret, int64_t need)
+{
+	return (ret == -ENOSPC || ret == -EDQUOT) && run_retention(w, need) > 0;
+}
 
 static bool is_cut_point(struct writer *w, const struct segment *seg, const struct fragment *f)
 {
@@ -226,7 +224,9 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	if (!cs->seg) {
 		if (!f->keyframe || !cs->init)
 			return;   /* a segment must start decodable */
-		ret = RETRY_ON_ENOSPC(w, need, segment_open(&cs->seg, w->cfg->store, name, cs->init, f));
+		ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
+		if (made_room(w, ret, need))
+			ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
 		if (ret < 0) {
 			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
 			return;
@@ -237,7 +237,9 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
 		return;
 	}
-	ret = RETRY_ON_ENOSPC(w, need, segment_append(cs->seg, f));
+	ret = segment_append(cs->seg, f);
+	if (made_room(w, ret, need))
+		ret = segment_append(cs->seg, f);
 	if (ret == 0)
 		show(cs);
 	if (ret < 0) {

@@ -692,14 +692,12 @@ static int recover_stale(const char *mountpoint)
 }
 
 int mount_new(struct mount **out, int argc, char **argv, const char *mountpoint,
-	      const struct config *cfg, struct camera **cams, struct writer *writer,
-	      struct tree *tree)
+	      const struct config *cfg, struct camera **cams, struct tree *tree)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct mount *m = calloc(1, sizeof(*m));
 	int ret;
 
-	(void)writer;
 	*out = NULL;
 	if (!m)
 		return -ENOMEM;

@@ -7,14 +7,12 @@ struct camera;
 struct config;
 struct mount;
 struct tree;
-struct writer;
 
 /* args: FUSE options from the command line (argc/argv form, argv[0] first),
  * e.g. -o allow_other. Mounts at mountpoint, recovering a stale mount left
- * by a crashed daemon. Cameras, writer and tree must outlive the mount. */
+ * by a crashed daemon. Cameras and tree must outlive the mount. */
 int mount_new(struct mount **out, int argc, char **argv, const char *mountpoint,
-	      const struct config *cfg, struct camera **cams, struct writer *writer,
-	      struct tree *tree);
+	      const struct config *cfg, struct camera **cams, struct tree *tree);
 /* Drops the kernel's cached listing of the directory holding path, a file
  * camera cam just created in the store (a writer_segment_fn). */
 void mount_file_created(int cam, const char *path, void *mount);
