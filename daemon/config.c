@@ -89,21 +89,28 @@ struct where {
 static void complain(const struct where *w, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void complain(const struct where *w, const char *key, const char *fmt, ...)
+/* "FILE:LINE: key: message" (no LINE when line <= 0, no key when NULL). */
+static void vcomplain(const struct where *w, int line, const char *key, const char *fmt, va_list ap)
 {
 	FILE *err = w->err ? w->err : stderr;
-	va_list ap;
 
-	if (w->line > 0)
-		fprintf(err, "%s:%d: ", w->file, w->line);
+	if (line > 0)
+		fprintf(err, "%s:%d: ", w->file, line);
 	else
 		fprintf(err, "%s: ", w->file);
 	if (key)
 		fprintf(err, "%s: ", key);
-	va_start(ap, fmt);
 	vfprintf(err, fmt, ap);
-	va_end(ap);
 	fputc('\n', err);
+}
+
+static void complain(const struct where *w, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vcomplain(w, w->line, key, fmt, ap);
+	va_end(ap);
 }
 
 static const struct key *find_key(const char *name, size_t len, enum key_section section)
@@ -593,16 +600,11 @@ static void parse_error(struct parse *p, int line, const char *key, const char *
 
 static void parse_error(struct parse *p, int line, const char *key, const char *fmt, ...)
 {
-	FILE *err = p->w.err ? p->w.err : stderr;
 	va_list ap;
 
-	fprintf(err, "%s:%d: ", p->w.file, line);
-	if (key)
-		fprintf(err, "%s: ", key);
 	va_start(ap, fmt);
-	vfprintf(err, fmt, ap);
+	vcomplain(&p->w, line, key, fmt, ap);
 	va_end(ap);
-	fputc('\n', err);
 	p->errors++;
 }
 
