@@ -83,9 +83,7 @@ int store_sync_parent(const char *path)
 	return ret;
 }
 
-/* mkdir dir; when it was new, fsync its parent so the entry survives a
- * power cut before the first file inside it is made durable. */
-static int make_dir(const char *dir)
+int store_make_dir(const char *dir)
 {
 	if (mkdir(dir, DIR_MODE) < 0)
 		return errno == EEXIST ? 0 : -errno;
@@ -123,10 +121,10 @@ int store_new_segment_path(const char *store, const char *camera, int64_t wall_u
 	}
 	date_slash = strrchr(dir, '/');
 	*date_slash = '\0';
-	ret = make_dir(dir);
+	ret = store_make_dir(dir);
 	*date_slash = '/';
 	if (ret >= 0)
-		ret = make_dir(dir);
+		ret = store_make_dir(dir);
 	if (ret < 0)
 		goto out;
 

@@ -22,6 +22,11 @@ void store_time_name(int64_t wall_us, char time[STORE_TIME_LEN]);
 int store_new_segment_path(const char *store, const char *camera, int64_t wall_us,
 			   char *path, size_t n);
 
+/* mkdir dir (its parent must exist); when it was new, fsync its parent so
+ * the entry survives a power cut before the first file inside it is made
+ * durable. 0 if it exists or was made, else negative errno. */
+int store_make_dir(const char *dir);
+
 /* fsyncs the directory holding path (after creating or unlinking in it). */
 int store_sync_parent(const char *path);
 
