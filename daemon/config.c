@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "hook.h"
 #include "log.h"
 
 enum key_type {
@@ -24,6 +25,8 @@ enum key_type {
 	T_LEVEL,     /* log level name */
 	T_TRANSPORT, /* tcp | udp */
 	T_URL,       /* secret: never printed */
+	T_MOTION,    /* bitrate | pixels | off */
+	T_COMMAND,   /* hook command line (hook_split); never printed; empty: none */
 };
 
 enum key_section { S_GLOBAL, S_CAMERA };
@@ -34,7 +37,8 @@ struct key {
 	enum key_type type;
 	size_t offset;       /* into struct config or struct camera_config */
 	int min, max;        /* T_INT */
-	bool inherit;        /* T_INT override: empty means "use [camfs]" (-1) */
+	bool inherit;        /* T_INT, T_MOTION override: empty means "use [camfs]" (-1) */
+	bool optional;       /* T_PATH, T_URL: empty means none (NULL) */
 	const char *def;     /* parsed like a value; NULL: the key is required */
 	const char *sample;  /* value shown in the sample when def is NULL */
 	const char *help;    /* one short sentence, no trailing period */
@@ -60,6 +64,23 @@ static const struct key keys[] = {
 	  .help = "Most verbose messages logged: error, warning, notice, info or debug" },
 	{ "stall_seconds", G(stall_seconds), .type = T_INT, .min = 1, .max = 300,
 	  .def = "5", .help = "Reconnect to a camera after N seconds without a packet" },
+	{ "motion", G(motion), .type = T_MOTION, .def = "bitrate",
+	  .help = "Motion scoring: bitrate (packet sizes, no decoding), pixels (decoded keyframes) or off" },
+	{ "motion_threshold", G(motion_threshold), .type = T_INT, .min = 0, .max = 100,
+	  .def = "0", .help = "Score a second must reach to count as motion; 0: the method's "
+	  "default (bitrate 50, pixels 2)" },
+	{ "motion_min_seconds", G(motion_min_seconds), .type = T_INT, .min = 1, .max = 3600,
+	  .def = "2", .help = "Start a motion event after N seconds of motion in a row" },
+	{ "events_retain_days", G(events_retain_days), .type = T_INT, .min = 0, .max = 36500,
+	  .def = "30", .help = "Delete events older than N days; 0: keep them forever" },
+	{ "event_pre_roll", G(event_pre_roll), .type = T_INT, .min = 0, .max = 300,
+	  .def = "5", .help = "Start an event's clip N seconds before the event" },
+	{ "event_post_roll", G(event_post_roll), .type = T_INT, .min = 0, .max = 300,
+	  .def = "10", .help = "End an event's clip N seconds after the event" },
+	{ "on_event", G(on_event), .type = T_COMMAND, .def = "",
+	  .help = "Command run without a shell at each event start and end; CAMFS_* variables describe it" },
+	{ "on_event_timeout", G(on_event_timeout), .type = T_INT, .min = 1, .max = 3600,
+	  .def = "30", .help = "Stop an on_event command still running after N seconds" },
 
 	{ "url", C(url), .type = T_URL, .def = NULL,
 	  .sample = "rtsp://viewer:${FRONT_DOOR_PASSWORD}@192.0.2.10/stream1",
@@ -72,6 +93,21 @@ static const struct key keys[] = {
 	{ "stall_seconds", C(stall_seconds), .type = T_INT, .min = 1, .max = 300,
 	  .inherit = true, .def = "",
 	  .help = "Reconnect this camera after N seconds without a packet" },
+	{ "motion", C(motion), .type = T_MOTION, .inherit = true, .def = "",
+	  .help = "Motion scoring for this camera: bitrate, pixels or off" },
+	{ "motion_threshold", C(motion_threshold), .type = T_INT, .min = 0, .max = 100,
+	  .inherit = true, .def = "",
+	  .help = "Score a second must reach to count as motion; 0: the method's default" },
+	{ "motion_min_seconds", C(motion_min_seconds), .type = T_INT, .min = 1, .max = 3600,
+	  .inherit = true, .def = "",
+	  .help = "Start this camera's motion events after N seconds of motion in a row" },
+	{ "motion_url", C(motion_url), .type = T_URL, .optional = true, .def = "",
+	  .help = "Score motion on this low-resolution substream instead of url; ${VAR} for its password" },
+	{ "events_incoming", C(events_incoming), .type = T_PATH, .optional = true, .def = "",
+	  .help = "Folder the camera uploads snapshots into (FTP); each finished JPEG becomes an event" },
+	{ "events_retain_days", C(events_retain_days), .type = T_INT, .min = 0, .max = 36500,
+	  .inherit = true, .def = "",
+	  .help = "Delete this camera's events older than N days" },
 };
 
 #undef G
@@ -322,6 +358,21 @@ static int set_string(char **field, const char *value, bool empty_is_null)
 	return 0;
 }
 
+/* Whether a hook command line leaves a quote open, as hook.h defines
+ * quoting; hook_split() says only -EINVAL, and the message should say why. */
+static bool quote_left_open(const char *s)
+{
+	char quote = 0;
+
+	for (; *s; s++) {
+		if (quote && *s == quote)
+			quote = 0;
+		else if (!quote && (*s == '\'' || *s == '"'))
+			quote = *s;
+	}
+	return quote != 0;
+}
+
 /* Parses value (already expanded) into the field of base that k names.
  * Messages quote raw, the text as written, so they never show an
  * expanded variable. Returns 0, -EINVAL or -ENOMEM. */
@@ -333,6 +384,8 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 
 	switch (k->type) {
 	case T_PATH:
+		if (k->optional && !*value)
+			return set_string(field, value, true);
 		if (value[0] != '/') {
 			complain(w, k->name, "\"%s\" is not an absolute path", raw);
 			return -EINVAL;
@@ -421,6 +474,8 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 		return 0;
 	case T_URL:
 		/* Never quote it: the url may carry a password. */
+		if (k->optional && !*value)
+			return set_string(field, value, true);
 		if (!*value) {
 			complain(w, k->name, "is empty");
 			return -EINVAL;
@@ -430,6 +485,43 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 			return -EINVAL;
 		}
 		return set_string(field, value, false);
+	case T_MOTION: {
+		static const char *const names[] = {
+			[CONFIG_MOTION_BITRATE] = "bitrate",
+			[CONFIG_MOTION_PIXELS] = "pixels",
+			[CONFIG_MOTION_OFF] = "off",
+		};
+
+		if (k->inherit && !*value) {
+			*(enum config_motion *)field = CONFIG_MOTION_INHERIT;
+			return 0;
+		}
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(value, names[i]) == 0) {
+				*(enum config_motion *)field = (enum config_motion)i;
+				return 0;
+			}
+		complain(w, k->name, "\"%s\" is not bitrate, pixels or off", raw);
+		return -EINVAL;
+	}
+	case T_COMMAND: {
+		char **argv;
+
+		/* Checked now, not at the first event. Never quoted: the
+		 * command may carry a token. */
+		if (!*value)
+			return set_string(field, value, true);
+		ret = hook_split(value, &argv);
+		free(argv);
+		if (ret == -EINVAL) {
+			complain(w, k->name, "%s", quote_left_open(value) ? "unbalanced quote" :
+				 "has no program to run");
+			return ret;
+		}
+		if (ret < 0)
+			return ret;
+		return set_string(field, value, false);
+	}
 	}
 	return -EINVAL;
 }
@@ -441,8 +533,10 @@ static int set_key(const struct key *k, void *base, const char *raw, const struc
 	char *value;
 	int ret;
 
-	/* inih keeps quotes; a quoted url would fail much later, and obscurely. */
-	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0]) {
+	/* inih keeps quotes; a quoted url would fail much later, and obscurely.
+	 * A command line has quotes of its own. */
+	if (k->type != T_COMMAND && len >= 2 && (raw[0] == '"' || raw[0] == '\'') &&
+	    raw[len - 1] == raw[0]) {
 		complain(w, k->name, "write the value without quotes");
 		return -EINVAL;
 	}
@@ -474,17 +568,32 @@ void config_init(struct config *cfg)
 	apply_defaults(cfg, S_GLOBAL);
 }
 
+/* Frees *s after wiping it: it may hold a password or a token. */
+static void free_secret(char **s)
+{
+	if (*s)
+		explicit_bzero(*s, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+static void camera_free_strings(struct camera_config *cam)
+{
+	free_secret(&cam->url);
+	free_secret(&cam->motion_url);
+	free(cam->events_incoming);
+	cam->events_incoming = NULL;
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
 	free(cfg->store);
 	free(cfg->timezone);
-	for (int i = 0; i < cfg->n_cameras; i++) {
-		if (cfg->cameras[i].url)
-			explicit_bzero(cfg->cameras[i].url, strlen(cfg->cameras[i].url));
-		free(cfg->cameras[i].url);
-	}
+	free_secret(&cfg->on_event);
+	for (int i = 0; i < cfg->n_cameras; i++)
+		camera_free_strings(&cfg->cameras[i]);
 	free(cfg->cameras);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -545,6 +654,26 @@ int config_camera_retain_days(const struct config *cfg, const struct camera_conf
 int config_camera_stall_seconds(const struct config *cfg, const struct camera_config *cam)
 {
 	return cam->stall_seconds >= 0 ? cam->stall_seconds : cfg->stall_seconds;
+}
+
+enum config_motion config_camera_motion(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->motion != CONFIG_MOTION_INHERIT ? cam->motion : cfg->motion;
+}
+
+int config_camera_motion_threshold(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->motion_threshold >= 0 ? cam->motion_threshold : cfg->motion_threshold;
+}
+
+int config_camera_motion_min_seconds(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->motion_min_seconds >= 0 ? cam->motion_min_seconds : cfg->motion_min_seconds;
+}
+
+int config_camera_events_retain_days(const struct config *cfg, const struct camera_config *cam)
+{
+	return cam->events_retain_days >= 0 ? cam->events_retain_days : cfg->events_retain_days;
 }
 
 bool config_is_global_key(const char *key)
@@ -623,8 +752,7 @@ static void end_section(struct parse *p)
 		if (!p->camera_seen[url - keys])
 			parse_error(p, p->section_line, "url", "is required in [camera %s]",
 				    cam->name);
-		free(p->scratch.url);
-		p->scratch.url = NULL;
+		camera_free_strings(&p->scratch);
 	}
 	p->in = IN_NONE;
 }
@@ -824,7 +952,7 @@ int config_load(struct config *cfg, const char *path, FILE *err)
 	}
 	fclose(p.file);
 	free(p.buf);
-	free(p.scratch.url);
+	camera_free_strings(&p.scratch);
 	return ret;
 }
 
@@ -849,6 +977,74 @@ static int check_ranges(FILE *out, enum key_section section, const void *base,
 			fprintf(out, "[camera %s]: ", camera);
 		fprintf(out, "%s: %d is out of range (%d..%d)\n", k->name, v, k->min, k->max);
 		bad++;
+	}
+	return bad;
+}
+
+/* An absolute path with "//", "." and ".." resolved by its text alone
+ * (symlinks are not followed: the folders need not exist yet) into out,
+ * "/a/b" and "" for "/". False if it does not fit. */
+static bool normalize_path(const char *path, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (strlen(path) >= size)
+		return false;   /* out is never longer than path */
+	while (*path) {
+		size_t len;
+
+		path += strspn(path, "/");
+		len = strcspn(path, "/");
+		if (len == 2 && path[0] == '.' && path[1] == '.') {
+			while (o > 0 && out[--o] != '/')
+				;
+		} else if (len > 0 && !(len == 1 && path[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, path, len);
+			o += len;
+		}
+		path += len;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* Whether path is dir or inside it, by the paths' text. */
+static bool path_within(const char *path, const char *dir)
+{
+	char p[PATH_MAX], d[PATH_MAX];
+	size_t len;
+
+	if (!normalize_path(path, p, sizeof(p)) || !normalize_path(dir, d, sizeof(d)))
+		return strcmp(path, dir) == 0;
+	len = strlen(d);
+	return strncmp(p, d, len) == 0 && (p[len] == '\0' || p[len] == '/');
+}
+
+/* Uploads go to one camera's folder, never to the store, which camfs
+ * alone writes (and retention deletes from). */
+static int check_incoming(FILE *out, const struct config *cfg, int c)
+{
+	const struct camera_config *cam = &cfg->cameras[c];
+	int bad = 0;
+
+	if (!cam->events_incoming)
+		return 0;
+	if (cfg->store && *cfg->store && path_within(cam->events_incoming, cfg->store)) {
+		fprintf(out, "[camera %s]: events_incoming: must not be the store or inside it\n",
+			cam->name);
+		bad++;
+	}
+	for (int d = 0; d < c; d++) {
+		const char *other = cfg->cameras[d].events_incoming;
+
+		if (other && path_within(cam->events_incoming, other) &&
+		    path_within(other, cam->events_incoming)) {
+			fprintf(out, "[camera %s]: events_incoming: is also camera %s's; their "
+				"uploads could not be told apart\n", cam->name, cfg->cameras[d].name);
+			bad++;
+			break;
+		}
 	}
 	return bad;
 }
@@ -882,6 +1078,7 @@ int config_validate(const struct config *cfg, FILE *err)
 			bad++;
 		}
 		bad += check_ranges(out, S_CAMERA, cam, cam->name);
+		bad += check_incoming(out, cfg, c);
 	}
 	return bad ? -EINVAL : 0;
 }
@@ -897,6 +1094,8 @@ static const char *metavar(const struct key *k)
 	case T_LEVEL: return "LEVEL";
 	case T_TRANSPORT: return "tcp|udp";
 	case T_URL: return "URL";
+	case T_MOTION: return "METHOD";
+	case T_COMMAND: return "COMMAND";
 	}
 	return "VALUE";
 }

@@ -11,6 +11,14 @@
 
 enum config_transport { CONFIG_TRANSPORT_TCP, CONFIG_TRANSPORT_UDP };
 
+/* How motion is scored (see motion.h). [camfs] never holds INHERIT. */
+enum config_motion {
+	CONFIG_MOTION_INHERIT = -1,   /* camera: use the [camfs] value */
+	CONFIG_MOTION_BITRATE,
+	CONFIG_MOTION_PIXELS,
+	CONFIG_MOTION_OFF,
+};
+
 /* min_free: either an absolute byte count or a share of the filesystem. */
 struct config_free {
 	int64_t bytes;     /* used when percent == 0 */
@@ -23,6 +31,12 @@ struct camera_config {
 	enum config_transport transport;
 	int retain_days;            /* -1: use the global value */
 	int stall_seconds;          /* -1: use the global value */
+	enum config_motion motion;  /* CONFIG_MOTION_INHERIT: use the global value */
+	int motion_threshold;       /* -1: use the global value; 0: the method's default */
+	int motion_min_seconds;     /* -1: use the global value */
+	char *motion_url;           /* NULL: score url; secret like url: never print it */
+	char *events_incoming;      /* NULL: no camera uploads; absolute directory */
+	int events_retain_days;     /* -1: use the global value */
 	int line;                   /* where the section starts, for messages */
 };
 
@@ -35,6 +49,15 @@ struct config {
 	char *timezone;             /* NULL or "": the system zone */
 	int log_level;              /* LOG_* */
 	int stall_seconds;          /* no packet for this long: reconnect */
+	enum config_motion motion;  /* never CONFIG_MOTION_INHERIT */
+	int motion_threshold;       /* 1..100; 0: the method's own (50 bitrate, 2 pixels) */
+	int motion_min_seconds;     /* seconds of motion in a row that start an event */
+	int events_retain_days;     /* 0: keep events forever */
+	int event_pre_roll;         /* seconds an event's clip starts before it */
+	int event_post_roll;        /* seconds it goes on after */
+	char *on_event;             /* NULL: no hook; a command line for hook_split();
+				     * may hold a token: never print it */
+	int on_event_timeout;       /* seconds a hook may run */
 	struct camera_config *cameras;
 	int n_cameras;
 };
@@ -53,7 +76,8 @@ int config_load(struct config *cfg, const char *path, FILE *err);
 int config_set_option(struct config *cfg, const char *key_value, FILE *err);
 
 /* Cross-key checks after loading and overrides (store set, names unique,
- * every camera has a url, ...). Returns 0 or -EINVAL with messages in err. */
+ * every camera has a url, no events_incoming shared or in the store, ...).
+ * Returns 0 or -EINVAL with messages in err. */
 int config_validate(const struct config *cfg, FILE *err);
 
 /* True if key names a [camfs] key (so -o can tell ours from FUSE's). */
@@ -73,5 +97,10 @@ struct camera_config *config_add_camera(struct config *cfg, const char *name,
 /* The effective value of per-camera overrides. */
 int config_camera_retain_days(const struct config *cfg, const struct camera_config *cam);
 int config_camera_stall_seconds(const struct config *cfg, const struct camera_config *cam);
+enum config_motion config_camera_motion(const struct config *cfg, const struct camera_config *cam);
+/* 0: the method's own default. */
+int config_camera_motion_threshold(const struct config *cfg, const struct camera_config *cam);
+int config_camera_motion_min_seconds(const struct config *cfg, const struct camera_config *cam);
+int config_camera_events_retain_days(const struct config *cfg, const struct camera_config *cam);
 
 #endif

@@ -116,6 +116,14 @@ static void test_defaults(void **state)
 	assert_null(cfg.timezone);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.stall_seconds, 5);
+	assert_int_equal(cfg.motion, CONFIG_MOTION_BITRATE);
+	assert_int_equal(cfg.motion_threshold, 0);
+	assert_int_equal(cfg.motion_min_seconds, 2);
+	assert_int_equal(cfg.events_retain_days, 30);
+	assert_int_equal(cfg.event_pre_roll, 5);
+	assert_int_equal(cfg.event_post_roll, 10);
+	assert_null(cfg.on_event);
+	assert_int_equal(cfg.on_event_timeout, 30);
 	assert_null(cfg.cameras);
 	assert_int_equal(cfg.n_cameras, 0);
 	assert_int_equal(config_validate(&cfg, NULL), 0);
@@ -451,7 +459,20 @@ static void test_overrides(void **state)
 	assert_int_equal(cfg.log_level, LOG_WARNING);
 	free(set_option(&cfg, "timezone=", 0));
 	assert_null(cfg.timezone);
+	free(set_option(&cfg, "motion=off", 0));
+	assert_int_equal(cfg.motion, CONFIG_MOTION_OFF);
+	free(set_option(&cfg, "motion_threshold=80", 0));
+	assert_int_equal(cfg.motion_threshold, 80);
+	free(set_option(&cfg, "on_event=/bin/hook 'a b'", 0));
+	assert_string_equal(cfg.on_event, "/bin/hook 'a b'");
+	free(set_option(&cfg, "on_event=", 0));
+	assert_null(cfg.on_event);
 	config_free(&cfg);
+
+	expect_option_error("motion=", "-o: motion: \"\" is not bitrate, pixels or off\n");
+	expect_option_error("motion=fast", "-o: motion: \"fast\" is not bitrate, pixels or off\n");
+	expect_option_error("events_incoming=/srv/ftp", "-o: events_incoming: is a camera key: "
+			    "set it under [camera NAME] in the config file\n");
 
 	expect_option_error("segment_seconds=x", "-o: segment_seconds: \"x\" is not a whole number\n");
 	expect_option_error("segment_seconds", "-o: segment_seconds: needs a value: -o segment_seconds=VALUE\n");
@@ -466,6 +487,9 @@ static void test_overrides(void **state)
 	assert_true(config_is_global_key("min_free"));
 	assert_false(config_is_global_key("url"));
 	assert_false(config_is_global_key("transport"));
+	assert_true(config_is_global_key("motion=off"));
+	assert_true(config_is_global_key("on_event"));
+	assert_false(config_is_global_key("motion_url"));
 	assert_false(config_is_global_key("allow_other"));
 	assert_false(config_is_global_key("config"));
 	assert_false(config_is_global_key(""));
@@ -544,13 +568,299 @@ static void test_sizes(void **state)
 			    "-o: min_free: \"99999999999999999999T\" is too large\n");
 }
 
+/* Motion and event keys: set in [camfs], overridden or inherited per camera. */
+static void test_motion_events_keys(void **state)
+{
+	static const char text[] =
+		"[camfs]\n"
+		"store = /srv/camfs\n"
+		"motion = Pixels\n"
+		"motion_threshold = 7\n"
+		"motion_min_seconds = 3\n"
+		"events_retain_days = 0\n"
+		"event_pre_roll = 0\n"
+		"event_post_roll = 300\n"
+		"on_event = \"/opt/my hooks/notify\" --to 'a b' x\"y z\"\n"
+		"on_event_timeout = 3600\n"
+		"[camera front]\n"
+		"url = rtsp://h/main\n"
+		"motion = off\n"
+		"motion_threshold = 0\n"
+		"motion_min_seconds = 1\n"
+		"motion_url = rtsp://viewer:${CAMFS_TEST_PASS}@h/sub\n"
+		"events_incoming = /srv/ftp/front/\n"
+		"events_retain_days = 90\n"
+		"[camera back]\n"
+		"url = rtsp://h/main\n"
+		"motion =\n"
+		"motion_threshold =\n"
+		"motion_url =\n"
+		"events_incoming =\n"
+		"events_retain_days =\n";
+	struct config cfg;
+	char path[PATH_MAX], *err;
+	const struct camera_config *front, *back;
+
+	(void)state;
+	setenv("CAMFS_TEST_PASS", "s3cret", 1);
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, text, path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	unsetenv("CAMFS_TEST_PASS");
+
+	assert_int_equal(cfg.motion, CONFIG_MOTION_PIXELS);
+	assert_int_equal(cfg.motion_threshold, 7);
+	assert_int_equal(cfg.motion_min_seconds, 3);
+	assert_int_equal(cfg.events_retain_days, 0);
+	assert_int_equal(cfg.event_pre_roll, 0);
+	assert_int_equal(cfg.event_post_roll, 300);
+	/* Kept as written: the hook splits it. */
+	assert_string_equal(cfg.on_event, "\"/opt/my hooks/notify\" --to 'a b' x\"y z\"");
+	assert_int_equal(cfg.on_event_timeout, 3600);
+
+	assert_int_equal(cfg.n_cameras, 2);
+	front = &cfg.cameras[0];
+	assert_int_equal(front->motion, CONFIG_MOTION_OFF);
+	assert_int_equal(front->motion_threshold, 0);
+	assert_int_equal(front->motion_min_seconds, 1);
+	assert_string_equal(front->motion_url, "rtsp://viewer:s3cret@h/sub");
+	assert_string_equal(front->events_incoming, "/srv/ftp/front/");
+	assert_int_equal(front->events_retain_days, 90);
+	assert_int_equal(config_camera_motion(&cfg, front), CONFIG_MOTION_OFF);
+	assert_int_equal(config_camera_motion_threshold(&cfg, front), 0);
+	assert_int_equal(config_camera_motion_min_seconds(&cfg, front), 1);
+	assert_int_equal(config_camera_events_retain_days(&cfg, front), 90);
+
+	back = &cfg.cameras[1];
+	assert_int_equal(back->motion, CONFIG_MOTION_INHERIT);
+	assert_int_equal(back->motion_threshold, -1);
+	assert_int_equal(back->motion_min_seconds, -1);
+	assert_null(back->motion_url);
+	assert_null(back->events_incoming);
+	assert_int_equal(back->events_retain_days, -1);
+	assert_int_equal(config_camera_motion(&cfg, back), CONFIG_MOTION_PIXELS);
+	assert_int_equal(config_camera_motion_threshold(&cfg, back), 7);
+	assert_int_equal(config_camera_motion_min_seconds(&cfg, back), 3);
+	assert_int_equal(config_camera_events_retain_days(&cfg, back), 0);
+
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	config_free(&cfg);
+
+	/* An empty on_event is no hook; a lone command is one. */
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, "[camfs]\non_event =\n", path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_null(cfg.on_event);
+	assert_int_equal(load_text(&cfg, "[camfs]\non_event = /usr/local/bin/camfs-hook\n",
+				   path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_string_equal(cfg.on_event, "/usr/local/bin/camfs-hook");
+	config_free(&cfg);
+}
+
+static void test_motion_events_errors(void **state)
+{
+	(void)state;
+	expect_errors("[camfs]\nmotion = fast\n",
+		      "P:2: motion: \"fast\" is not bitrate, pixels or off\n");
+	/* Only a camera can inherit. */
+	expect_errors("[camfs]\nmotion =\n",
+		      "P:2: motion: \"\" is not bitrate, pixels or off\n");
+	expect_errors("[camfs]\nmotion_threshold = 101\n",
+		      "P:2: motion_threshold: \"101\" is out of range (0..100)\n");
+	expect_errors("[camfs]\nmotion_threshold = -1\n",
+		      "P:2: motion_threshold: \"-1\" is out of range (0..100)\n");
+	expect_errors("[camfs]\nmotion_min_seconds = 0\n",
+		      "P:2: motion_min_seconds: \"0\" is out of range (1..3600)\n");
+	expect_errors("[camfs]\nevents_retain_days = 36501\n",
+		      "P:2: events_retain_days: \"36501\" is out of range (0..36500)\n");
+	expect_errors("[camfs]\nevent_pre_roll = 301\n",
+		      "P:2: event_pre_roll: \"301\" is out of range (0..300)\n");
+	expect_errors("[camfs]\nevent_post_roll = soon\n",
+		      "P:2: event_post_roll: \"soon\" is not a whole number\n");
+	expect_errors("[camfs]\non_event_timeout = 0\n",
+		      "P:2: on_event_timeout: \"0\" is out of range (1..3600)\n");
+	expect_errors("[camfs]\non_event_timeout =\n",
+		      "P:2: on_event_timeout: \"\" is not a whole number\n");
+	expect_errors("[camfs]\nevents_incoming = /srv/ftp\n",
+		      "P:2: events_incoming: belongs in a [camera NAME] section\n");
+
+	expect_errors("[camera a]\nurl = rtsp://h/\nmotion = fast\n",
+		      "P:3: motion: \"fast\" is not bitrate, pixels or off\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nmotion_threshold = 101\n",
+		      "P:3: motion_threshold: \"101\" is out of range (0..100)\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nmotion_min_seconds = 0\n",
+		      "P:3: motion_min_seconds: \"0\" is out of range (1..3600)\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nevents_retain_days = forever\n",
+		      "P:3: events_retain_days: \"forever\" is not a whole number\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nevents_incoming = ftp/a\n",
+		      "P:3: events_incoming: \"ftp/a\" is not an absolute path\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nevent_pre_roll = 1\n",
+		      "P:3: event_pre_roll: belongs in [camfs]\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\non_event = /bin/true\n",
+		      "P:3: on_event: belongs in [camfs]\n");
+
+	/* A quote left open is found at load, not at the first event. */
+	expect_errors("[camfs]\non_event = /bin/notify \"a b\n",
+		      "P:2: on_event: unbalanced quote\n");
+	expect_errors("[camfs]\non_event = /bin/notify 'it\"s\n",
+		      "P:2: on_event: unbalanced quote\n");
+	expect_errors("[camfs]\non_event = \"\" x\n",
+		      "P:2: on_event: has no program to run\n");
+}
+
+/* motion_url is a secret like url, on_event may hold a token: no message
+ * about either shows its value, expanded or as written. */
+static void test_secrets_never_printed(void **state)
+{
+	static const char text[] =
+		"[camfs]\n"                                          /* 1 */
+		"on_event = /bin/notify --token=tok3n \"x\n"          /* 2 */
+		"on_event = /bin/notify --token=tok3n\n"             /* 3 */
+		"[camera a]\n"                                       /* 4 */
+		"url = rtsp://h/\n"                                  /* 5 */
+		"motion_url = hunter2\n"                             /* 6 */
+		"motion_url = rtsp://u:hunter2@h/sub\n"              /* 7 */
+		"[camera b]\n"                                       /* 8 */
+		"url = rtsp://h/\n"                                  /* 9 */
+		"motion_url = 'rtsp://u:hunter2@h/sub'\n"            /* 10 */
+		"[camera c]\n"                                       /* 11 */
+		"url = rtsp://h/\n"                                  /* 12 */
+		"motion_url = rtsp://u:${CAMFS_TEST_PASS}@h/${CAMFS_TEST_MISSING}\n"; /* 13 */
+	struct config cfg;
+	char path[PATH_MAX], *err, want[PATH_MAX * 8];
+	size_t size;
+	FILE *f;
+
+	(void)state;
+	setenv("CAMFS_TEST_PASS", "hunter2", 1);
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, text, path, sizeof(path), &err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%1$s:2: on_event: unbalanced quote\n"
+		 "%1$s:3: on_event: is already set on line 2\n"
+		 "%1$s:6: motion_url: is not a URL (scheme://host/...)\n"
+		 "%1$s:7: motion_url: is already set on line 6\n"
+		 "%1$s:10: motion_url: write the value without quotes\n"
+		 "%1$s:13: motion_url: environment variable CAMFS_TEST_MISSING is not set\n",
+		 path);
+	assert_string_equal(err, want);
+	assert_null(strstr(err, "hunter2"));
+	assert_null(strstr(err, "tok3n"));
+	free(err);
+	config_free(&cfg);
+
+	/* Nor do -o and config_validate. */
+	config_init(&cfg);
+	err = set_option(&cfg, "on_event=/bin/notify --token=tok3n 'x", -EINVAL);
+	assert_string_equal(err, "-o: on_event: unbalanced quote\n");
+	free(err);
+	err = set_option(&cfg, "motion_url=rtsp://u:hunter2@h/sub", -EINVAL);
+	assert_string_equal(err, "-o: motion_url: is a camera key: set it under [camera NAME] "
+			    "in the config file\n");
+	free(err);
+	assert_int_equal(load_text(&cfg, "[camera a]\nmotion_url = rtsp://u:${CAMFS_TEST_PASS}@h/s\n",
+				   path, sizeof(path), &err), -EINVAL);
+	assert_null(strstr(err, "hunter2"));
+	free(err);
+	assert_string_equal(cfg.cameras[0].motion_url, "rtsp://u:hunter2@h/s");
+	free(cfg.store);
+	cfg.store = NULL;
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err, "store: is required\n[camera a]: url: is required\n");
+	free(err);
+	config_free(&cfg);
+	unsetenv("CAMFS_TEST_PASS");
+}
+
+static char *validate_text(const char *text, int want_ret)
+{
+	struct config cfg;
+	char path[PATH_MAX], *err, *out;
+	size_t size;
+	FILE *f;
+
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, text, path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	f = open_memstream(&out, &size);
+	assert_int_equal(config_validate(&cfg, f), want_ret);
+	fclose(f);
+	config_free(&cfg);
+	return out;
+}
+
+static void test_events_incoming_validate(void **state)
+{
+	static const char *const inside[] = {
+		"/srv/camfs", "/srv/camfs/", "/srv/camfs/ftp/front", "/srv//./camfs/x",
+		"/srv/ftp/../camfs/x",
+	};
+	static const char *const outside[] = {
+		"/srv/camfs-ftp", "/srv/camfs/../ftp", "/srv", "/srv/cam",
+	};
+	char text[256], *err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+		snprintf(text, sizeof(text), "[camfs]\nstore = /srv/camfs\n[camera a]\n"
+			 "url = rtsp://h/\nevents_incoming = %s\n", inside[i]);
+		err = validate_text(text, -EINVAL);
+		assert_string_equal(err, "[camera a]: events_incoming: must not be the store "
+				    "or inside it\n");
+		free(err);
+	}
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		snprintf(text, sizeof(text), "[camfs]\nstore = /srv/camfs/\n[camera a]\n"
+			 "url = rtsp://h/\nevents_incoming = %s\n", outside[i]);
+		err = validate_text(text, 0);
+		assert_string_equal(err, "");
+		free(err);
+	}
+	/* A store of "/" holds everything. */
+	err = validate_text("[camfs]\nstore = /\n[camera a]\nurl = rtsp://h/\n"
+			    "events_incoming = /srv/ftp\n", -EINVAL);
+	assert_string_equal(err, "[camera a]: events_incoming: must not be the store or inside it\n");
+	free(err);
+
+	/* One folder per camera, however it is spelt; named once per pair. */
+	err = validate_text("[camera a]\nurl = rtsp://h/\nevents_incoming = /srv/ftp/a\n"
+			    "[camera b]\nurl = rtsp://h/\nevents_incoming = /srv/ftp//a/\n"
+			    "[camera c]\nurl = rtsp://h/\nevents_incoming = /srv/ftp/c\n"
+			    "[camera d]\nurl = rtsp://h/\nevents_incoming = /srv/ftp/c/../a\n"
+			    "[camera e]\nurl = rtsp://h/\n"
+			    "[camera f]\nurl = rtsp://h/\n",
+			    -EINVAL);
+	assert_string_equal(err,
+			    "[camera b]: events_incoming: is also camera a's; their uploads could "
+			    "not be told apart\n"
+			    "[camera d]: events_incoming: is also camera a's; their uploads could "
+			    "not be told apart\n");
+	free(err);
+	err = validate_text("[camera a]\nurl = rtsp://h/\nevents_incoming = /srv/ftp/a\n"
+			    "[camera b]\nurl = rtsp://h/\nevents_incoming = /srv/ftp/b\n", 0);
+	assert_string_equal(err, "");
+	free(err);
+}
+
 static void test_help_lists_every_key(void **state)
 {
 	static const char *const global[] = {
 		"store", "segment_seconds", "retain_days", "max_store_size", "min_free",
-		"timezone", "log_level", "stall_seconds",
+		"timezone", "log_level", "stall_seconds", "motion", "motion_threshold",
+		"motion_min_seconds", "events_retain_days", "event_pre_roll", "event_post_roll",
+		"on_event", "on_event_timeout",
 	};
-	static const char *const camera[] = { "url", "transport", "retain_days", "stall_seconds" };
+	static const char *const camera[] = {
+		"url", "transport", "retain_days", "stall_seconds", "motion", "motion_threshold",
+		"motion_min_seconds", "motion_url", "events_incoming", "events_retain_days",
+	};
 	char *out, *cam_part, needle[64];
 	size_t size;
 	FILE *f = open_memstream(&out, &size);
@@ -577,6 +887,10 @@ static void test_help_lists_every_key(void **state)
 	assert_non_null(strstr(out, "[default: tcp]"));
 	assert_non_null(strstr(out, "(2..3600)"));
 	assert_non_null(strstr(out, "[required]"));
+	assert_non_null(strstr(out, "[default: bitrate]"));
+	/* What 0 means is said, not left to guess. */
+	assert_non_null(strstr(out, "0: the method's default (bitrate 50, pixels 2) (0..100) "
+			       "[default: 0]"));
 	free(out);
 }
 
@@ -613,6 +927,14 @@ static void test_sample_round_trip(void **state)
 	assert_null(cfg.timezone);
 	assert_int_equal(cfg.log_level, def.log_level);
 	assert_int_equal(cfg.stall_seconds, def.stall_seconds);
+	assert_int_equal(cfg.motion, def.motion);
+	assert_int_equal(cfg.motion_threshold, def.motion_threshold);
+	assert_int_equal(cfg.motion_min_seconds, def.motion_min_seconds);
+	assert_int_equal(cfg.events_retain_days, def.events_retain_days);
+	assert_int_equal(cfg.event_pre_roll, def.event_pre_roll);
+	assert_int_equal(cfg.event_post_roll, def.event_post_roll);
+	assert_null(cfg.on_event);
+	assert_int_equal(cfg.on_event_timeout, def.on_event_timeout);
 	assert_int_equal(cfg.n_cameras, 0);
 	config_free(&cfg);
 
@@ -636,6 +958,12 @@ static void test_sample_round_trip(void **state)
 	assert_string_equal(cfg.cameras[0].url, "rtsp://viewer:pw@192.0.2.10/stream1");
 	assert_int_equal(cfg.cameras[0].retain_days, -1);
 	assert_int_equal(cfg.cameras[0].stall_seconds, -1);
+	assert_int_equal(cfg.cameras[0].motion, CONFIG_MOTION_INHERIT);
+	assert_int_equal(cfg.cameras[0].motion_threshold, -1);
+	assert_int_equal(cfg.cameras[0].motion_min_seconds, -1);
+	assert_null(cfg.cameras[0].motion_url);
+	assert_null(cfg.cameras[0].events_incoming);
+	assert_int_equal(cfg.cameras[0].events_retain_days, -1);
 	assert_int_equal(cfg.segment_seconds, def.segment_seconds);
 	assert_int_equal(config_validate(&cfg, NULL), 0);
 	unsetenv("FRONT_DOOR_PASSWORD");
@@ -703,6 +1031,16 @@ static void test_cameras_and_validate(void **state)
 	assert_int_equal(cam->stall_seconds, -1);
 	assert_int_equal(config_camera_retain_days(&cfg, cam), 30);
 	assert_int_equal(config_camera_stall_seconds(&cfg, cam), 5);
+	assert_int_equal(cam->motion, CONFIG_MOTION_INHERIT);
+	assert_int_equal(cam->motion_threshold, -1);
+	assert_int_equal(cam->motion_min_seconds, -1);
+	assert_null(cam->motion_url);
+	assert_null(cam->events_incoming);
+	assert_int_equal(cam->events_retain_days, -1);
+	assert_int_equal(config_camera_motion(&cfg, cam), CONFIG_MOTION_BITRATE);
+	assert_int_equal(config_camera_motion_threshold(&cfg, cam), 0);
+	assert_int_equal(config_camera_motion_min_seconds(&cfg, cam), 2);
+	assert_int_equal(config_camera_events_retain_days(&cfg, cam), 30);
 	assert_int_equal(config_validate(&cfg, NULL), 0);
 
 	errno = 0;
@@ -740,6 +1078,10 @@ int main(void)
 		cmocka_unit_test(test_env_expansion),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_motion_events_keys),
+		cmocka_unit_test(test_motion_events_errors),
+		cmocka_unit_test(test_secrets_never_printed),
+		cmocka_unit_test(test_events_incoming_validate),
 		cmocka_unit_test(test_help_lists_every_key),
 		cmocka_unit_test(test_sample_round_trip),
 		cmocka_unit_test(test_example_file_is_sample),
