@@ -13,6 +13,8 @@
 #include "backoff.h"
 #include "clock.h"
 #include "config.h"
+#include "detector.h"
+#include "events.h"
 #include "fragment.h"
 #include "fragmenter.h"
 #include "hub.h"
@@ -84,7 +86,8 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 	pthread_mutex_init(&cam->lock, NULL);
 	pthread_cond_init(&cam->wake, NULL);
 	cam->status.since_us = clock_wall_us(clock);
-	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0) {
+	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0 ||
+	    events_new(&cam->events, cfg->store, cam->conf->name) < 0) {
 		camera_free(cam);
 		return -ENOMEM;
 	}
@@ -97,6 +100,8 @@ void camera_get_status(struct camera *cam, struct camera_status *out)
 	pthread_mutex_lock(&cam->lock);
 	*out = cam->status;
 	pthread_mutex_unlock(&cam->lock);
+	out->motion_score = detector_last_score(cam->detector);
+	out->in_event = detector_in_event(cam->detector);
 }
 
 /* Marks the camera offline; logs only when the reason changed. */
@@ -246,8 +251,15 @@ static int run_session(struct camera *cam, struct backoff *bo)
 			have_keyframe = true;
 			backoff_reset(bo);
 		}
-		if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY))
-			snapshot_update(cam->snapshot, s.src->video.par, pkt);
+		if (pkt->stream_index == SOURCE_VIDEO) {
+			int64_t wall_us = clock_wall_us(cam->clock);
+
+			if (pkt->flags & AV_PKT_FLAG_KEY) {
+				snapshot_update(cam->snapshot, s.src->video.par, pkt);
+				detector_keyframe(cam->detector, s.src->video.par, pkt, wall_us);
+			}
+			detector_packet(cam->detector, s.src->video.par, pkt, wall_us);
+		}
 		ret = fragmenter_write(s.frag, pkt, clock_wall_us(cam->clock));
 		if (ret < 0) {
 			set_offline(cam, ret, "cannot mux");
@@ -256,6 +268,7 @@ static int run_session(struct camera *cam, struct backoff *bo)
 		update_rates(&s);
 	}
 	fragmenter_flush(s.frag);
+	detector_finish(cam->detector);
 	if (!atomic_load(&cam->stop) && ret != AVERROR(EAGAIN))
 		set_offline(cam, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 	writer_end_session(cam->writer, cam->index);
@@ -307,9 +320,18 @@ static void *camera_main(void *arg)
 
 int camera_start(struct camera *cam)
 {
+	struct detector_opts dopts = {
+		.cfg = cam->cfg, .cam = cam->index, .writer = cam->writer,
+		.events = cam->events, .hook = cam->hook, .mountpoint = cam->mountpoint,
+	};
 	char name[16];
-	int ret = pthread_create(&cam->thread, NULL, camera_main, cam);
+	int ret = detector_new(&cam->detector, &dopts);
 
+	if (ret < 0) {
+		log_error(cam->conf->name, "motion: bad settings: %s", strerror(-ret));
+		return ret;
+	}
+	ret = pthread_create(&cam->thread, NULL, camera_main, cam);
 	if (ret)
 		return -ret;
 	/* Thread names are at most 15 characters. */
@@ -337,6 +359,8 @@ void camera_free(struct camera *cam)
 	}
 	hub_free(cam->hub);
 	snapshot_free(cam->snapshot);
+	detector_free(cam->detector);
+	events_free(cam->events);
 	pthread_mutex_destroy(&cam->lock);
 	pthread_cond_destroy(&cam->wake);
 	free(cam);

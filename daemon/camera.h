@@ -12,6 +12,9 @@
 struct camera_config;
 struct clock;
 struct config;
+struct detector;
+struct events;
+struct hook;
 struct hub;
 struct snapshot;
 struct writer;
@@ -28,6 +31,8 @@ struct camera_status {
 	int64_t since_us;          /* wall time of the last online/offline change */
 	int reconnects;
 	char last_error[CAMERA_REASON_MAX];
+	int motion_score;          /* the last second's, 0..100; -1: none (off) */
+	bool in_event;             /* a motion event is open */
 };
 
 struct camera {
@@ -38,6 +43,10 @@ struct camera {
 	struct hub *hub;           /* live readers; owned */
 	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
 	const struct clock *clock;
+	struct events *events;     /* its event store; owned */
+	struct hook *hook;         /* on_event; NULL: none. Set before camera_start */
+	const char *mountpoint;    /* for the hook's clip paths; NULL: not mounted */
+	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
@@ -51,6 +60,8 @@ struct camera {
 
 int camera_new(struct camera **out, const struct config *cfg, int index,
 	       struct writer *writer, const struct clock *clock);
+/* Makes the motion detector (with cam->hook and cam->mountpoint as they
+ * are now) and starts the thread. */
 int camera_start(struct camera *cam);
 /* Asks the thread to stop; returns at once. */
 void camera_request_stop(struct camera *cam);

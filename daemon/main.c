@@ -15,6 +15,7 @@
 #include "camera.h"
 #include "clock.h"
 #include "config.h"
+#include "hook.h"
 #include "hub.h"
 #include "log.h"
 #include "mount.h"
@@ -173,10 +174,24 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-static int start_threads(const struct config *cfg, struct camera **cams, struct writer *writer)
+/* What runs: made by run(), started by start_threads(), stopped in reverse. */
+struct recorder {
+	const struct config *cfg;
+	struct camera **cams;
+	struct writer *writer;
+	struct hook *hook;        /* on_event; NULL: none */
+	char *mountpoint;         /* absolute, for the hook's clip paths; NULL: no mount */
+};
+
+#define HOOKS_RUNNING_MAX 4   /* a hook hanging on every event costs at most this many */
+
+/* Threads start only here: daemonizing forks, and a fork keeps only the
+ * calling thread. */
+static int start_threads(struct recorder *r)
 {
+	const struct config *cfg = r->cfg;
 	sigset_t stop_signals, old;
-	int ret;
+	int ret = 0;
 
 	/* Threads inherit this mask, so only the main thread sees the signals. */
 	sigemptyset(&stop_signals);
@@ -184,9 +199,15 @@ static int start_threads(const struct config *cfg, struct camera **cams, struct 
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
-	ret = writer_start(writer);
-	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
-		ret = camera_start(cams[i]);
+	if (cfg->on_event)
+		ret = hook_new(&r->hook, cfg->on_event, cfg->on_event_timeout, HOOKS_RUNNING_MAX);
+	if (ret == 0)
+		ret = writer_start(r->writer);
+	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++) {
+		r->cams[i]->hook = r->hook;
+		r->cams[i]->mountpoint = r->mountpoint;
+		ret = camera_start(r->cams[i]);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret == 0)
 		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
@@ -195,44 +216,45 @@ static int start_threads(const struct config *cfg, struct camera **cams, struct 
 }
 
 /* Mounts the tree and serves it until unmounted or signalled. Called with
- * everything created but no thread started: daemonizing forks, and a fork
- * keeps only the calling thread. */
-static int serve(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args,
-		 struct camera **cams, struct writer *writer)
+ * everything created but no thread started. */
+static int serve(struct recorder *r, const struct cli *cli, struct fuse_args *fuse_args)
 {
+	const struct config *cfg = r->cfg;
 	struct tree *tree = NULL;
 	struct mount *mnt = NULL;
 	int ret;
 
-	if ((ret = tree_new(&tree, cfg, cams, writer)) < 0 ||
+	if ((ret = tree_new(&tree, cfg, r->cams, r->writer)) < 0 ||
 	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
-			     cfg, cams, tree)) < 0)
+			     cfg, r->cams, tree)) < 0)
 		goto out;
-	writer_on_segment(writer, mount_file_created, mnt);
+	/* Before daemonizing changes the working directory. */
+	r->mountpoint = realpath(cli->mountpoint, NULL);
+	writer_on_segment(r->writer, mount_file_created, mnt);
 	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {
 		ret = -EIO;
 		goto out;
 	}
-	if ((ret = start_threads(cfg, cams, writer)) < 0)
+	if ((ret = start_threads(r)) < 0)
 		goto out;
 	ret = mount_run(mnt);
 	log_notice("camfs", "unmounted: stopping");
 out:
 	/* Parked live readers get end of stream before the mount goes. */
 	for (int i = 0; i < cfg->n_cameras; i++)
-		if (cams[i])
-			hub_close(cams[i]->hub);
+		if (r->cams[i])
+			hub_close(r->cams[i]->hub);
 	for (int i = 0; i < cfg->n_cameras; i++)
-		if (cams[i])
-			camera_request_stop(cams[i]);
-	writer_on_segment(writer, NULL, NULL);
+		if (r->cams[i])
+			camera_request_stop(r->cams[i]);
+	writer_on_segment(r->writer, NULL, NULL);
 	mount_free(mnt);
 	tree_free(tree);
 	return ret;
 }
 
 /* Records until SIGINT or SIGTERM, with no mount. */
-static int record_only(const struct config *cfg, struct camera **cams, struct writer *writer)
+static int record_only(struct recorder *r)
 {
 	sigset_t stop_signals;
 	int sig, ret;
@@ -241,7 +263,7 @@ static int record_only(const struct config *cfg, struct camera **cams, struct wr
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	ret = start_threads(cfg, cams, writer);
+	ret = start_threads(r);
 	if (ret == 0) {
 		sigwait(&stop_signals, &sig);
 		log_notice("camfs", "%s: stopping", strsignal(sig));
@@ -251,25 +273,26 @@ static int record_only(const struct config *cfg, struct camera **cams, struct wr
 
 static int run(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args)
 {
-	struct writer *writer = NULL;
-	struct camera **cams = calloc(cfg->n_cameras, sizeof(*cams));
+	struct recorder r = { .cfg = cfg, .cams = calloc(cfg->n_cameras, sizeof(*r.cams)) };
 	int ret;
 
-	if (!cams)
+	if (!r.cams)
 		return -ENOMEM;
-	ret = writer_new(&writer, cfg, &clock_system);
+	ret = writer_new(&r.writer, cfg, &clock_system);
 	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
-		ret = camera_new(&cams[i], cfg, i, writer, &clock_system);
+		ret = camera_new(&r.cams[i], cfg, i, r.writer, &clock_system);
 	if (ret == 0)
-		ret = cli->no_mount ? record_only(cfg, cams, writer) :
-			serve(cfg, cli, fuse_args, cams, writer);
+		ret = cli->no_mount ? record_only(&r) : serve(&r, cli, fuse_args);
 	for (int i = 0; i < cfg->n_cameras; i++)
-		if (cams[i])
-			camera_request_stop(cams[i]);
+		if (r.cams[i])
+			camera_request_stop(r.cams[i]);
 	for (int i = 0; i < cfg->n_cameras; i++)
-		camera_free(cams[i]);
-	writer_free(writer);
-	free(cams);
+		camera_free(r.cams[i]);
+	/* After the cameras: their detectors run hooks. */
+	hook_free(r.hook);
+	writer_free(r.writer);
+	free(r.cams);
+	free(r.mountpoint);
 	return ret;
 }
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "retention.h"
 #include "segment.h"
+#include "sidecar.h"
 #include "store.h"
 
 #define QUEUE_ITEMS 8192
@@ -30,12 +31,24 @@
 
 struct item {
 	int cam;
-	struct fragment *frag;   /* NULL: the camera's session ended */
+	struct fragment *frag;   /* NULL: a score, or the camera's session ended */
+	int64_t second_us;       /* a score's second; -1: the session ended */
+	int score;
+};
+
+/* A segment that motion-score rows may go to: the second of its name up to
+ * its end. Rows come a second late, so they may belong to the segment just
+ * closed. */
+struct row_target {
+	char path[PATH_MAX];     /* "" when none */
+	int64_t first_us;        /* the second it starts in */
+	int64_t end_us;          /* 0 while being written */
 };
 
 struct cam_state {
 	struct fragment *init;       /* writer thread only */
 	struct segment *seg;         /* writer thread only */
+	struct row_target rows[2];   /* writer thread only: seg's, then the one before */
 	atomic_bool dropped;         /* set by writer_push when the queue was full */
 	/* What readers of the tree may see of seg, copied from the writer
 	 * thread after every change. */
@@ -85,15 +98,15 @@ int writer_new(struct writer **out, const struct config *cfg, const struct clock
 	return 0;
 }
 
-static bool enqueue(struct writer *w, int cam, struct fragment *frag)
+static bool enqueue(struct writer *w, struct item it)
 {
-	size_t size = frag ? frag->size : 0;
+	size_t size = it.frag ? it.frag->size : 0;
 	bool ok;
 
 	pthread_mutex_lock(&w->lock);
-	ok = w->count < QUEUE_ITEMS && (!frag || w->bytes + size <= QUEUE_BYTES);
+	ok = w->count < QUEUE_ITEMS && (!it.frag || w->bytes + size <= QUEUE_BYTES);
 	if (ok) {
-		w->ring[(w->head + w->count) % QUEUE_ITEMS] = (struct item){ cam, frag };
+		w->ring[(w->head + w->count) % QUEUE_ITEMS] = it;
 		w->count++;
 		w->bytes += size;
 		if (w->count == QUEUE_ITEMS / 2 || w->bytes > QUEUE_BYTES / 2)
@@ -105,7 +118,7 @@ static bool enqueue(struct writer *w, int cam, struct fragment *frag)
 
 void writer_push(struct writer *w, int cam, struct fragment *frag)
 {
-	if (!enqueue(w, cam, frag)) {
+	if (!enqueue(w, (struct item){ .cam = cam, .frag = frag })) {
 		if (!atomic_exchange(&w->cams[cam].dropped, true))
 			log_warning(w->cfg->cameras[cam].name,
 				    "disk too slow: dropping footage until the writer catches up");
@@ -117,7 +130,14 @@ void writer_end_session(struct writer *w, int cam)
 {
 	/* Needs a ring slot only; if even that is full the next init closes
 	 * the segment instead. */
-	enqueue(w, cam, NULL);
+	enqueue(w, (struct item){ .cam = cam, .second_us = -1 });
+}
+
+void writer_push_score(struct writer *w, int cam, int64_t second_us, int score)
+{
+	/* A row lost to a full queue is not worth a log line: footage is
+	 * being dropped then too, and that is logged. */
+	enqueue(w, (struct item){ .cam = cam, .second_us = second_us, .score = score });
 }
 
 void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque)
@@ -182,6 +202,7 @@ static void close_segment(struct writer *w, int cam)
 	log_debug(w->cfg->cameras[cam].name, "segment %s closed: %.3f s, %llu bytes",
 		  cs->seg->path, (cs->seg->end_media_us - cs->seg->start_media_us) / 1e6,
 		  (unsigned long long)cs->seg->size);
+	cs->rows[0].end_us = cs->seg->start_wall_us + cs->seg->end_media_us - cs->seg->start_media_us;
 	segment_close(cs->seg);
 	cs->seg = NULL;
 	show(cs);
@@ -233,6 +254,10 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 		}
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		show(cs);
+		cs->rows[1] = cs->rows[0];
+		snprintf(cs->rows[0].path, sizeof(cs->rows[0].path), "%s", cs->seg->path);
+		cs->rows[0].first_us = cs->seg->start_wall_us - cs->seg->start_wall_us % 1000000;
+		cs->rows[0].end_us = 0;
 		if (w->on_segment)
 			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
 		return;
@@ -249,6 +274,24 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	}
 }
 
+/* A motion-score row goes to the sidecar of the segment its second is in;
+ * a second with no footage has no row. */
+static void write_score(struct writer *w, int cam, int64_t second_us, int score)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct row_target *t = &w->cams[cam].rows[i];
+		int ret;
+
+		if (!t->path[0] || second_us < t->first_us || (t->end_us && second_us >= t->end_us))
+			continue;
+		ret = sidecar_append(t->path, second_us, score);
+		if (ret < 0 && ret != -ENOENT)
+			log_warning(w->cfg->cameras[cam].name, "cannot add to the sidecar of %s: %s",
+				    t->path, strerror(-ret));
+		return;
+	}
+}
+
 static void handle(struct writer *w, struct item *it)
 {
 	struct cam_state *cs = &w->cams[it->cam];
@@ -256,6 +299,10 @@ static void handle(struct writer *w, struct item *it)
 	if (atomic_exchange(&cs->dropped, false)) {
 		close_segment(w, it->cam);
 		log_notice(w->cfg->cameras[it->cam].name, "writer caught up; recording resumes");
+	}
+	if (!it->frag && it->second_us >= 0) {
+		write_score(w, it->cam, it->second_us, it->score);
+		return;
 	}
 	if (!it->frag) {
 		close_segment(w, it->cam);

@@ -22,6 +22,10 @@ void writer_push(struct writer *w, int cam, struct fragment *frag);
 /* The camera's session ended (connection lost, stopping): its current
  * segment is closed once what was queued before is written. Thread-safe. */
 void writer_end_session(struct writer *w, int cam);
+/* The motion score of the second starting at second_us: a row in the
+ * sidecar of the segment that second is in (see sidecar.h), written in
+ * order with the camera's fragments. Never blocks; thread-safe. */
+void writer_push_score(struct writer *w, int cam, int64_t second_us, int score);
 /* The committed size (whole fragments written) of the segment camera cam
  * is writing, if that is path; -1 if path is not being written. Thread-safe. */
 int64_t writer_committed_size(struct writer *w, int cam, const char *path);
