@@ -91,6 +91,8 @@ static double cache_seconds(enum tree_kind kind, const struct stat *st)
 	case TREE_ROOT:
 	case TREE_CAMERA:
 	case TREE_DAY:
+	case TREE_EVENTS:
+	case TREE_EVENT_DAY:
 		return 1;
 	default:
 		return 0;
@@ -274,7 +276,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	case TREE_STATUS:
 	case TREE_LISTING:
-	case TREE_CLIPS_README: {
+	case TREE_CLIPS_README:
+	case TREE_DAY_MOTION: {
 		size_t size;
 
 		ret = tree_render(m->tree, &info, &h->data, &size);
@@ -291,6 +294,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	case TREE_CLIP:
 	case TREE_DAY_MP4:
+	case TREE_EVENT_CLIP:
 		h->vf = tree_vfile(m->tree, ino);
 		ret = h->vf ? 0 : -ENOENT;
 		h->size = h->vf ? (off_t)h->vf->size : 0;
@@ -470,6 +474,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	case TREE_STATUS:
 	case TREE_LISTING:
 	case TREE_CLIPS_README:
+	case TREE_DAY_MOTION:
 		reply_slice(req, h->data, h->size, off, size);
 		return;
 	case TREE_LIVE_JPG:
@@ -477,6 +482,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	case TREE_CLIP:
 	case TREE_DAY_MP4:
+	case TREE_EVENT_CLIP:
 		read_vfile(req, h->vf, size, off);
 		return;
 	case TREE_STORE_FILE: {

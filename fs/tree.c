@@ -18,6 +18,8 @@
 #include "log.h"
 #include "clipname.h"
 #include "config.h"
+#include "events.h"
+#include "sidecar.h"
 #include "snapshot.h"
 #include "vfile.h"
 #include "writer.h"
@@ -31,7 +33,7 @@ struct node {
 	int cam;
 	char *name;
 	uint64_t nlookup;
-	struct vfile *vf;       /* CLIP, DAY_MP4: what lookups and new opens get */
+	struct vfile *vf;       /* CLIP, DAY_MP4, EVENT_CLIP: what lookups and new opens get */
 	int64_t built_us;       /* when vf was built */
 	int64_t range_end_us;   /* the end of its range: past built_us, it grows */
 	struct node *by_ino_next;
@@ -133,20 +135,54 @@ static bool is_store_file_name(const char *s)
 	if (*s == '_')
 		for (s++; *s >= '0' && *s <= '9'; s++)
 			;
-	return strcmp(s, ".mp4") == 0 || strcmp(s, ".motion.csv") == 0;
+	return strcmp(s, ".mp4") == 0 || strcmp(s, SIDECAR_SUFFIX) == 0;
 }
 
-/* The store path of a camera or day directory, or a store file. */
+/* <HH-MM-SS>-motion[_N].mp4, an event clip's name; stem gets its stem. */
+static bool is_event_clip_name(const char *name, char stem_out[EVENTS_STEM_MAX])
+{
+	char jpg[EVENTS_STEM_MAX + 8], stem[EVENTS_STEM_MAX];
+	size_t len = strlen(name);
+
+	if (len < 4 || len >= EVENTS_STEM_MAX || strcmp(name + len - 4, ".mp4") != 0)
+		return false;
+	snprintf(jpg, sizeof(jpg), "%.*s.jpg", (int)(len - 4), name);
+	if (!events_is_snapshot_name(jpg, stem) || !strstr(stem, "-motion"))
+		return false;
+	if (stem_out)
+		memcpy(stem_out, stem, EVENTS_STEM_MAX);
+	return true;
+}
+
+/* The store path of a camera, day, events or event day directory, or of
+ * a store file in one. */
 static void store_path(struct tree *t, const struct node *dir, const char *name,
 		       char *out, size_t n)
 {
 	const char *cam = t->cfg->cameras[dir->cam].name;
+	const char *sep = name ? "/" : "";
 
+	if (!name)
+		name = "";
 	if (dir->kind == TREE_CAMERA)
-		snprintf(out, n, "%s/%s%s%s", t->cfg->store, cam, name ? "/" : "", name ? name : "");
+		snprintf(out, n, "%s/%s%s%s", t->cfg->store, cam, sep, name);
+	else if (dir->kind == TREE_EVENTS)
+		snprintf(out, n, "%s/%s/" EVENTS_DIR "%s%s", t->cfg->store, cam, sep, name);
+	else if (dir->kind == TREE_EVENT_DAY)
+		snprintf(out, n, "%s/%s/" EVENTS_DIR "/%s%s%s", t->cfg->store, cam, dir->name, sep,
+			 name);
 	else
-		snprintf(out, n, "%s/%s/%s%s%s", t->cfg->store, cam, dir->name,
-			 name ? "/" : "", name ? name : "");
+		snprintf(out, n, "%s/%s/%s%s%s", t->cfg->store, cam, dir->name, sep, name);
+}
+
+/* 0 if path in the store is a directory (dir) or a file, else -ENOENT. */
+static int store_has(const char *path, bool dir)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+		return -ENOENT;
+	return 0;
 }
 
 static void dir_stat(struct tree *t, struct stat *st)
@@ -181,7 +217,6 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 		   enum tree_kind *kind, int *cam)
 {
 	char path[4096];
-	struct stat st;
 
 	*cam = dir->cam;
 	if (strcmp(name, TREE_LISTING_NAME) == 0) {
@@ -210,14 +245,31 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			*kind = TREE_LIVE_JPG;
 		else if (strcmp(name, "clips") == 0)
 			*kind = TREE_CLIPS;
+		else if (strcmp(name, EVENTS_DIR) == 0)
+			*kind = TREE_EVENTS;
 		else if (is_date_name(name)) {
 			store_path(t, dir, name, path, sizeof(path));
-			if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-				return -ENOENT;
 			*kind = TREE_DAY;
+			return store_has(path, true);
 		} else
 			return -ENOENT;
 		return 0;
+	case TREE_EVENTS:
+		if (!is_date_name(name))
+			return -ENOENT;
+		store_path(t, dir, name, path, sizeof(path));
+		*kind = TREE_EVENT_DAY;
+		return store_has(path, true);
+	case TREE_EVENT_DAY:
+		if (is_event_clip_name(name, NULL)) {
+			*kind = TREE_EVENT_CLIP;   /* exists if it has a span: known when built */
+			return 0;
+		}
+		if (!events_is_snapshot_name(name, NULL))
+			return -ENOENT;
+		store_path(t, dir, name, path, sizeof(path));
+		*kind = TREE_STORE_FILE;
+		return store_has(path, false);
 	case TREE_CLIPS: {
 		int64_t a, b;
 
@@ -234,13 +286,15 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			*kind = TREE_DAY_MP4;
 			return 0;
 		}
+		if (strcmp(name, "motion.csv") == 0) {
+			*kind = TREE_DAY_MOTION;
+			return 0;
+		}
 		if (!is_store_file_name(name))
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			return -ENOENT;
 		*kind = TREE_STORE_FILE;
-		return 0;
+		return store_has(path, false);
 	default:
 		return -ENOTDIR;
 	}
@@ -251,7 +305,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 static bool sized_by_content(enum tree_kind kind)
 {
 	return kind == TREE_STATUS || kind == TREE_LISTING || kind == TREE_LIVE_JPG ||
-	       kind == TREE_CLIPS_README;
+	       kind == TREE_CLIPS_README || kind == TREE_DAY_MOTION;
 }
 
 /* Caller holds t->lock. */
@@ -272,8 +326,16 @@ static int fill_info(struct tree *t, const struct node *n, struct tree_node_info
 		break;
 	case TREE_CAMERA:
 	case TREE_DAY:
+	case TREE_EVENTS:
+	case TREE_EVENT_DAY:
 		store_path(t, n, NULL, out->path, sizeof(out->path));
 		out->dir_ino = n->ino;
+		break;
+	case TREE_DAY_MOTION:   /* the day it joins */
+		dir = find_ino(t, n->parent);
+		if (!dir)
+			return -ENOENT;
+		store_path(t, dir, NULL, out->path, sizeof(out->path));
 		break;
 	case TREE_ROOT:
 	case TREE_CLIPS:
@@ -293,6 +355,8 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 	case TREE_CAMERA:
 	case TREE_DAY:
 	case TREE_CLIPS:
+	case TREE_EVENTS:
+	case TREE_EVENT_DAY:
 		dir_stat(t, st);
 		break;
 	case TREE_LIVE_MP4:
@@ -301,6 +365,7 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 		break;
 	case TREE_CLIP:
 	case TREE_DAY_MP4:
+	case TREE_EVENT_CLIP:
 		file_stat(t, st, n->vf->size);
 		break;
 	case TREE_STORE_FILE: {
@@ -351,7 +416,29 @@ static int content_stat(struct tree *t, const struct tree_node_info *info, uint6
 	return 0;
 }
 
-/* Builds the virtual file of a clip name or of a date's day.mp4. */
+/* The range of an event clip: the event's span with its pre and post roll.
+ * An event still open has no end yet: its clip grows as it goes on. */
+static int event_range(struct tree *t, int cam, const char *name, const char *date,
+		       int64_t *start, int64_t *end, int64_t *range_end)
+{
+	char stem[EVENTS_STEM_MAX];
+	bool open;
+	int ret;
+
+	if (!is_event_clip_name(name, stem))
+		return -ENOENT;
+	ret = events_span(t->cams[cam]->events, date, stem, (int64_t)time(NULL) * 1000000, start,
+			  end, &open);
+	if (ret < 0)
+		return ret;
+	*start -= (int64_t)t->cfg->event_pre_roll * 1000000;
+	*end += (int64_t)t->cfg->event_post_roll * 1000000;
+	*range_end = open ? INT64_MAX : *end;
+	return 0;
+}
+
+/* Builds the virtual file of a clip name, of a date's day.mp4 or of an
+ * event's clip. */
 static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const char *name,
 			 const char *date, struct vfile **out, int64_t *range_end_us)
 {
@@ -364,6 +451,9 @@ static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const cha
 
 	if (kind == TREE_CLIP) {
 		ret = clipname_parse(name, &start, &end);
+		*range_end_us = end;
+	} else if (kind == TREE_EVENT_CLIP) {
+		ret = event_range(t, cam, name, date, &start, &end, range_end_us);
 	} else {
 		struct tm tm = { .tm_isdst = -1 };
 
@@ -375,12 +465,12 @@ static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const cha
 		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 		tm.tm_isdst = -1;
 		end = (int64_t)mktime(&tm) * 1000000;
+		*range_end_us = end;
 	}
 	if (ret == 0)
 		ret = clip_build(&src, start, end, out);
-	*range_end_us = end;
 	if (ret < 0)
-		log_debug(src.camera, "%s%s%s: no clip: %s", date ? date : "clips", "/", name,
+		log_debug(src.camera, "%s/%s: no clip: %s", date ? date : "clips", name,
 			  strerror(-ret));
 	return ret < 0 ? -ENOENT : 0;
 }
@@ -421,7 +511,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	if (ret < 0)
 		goto out;
 	n = find_name(t, parent, name);
-	if (kind == TREE_CLIP || kind == TREE_DAY_MP4) {
+	if (kind == TREE_CLIP || kind == TREE_DAY_MP4 || kind == TREE_EVENT_CLIP) {
 		/* A range reaching past its last build (today's day.mp4) is
 		 * built again at each lookup, a second apart at most: it covers
 		 * what is recorded when it is looked up. Open files keep theirs. */
@@ -436,7 +526,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 
 			snprintf(date, sizeof(date), "%s", dir->name);
 			pthread_mutex_unlock(&t->lock);
-			ret = build_virtual(t, kind, cam, name, kind == TREE_DAY_MP4 ? date : NULL,
+			ret = build_virtual(t, kind, cam, name, kind == TREE_CLIP ? NULL : date,
 					    &vf, &range_end);
 			pthread_mutex_lock(&t->lock);
 			if (ret < 0)
@@ -447,6 +537,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 				n->vf = vf;
 				vf = NULL;
 				n->built_us = now;
+				n->range_end_us = range_end;   /* an event that ended has its end now */
 			} else if (!n) {
 				n = add_node(t, parent, name, kind, cam);
 				if (!n) {
@@ -613,8 +704,12 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct tree_entry *)a)->name, ((const struct tree_entry *)b)->name);
 }
 
-/* Adds the store entries of a camera (dates) or day (files) directory. */
-static int list_store(struct tree *t, const struct tree_node_info *info, bool days,
+enum listed { LIST_DATES, LIST_SEGMENTS, LIST_SNAPSHOTS };
+
+/* Adds the store entries of a camera or events directory (dates), a day
+ * (segments and sidecars) or an event day (snapshots, and motion events'
+ * clips, sized when looked up). */
+static int list_store(struct tree *t, const struct tree_node_info *info, enum listed what,
 		      struct tree_entry **v, size_t *n, size_t *cap)
 {
 	DIR *d = opendir(info->path);
@@ -624,21 +719,31 @@ static int list_store(struct tree *t, const struct tree_node_info *info, bool da
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (ret == 0 && (e = readdir(d))) {
-		char path[4096 + 256];
+		char path[4096 + 256], stem[EVENTS_STEM_MAX];
 		struct stat st;
+		bool dir = what == LIST_DATES;
 
-		if (days ? !is_date_name(e->d_name) : !is_store_file_name(e->d_name))
+		if (what == LIST_DATES ? !is_date_name(e->d_name) :
+		    what == LIST_SEGMENTS ? !is_store_file_name(e->d_name) :
+		    !events_is_snapshot_name(e->d_name, stem))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", info->path, e->d_name);
-		if (stat(path, &st) < 0 || (days ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+		if (store_has(path, dir) < 0 || stat(path, &st) < 0)
 			continue;
-		if (days)
+		if (dir)
 			dir_stat(t, &st);
 		else {
 			st.st_mode = S_IFREG | 0444;
 			st.st_size = tree_store_file_size(t, info->cam, path, st.st_size);
 		}
 		ret = add_entry(v, n, cap, e->d_name, &st);
+		if (ret == 0 && what == LIST_SNAPSHOTS && strstr(stem, "-motion")) {
+			char clip[EVENTS_STEM_MAX + 8];
+
+			snprintf(clip, sizeof(clip), "%s.mp4", stem);
+			file_stat(t, &st, 0);
+			ret = add_entry(v, n, cap, clip, &st);
+		}
 	}
 	closedir(d);
 	return ret;
@@ -674,15 +779,25 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n_o
 		if (ret == 0)
 			ret = add_entry(&v, &n, &cap, "clips", &st);
 		if (ret == 0)
-			ret = list_store(t, &info, true, &v, &n, &cap);
+			ret = add_entry(&v, &n, &cap, EVENTS_DIR, &st);
+		if (ret == 0)
+			ret = list_store(t, &info, LIST_DATES, &v, &n, &cap);
 		break;
 	case TREE_DAY:
-		/* day.mp4 is listed without building it: its size comes with
-		 * its lookup. */
+		/* day.mp4 and motion.csv are listed without making them: their
+		 * sizes come with their lookup. */
 		file_stat(t, &st, 0);
 		ret = add_entry(&v, &n, &cap, "day.mp4", &st);
 		if (ret == 0)
-			ret = list_store(t, &info, false, &v, &n, &cap);
+			ret = add_entry(&v, &n, &cap, "motion.csv", &st);
+		if (ret == 0)
+			ret = list_store(t, &info, LIST_SEGMENTS, &v, &n, &cap);
+		break;
+	case TREE_EVENTS:
+		ret = list_store(t, &info, LIST_DATES, &v, &n, &cap);
+		break;
+	case TREE_EVENT_DAY:
+		ret = list_store(t, &info, LIST_SNAPSHOTS, &v, &n, &cap);
 		break;
 	case TREE_CLIPS:
 		file_stat(t, &st, 0);
@@ -717,7 +832,7 @@ static json_t *camera_json(struct tree *t, int cam)
 
 	camera_get_status(t->cams[cam], &st);
 	iso_time(st.since_us, since, sizeof(since));
-	return json_pack("{s:s, s:b, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?}",
+	return json_pack("{s:s, s:b, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?, s:o, s:b}",
 			 "name", t->cfg->cameras[cam].name,
 			 "online", st.online,
 			 "codec", st.codec[0] ? st.codec : NULL,
@@ -726,7 +841,9 @@ static json_t *camera_json(struct tree *t, int cam)
 			 "bitrate", (json_int_t)st.bitrate,
 			 "since", since,
 			 "reconnects", st.reconnects,
-			 "last_error", st.last_error[0] ? st.last_error : NULL);
+			 "last_error", st.last_error[0] ? st.last_error : NULL,
+			 "motion", st.motion_score >= 0 ? json_integer(st.motion_score) : json_null(),
+			 "in_event", st.in_event);
 }
 
 static json_t *listing_json(struct tree *t, uint64_t dir_ino)
@@ -773,9 +890,54 @@ static const char clips_readme[] =
 	"ends at the change. A name with no recording in its range does not exist.\n"
 	"Each day also has a whole-day file: ../<YYYY-MM-DD>/day.mp4.\n";
 
+static int is_sidecar(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name), slen = sizeof(SIDECAR_SUFFIX) - 1;
+
+	return is_store_file_name(e->d_name) && len > slen &&
+	       strcmp(e->d_name + len - slen, SIDECAR_SUFFIX) == 0;
+}
+
+/* A day's motion.csv: one header, then every sidecar's rows in name (and
+ * so time) order. */
+static int render_day_motion(const char *day_dir, char **data, size_t *size)
+{
+	const size_t header = sizeof(SIDECAR_HEADER) - 1;
+	struct dirent **names;
+	FILE *out = open_memstream(data, size);
+	int n = scandir(day_dir, &names, is_sidecar, alphasort);
+
+	if (!out)
+		return -ENOMEM;
+	fputs(SIDECAR_HEADER, out);
+	for (int i = 0; i < n; i++) {
+		char path[4096 + 256], buf[65536];
+		FILE *in;
+		size_t got, skip = header;
+
+		snprintf(path, sizeof(path), "%s/%s", day_dir, names[i]->d_name);
+		free(names[i]);
+		in = fopen(path, "re");
+		while (in && (got = fread(buf, 1, sizeof(buf), in)) > 0) {
+			size_t from = skip < got ? skip : got;
+
+			fwrite(buf + from, 1, got - from, out);
+			skip -= from;
+		}
+		if (in)
+			fclose(in);
+	}
+	if (n >= 0)
+		free(names);
+	return fclose(out) == 0 ? 0 : -ENOMEM;
+}
+
 int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size)
 {
 	json_t *doc = NULL;
+
+	if (info->kind == TREE_DAY_MOTION)
+		return render_day_motion(info->path, data, size);
 
 	if (info->kind == TREE_CLIPS_README) {
 		*data = strdup(clips_readme);

@@ -33,6 +33,10 @@ enum tree_kind {
 	TREE_CLIPS_README, /* <camera>/clips/README.txt */
 	TREE_CLIP,         /* <camera>/clips/<range>.mp4, made on lookup */
 	TREE_DAY_MP4,      /* <camera>/<date>/day.mp4 */
+	TREE_DAY_MOTION,   /* <camera>/<date>/motion.csv: the day's sidecars as one */
+	TREE_EVENTS,       /* <camera>/events/ */
+	TREE_EVENT_DAY,    /* <camera>/events/<date>/: snapshots are STORE_FILEs */
+	TREE_EVENT_CLIP,   /* <camera>/events/<date>/<HH-MM-SS>-motion.mp4, made on lookup */
 };
 
 /* What an open needs to know about a node. */
@@ -64,10 +68,10 @@ uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
 void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
 int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
-/* True if a CLIP or DAY_MP4 node's bytes will never change (its range ended
+/* True if a CLIP, DAY_MP4 or EVENT_CLIP node's bytes will never change (its range ended
  * before it was built). */
 bool tree_is_fixed(struct tree *t, uint64_t ino);
-/* The virtual file of a CLIP or DAY_MP4 node, built when it was looked up:
+/* The virtual file of a CLIP, DAY_MP4 or EVENT_CLIP node, built when it was looked up:
  * a new reference the caller drops, or NULL. */
 struct vfile *tree_vfile(struct tree *t, uint64_t ino);
 
@@ -75,7 +79,8 @@ struct vfile *tree_vfile(struct tree *t, uint64_t ino);
  * caller frees *out. */
 int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n);
 
-/* The bytes of a generated file (status.json, .index.json, clips/README.txt) for node info:
+/* The bytes of a generated file (status.json, .index.json, clips/README.txt,
+ * motion.csv) for node info:
  * malloc'd into *data; the caller frees. */
 int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size);
 
