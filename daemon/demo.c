@@ -222,9 +222,16 @@ static void draw_static_bg(struct demo *d)
 				f->data[0][y * f->linesize[0] + x] = 200 - 60 * (y - cy + r) / (2 * r + 1);
 }
 
-static void box_position(const struct demo *d, int64_t n, int *x, int *y)
+/* The box moves for DEMO_MOVE_S seconds, then rests as long: a motion
+ * detector sees events come and go, as with a real scene. */
+#define DEMO_MOVE_S 10
+
+static void box_position(const struct demo *d, int64_t frame, int *x, int *y)
 {
 	const struct layout *l = &d->lay;
+	int64_t move = (int64_t)DEMO_MOVE_S * d->fps;
+	/* Frames moved so far: whole periods, plus this one's moving part. */
+	int64_t n = frame / (2 * move) * move + FFMIN(frame % (2 * move), move);
 	/* Crosses the picture in about 4 s one way, 3 s the other: it bounces. */
 	int64_t sx = FFMAX(2, even(l->box_xrange / (4 * d->fps)));
 	int64_t sy = FFMAX(2, even(l->box_yrange / (3 * d->fps)));
