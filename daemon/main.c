@@ -15,8 +15,10 @@
 #include "camera.h"
 #include "clock.h"
 #include "config.h"
+#include "events.h"
 #include "hook.h"
 #include "hub.h"
+#include "incoming.h"
 #include "log.h"
 #include "mount.h"
 #include "recovery.h"
@@ -180,10 +182,39 @@ struct recorder {
 	struct camera **cams;
 	struct writer *writer;
 	struct hook *hook;        /* on_event; NULL: none */
+	struct events **events;   /* camera i's event store, for the upload watcher */
+	struct incoming *incoming; /* NULL: no camera has events_incoming */
 	char *mountpoint;         /* absolute, for the hook's clip paths; NULL: no mount */
 };
 
 #define HOOKS_RUNNING_MAX 4   /* a hook hanging on every event costs at most this many */
+
+static bool any_incoming(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_cameras; i++)
+		if (cfg->cameras[i].events_incoming)
+			return true;
+	return false;
+}
+
+/* A camera's upload was filed: the hook hears of it as an event with no
+ * end (an upload is a moment). */
+static void upload_filed(int cam, const char *stem, const char *path, int64_t wall_us,
+			 void *opaque)
+{
+	struct recorder *r = opaque;
+	struct hook_event ev = {
+		.camera = r->cfg->cameras[cam].name,
+		.kind = "camera",
+		.phase = "start",
+		.wall_us = wall_us,
+		.snapshot = path,
+	};
+
+	log_info(ev.camera, "camera event %s", stem);
+	if (r->hook)
+		hook_run(r->hook, &ev);
+}
 
 /* Threads start only here: daemonizing forks, and a fork keeps only the
  * calling thread. */
@@ -207,7 +238,10 @@ static int start_threads(struct recorder *r)
 		r->cams[i]->hook = r->hook;
 		r->cams[i]->mountpoint = r->mountpoint;
 		ret = camera_start(r->cams[i]);
+		r->events[i] = r->cams[i]->events;
 	}
+	if (ret == 0 && any_incoming(cfg))
+		ret = incoming_new(&r->incoming, cfg, r->events, upload_filed, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret == 0)
 		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
@@ -273,25 +307,32 @@ static int record_only(struct recorder *r)
 
 static int run(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args)
 {
-	struct recorder r = { .cfg = cfg, .cams = calloc(cfg->n_cameras, sizeof(*r.cams)) };
-	int ret;
+	struct recorder r = {
+		.cfg = cfg,
+		.cams = calloc(cfg->n_cameras, sizeof(*r.cams)),
+		.events = calloc(cfg->n_cameras, sizeof(*r.events)),
+	};
+	int ret = 0;
 
-	if (!r.cams)
-		return -ENOMEM;
-	ret = writer_new(&r.writer, cfg, &clock_system);
+	if (!r.cams || !r.events)
+		ret = -ENOMEM;
+	if (ret == 0)
+		ret = writer_new(&r.writer, cfg, &clock_system);
 	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
 		ret = camera_new(&r.cams[i], cfg, i, r.writer, &clock_system);
 	if (ret == 0)
 		ret = cli->no_mount ? record_only(&r) : serve(&r, cli, fuse_args);
-	for (int i = 0; i < cfg->n_cameras; i++)
+	incoming_free(r.incoming);
+	for (int i = 0; r.cams && i < cfg->n_cameras; i++)
 		if (r.cams[i])
 			camera_request_stop(r.cams[i]);
-	for (int i = 0; i < cfg->n_cameras; i++)
+	for (int i = 0; r.cams && i < cfg->n_cameras; i++)
 		camera_free(r.cams[i]);
-	/* After the cameras: their detectors run hooks. */
+	/* After the cameras and the upload watcher: they run hooks. */
 	hook_free(r.hook);
 	writer_free(r.writer);
 	free(r.cams);
+	free(r.events);
 	free(r.mountpoint);
 	return ret;
 }
