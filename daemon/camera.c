@@ -21,6 +21,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "source.h"
+#include "substream.h"
 #include "writer.h"
 
 #define BACKOFF_MIN_US 1000000
@@ -258,7 +259,8 @@ static int run_session(struct camera *cam, struct backoff *bo)
 				snapshot_update(cam->snapshot, s.src->video.par, pkt);
 				detector_keyframe(cam->detector, s.src->video.par, pkt, wall_us);
 			}
-			detector_packet(cam->detector, s.src->video.par, pkt, wall_us);
+			if (!cam->substream)
+				detector_packet(cam->detector, s.src->video.par, pkt, wall_us);
 		}
 		ret = fragmenter_write(s.frag, pkt, clock_wall_us(cam->clock));
 		if (ret < 0) {
@@ -268,7 +270,8 @@ static int run_session(struct camera *cam, struct backoff *bo)
 		update_rates(&s);
 	}
 	fragmenter_flush(s.frag);
-	detector_finish(cam->detector);
+	if (!cam->substream)
+		detector_finish(cam->detector);
 	if (!atomic_load(&cam->stop) && ret != AVERROR(EAGAIN))
 		set_offline(cam, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 	writer_end_session(cam->writer, cam->index);
@@ -331,6 +334,11 @@ int camera_start(struct camera *cam)
 		log_error(cam->conf->name, "motion: bad settings: %s", strerror(-ret));
 		return ret;
 	}
+	if (cam->detector && cam->conf->motion_url) {
+		ret = substream_start(&cam->substream, cam);
+		if (ret < 0)
+			return ret;
+	}
 	ret = pthread_create(&cam->thread, NULL, camera_main, cam);
 	if (ret)
 		return -ret;
@@ -357,6 +365,7 @@ void camera_free(struct camera *cam)
 		camera_request_stop(cam);
 		pthread_join(cam->thread, NULL);
 	}
+	substream_free(cam->substream);
 	hub_free(cam->hub);
 	snapshot_free(cam->snapshot);
 	detector_free(cam->detector);

@@ -17,6 +17,7 @@ struct events;
 struct hook;
 struct hub;
 struct snapshot;
+struct substream;
 struct writer;
 
 #define CAMERA_REASON_MAX 160
@@ -47,6 +48,7 @@ struct camera {
 	struct hook *hook;         /* on_event; NULL: none. Set before camera_start */
 	const char *mountpoint;    /* for the hook's clip paths; NULL: not mounted */
 	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
+	struct substream *substream; /* feeds detector when motion_url is set; owned */
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;

@@ -23,6 +23,8 @@
 #define KEYFRAMES 32                    /* at most this many kept ... */
 #define KEYFRAME_KEEP_US (30 * 1000000LL) /* ... for at most this long */
 #define EXPIRE_INTERVAL_US (3600 * 1000000LL)
+/* A substream is decoded whole; this many of its frames a second are scored. */
+#define SUBSTREAM_SCORED_FPS 5
 
 struct keyframe {
 	AVPacket *pkt;
@@ -157,6 +159,7 @@ int detector_new(struct detector **out, const struct detector_opts *opts)
 		.method = method == CONFIG_MOTION_PIXELS ? MOTION_PIXELS : MOTION_BITRATE,
 		.threshold = config_camera_motion_threshold(opts->cfg, conf),
 		.min_seconds = config_camera_motion_min_seconds(opts->cfg, conf),
+		.frame_fps = conf->motion_url ? SUBSTREAM_SCORED_FPS : 0,
 		.on_score = on_score,
 		.on_event = on_event,
 		.tag = conf->name,

@@ -23,6 +23,7 @@ struct motion {
 	uint64_t bytes;          /* bitrate: their size */
 	int key_score;           /* pixels: best keyframe score in it; -1: none */
 	int held_score;          /* pixels: last keyframe's score */
+	int64_t last_scored_us;  /* pixels with frame_fps: when a frame was last scored */
 
 	/* bitrate: ring of recent seconds' mean non-key frame sizes, and
 	 * their sum. */
@@ -79,7 +80,7 @@ int motion_new(struct motion **out, const struct motion_opts *opts)
 	    !(m->o.sensitivity > 1.0) || m->o.window < 1 ||
 	    m->o.window > MOTION_BITRATE_WINDOW_MAX || m->o.pixel_threshold < 1 ||
 	    m->o.pixel_threshold > 255 || m->o.threshold < 1 || m->o.threshold > 100 ||
-	    m->o.min_seconds < 1 || m->o.end_seconds < 1) {
+	    m->o.min_seconds < 1 || m->o.end_seconds < 1 || m->o.frame_fps < 0) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -372,6 +373,21 @@ static int score_picture(struct motion *m)
 	return (changed * 100 + n / 2) / n;
 }
 
+/* The picture in m->frame scored: it counts towards its second. */
+static int score_frame(struct motion *m)
+{
+	int ret = score_picture(m);
+
+	if (ret < 0) {
+		log_debug(tag(m), "motion: picture not scored: %s", av_err2str(ret));
+		return ret;
+	}
+	m->held_score = ret;
+	if (ret > m->key_score)
+		m->key_score = ret;
+	return 0;
+}
+
 static int pixels_keyframe(struct motion *m, const AVCodecParameters *par, const AVPacket *pkt)
 {
 	int ret;
@@ -379,16 +395,45 @@ static int pixels_keyframe(struct motion *m, const AVCodecParameters *par, const
 	if (!par)
 		return AVERROR(EINVAL);
 	ret = decode_keyframe(m, par, pkt);
-	if (ret >= 0)
-		ret = score_picture(m);
 	if (ret < 0) {
-		log_debug(tag(m), "motion: keyframe not scored: %s", av_err2str(ret));
+		log_debug(tag(m), "motion: keyframe not decoded: %s", av_err2str(ret));
 		return ret;
 	}
-	m->held_score = ret;
-	if (ret > m->key_score)
-		m->key_score = ret;
-	return 0;
+	return score_frame(m);
+}
+
+/* frame_fps mode: every packet decoded in order (a decoder error waits for
+ * the next keyframe), a frame scored at most frame_fps times a second. */
+static int pixels_any_frame(struct motion *m, const AVCodecParameters *par, const AVPacket *pkt,
+			    int64_t wall_us)
+{
+	int ret;
+
+	if (!par)
+		return AVERROR(EINVAL);
+	if (!m->dec || !same_stream(m->dec_par, par)) {
+		if (!(pkt->flags & AV_PKT_FLAG_KEY))
+			return 0;
+		ret = open_decoder(m, par);
+		if (ret < 0)
+			return ret;
+	}
+	ret = avcodec_send_packet(m->dec, pkt);
+	while (ret >= 0 && (ret = avcodec_receive_frame(m->dec, m->scratch)) >= 0) {
+		if (wall_us - m->last_scored_us < 1000000 / m->o.frame_fps) {
+			av_frame_unref(m->scratch);
+			continue;
+		}
+		m->last_scored_us = wall_us;
+		av_frame_unref(m->frame);
+		av_frame_move_ref(m->frame, m->scratch);
+		score_frame(m);
+	}
+	if (ret == AVERROR(EAGAIN))
+		return 0;
+	log_debug(tag(m), "motion: frame not decoded: %s", av_err2str(ret));
+	avcodec_free_context(&m->dec);
+	return ret;
 }
 
 int motion_packet(struct motion *m, const AVCodecParameters *par, const AVPacket *pkt,
@@ -410,5 +455,7 @@ int motion_packet(struct motion *m, const AVCodecParameters *par, const AVPacket
 		}
 		return 0;
 	}
+	if (m->o.frame_fps)
+		return pixels_any_frame(m, par, pkt, wall_us);
 	return key ? pixels_keyframe(m, par, pkt) : 0;
 }

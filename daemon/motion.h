@@ -39,7 +39,11 @@
  * the first after the stream's size or codec changes) only seeds the
  * background and scores 0. A second's score is the highest keyframe score
  * in it; a second without a keyframe but with packets repeats the last
- * keyframe's score, since keyframes come only every GOP. */
+ * keyframe's score, since keyframes come only every GOP.
+ *
+ * With frame_fps > 0 (a low-resolution substream, motion_url), MOTION_PIXELS
+ * decodes every frame instead, and scores at most frame_fps of them per
+ * second, the same way as keyframes above. */
 enum motion_method {
 	MOTION_BITRATE,
 	MOTION_PIXELS,
@@ -72,6 +76,7 @@ struct motion_opts {
 	double sensitivity;    /* bitrate: factor over the mean; 0: 1.5 */
 	int window;            /* bitrate: seconds in the mean, 1..MAX; 0: 30 */
 	int pixel_threshold;   /* pixels: grey difference 1..255; 0: 25 */
+	int frame_fps;         /* pixels: 0: keyframes only; N: every frame decoded, N scored a second */
 	int threshold;         /* event: score 1..100; 0: 50 (bitrate), 2 (pixels) */
 	int min_seconds;       /* event: seconds >= threshold to start; 0: 2 */
 	int end_seconds;       /* event: seconds below threshold to end; 0: 5 */

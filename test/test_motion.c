@@ -62,17 +62,22 @@ static void assert_rows(const struct rec *r, int64_t first_us, int n)
 		assert_int_equal(r->second[i], first_us + i * INT64_C(1000000));
 }
 
-static struct motion *new_motion(enum motion_method method, struct rec *r)
+static struct motion *new_motion_fps(enum motion_method method, int frame_fps, struct rec *r)
 {
 	struct motion_opts o = {
 		.method = method, .on_score = on_score, .on_event = on_event, .opaque = r,
-		.tag = "t",
+		.tag = "t", .frame_fps = frame_fps,
 	};
 	struct motion *m;
 
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(motion_new(&m, &o), 0);
 	return m;
+}
+
+static struct motion *new_motion(enum motion_method method, struct rec *r)
+{
+	return new_motion_fps(method, 0, r);
 }
 
 static void print_scores(const char *what, const struct rec *r)
@@ -171,16 +176,52 @@ static void test_pixels_demo(void **state)
 	 * are mostly dropped as thin; rarely they reach 1. */
 	assert_true(max_score(&sta, 0) <= 1);
 	assert_true(mean_score(&sta, 1) <= 0.4);
-	for (int i = 1; i < mov.rows; i++)
+	/* The box moves for the first 10 s (DEMO_MOVE_S), then rests; the
+	 * background takes it in within a few keyframes. */
+	double moving = 0;
+	for (int i = 1; i < 10; i++) {
 		assert_true(mov.score[i] >= 1);
-	assert_true(mean_score(&mov, 1) >= 1.5);
-	assert_true(mean_score(&mov, 1) >= mean_score(&sta, 1) + 1.2);
-	/* Default event rule (>= 2 for 2 s): moving has one, open until the
-	 * finish; static none. */
-	assert_true(mov.events >= 2);
+		moving += mov.score[i] / 9.0;
+	}
+	assert_true(moving >= 1.5);
+	assert_true(moving >= mean_score(&sta, 1) + 1.2);
+	assert_int_equal(max_score(&mov, 15), 0);
+	/* Default event rule (>= 2 for 2 s, ends after 5 s below): moving has
+	 * one, which ends while the box rests; static none. */
+	assert_int_equal(mov.events, 2);
 	assert_true(mov.ev_start[0]);
 	assert_true(mov.ev_us[0] >= START_US + 1000000);
-	assert_int_equal(mov.ev_us[mov.events - 1], START_US + SECONDS * INT64_C(1000000));
+	assert_false(mov.ev_start[1]);
+	assert_true(mov.ev_us[1] >= START_US + 10 * INT64_C(1000000));
+	assert_true(mov.ev_us[1] < START_US + SECONDS * INT64_C(1000000));
+	assert_int_equal(sta.events, 0);
+}
+
+/* A substream decoded frame by frame: GOP 10 s, so keyframes alone would
+ * score once in the moving phase; frames scored 5 times a second see it
+ * all along. */
+static void test_pixels_every_frame(void **state)
+{
+	struct rec mov, sta;
+	struct motion *m;
+
+	m = new_motion_fps(MOTION_PIXELS, 5, &mov);
+	feed_demo(m, "demo:moving?size=320x180&fps=15&gop=150", SECONDS, START_US);
+	motion_finish(m);
+	motion_free(m);
+	m = new_motion_fps(MOTION_PIXELS, 5, &sta);
+	feed_demo(m, "demo:static?size=320x180&fps=15&gop=150", SECONDS, START_US);
+	motion_finish(m);
+	motion_free(m);
+	print_scores("pixels 5 fps moving", &mov);
+	print_scores("pixels 5 fps static", &sta);
+
+	assert_rows(&mov, START_US, SECONDS);
+	for (int i = 1; i < 10; i++)
+		assert_true(mov.score[i] >= 1);
+	assert_true(max_score(&mov, 15) <= 1);
+	assert_true(max_score(&sta, 0) <= 1);
+	assert_true(mov.events >= 1 && mov.ev_start[0]);
 	assert_int_equal(sta.events, 0);
 }
 
@@ -389,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_short_burst_no_event),
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_pixels_demo),
+		cmocka_unit_test(test_pixels_every_frame),
 		cmocka_unit_test(test_bitrate_demo),
 		cmocka_unit_test(test_bitrate_cost),
 		cmocka_unit_test(test_pixels_cost),
