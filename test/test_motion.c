@@ -185,7 +185,7 @@ static void test_pixels_demo(void **state)
 	}
 	assert_true(moving >= 1.5);
 	assert_true(moving >= mean_score(&sta, 1) + 1.2);
-	assert_int_equal(max_score(&mov, 15), 0);
+	assert_true(max_score(&mov, 15) <= 1);   /* the clock's digits, as static */
 	/* Default event rule (>= 2 for 2 s, ends after 5 s below): moving has
 	 * one, which ends while the box rests; static none. */
 	assert_int_equal(mov.events, 2);
