@@ -1,6 +1,7 @@
 /* test_writer.c - segment cutting on a simulated clock: cuts fall on the
  * first keyframe after segment_seconds and at local midnight, files are named
- * by the wall time of their first frame, and every file plays alone. */
+ * by the wall time of their first frame, every file plays alone, and motion
+ * rows land in the sidecar of their second's segment. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -40,7 +41,9 @@ static void to_writer(struct fragment *frag, void *opaque)
 }
 
 /* Records `seconds` of the demo camera, whose first frame is shown at the
- * local time start_local (TZ=UTC in the tests), into a fresh store. */
+ * local time start_local (TZ=UTC in the tests), into a fresh store. Each
+ * second's motion score (its index, to tell rows apart) is pushed when the
+ * next second's first frame has been, as the motion detector does. */
 static void record(struct config *cfg, const char *url, int seconds, time_t start_local)
 {
 	static atomic_bool stop;
@@ -62,8 +65,11 @@ static void record(struct config *cfg, const char *url, int seconds, time_t star
 		assert_int_equal(source_read(src, pkt), 0);
 		sim_now_us = (int64_t)start_local * 1000000 + (int64_t)i * 1000000 / fps;
 		assert_int_equal(fragmenter_write(frag, pkt, sim_now_us), 0);
+		if (i > 0 && i % fps == 0)
+			writer_push_score(r.writer, 0, sim_now_us - 1000000, i / fps - 1);
 	}
 	assert_int_equal(fragmenter_flush(frag), 0);
+	writer_push_score(r.writer, 0, (int64_t)(start_local + seconds - 1) * 1000000, seconds - 1);
 	writer_end_session(r.writer, 0);
 	writer_stop(r.writer);
 	writer_free(r.writer);
@@ -134,6 +140,21 @@ static void test_cuts_at_keyframe_after_length(void **state)
 	expect("2026-11-20/10-00-04.mp4", 30);
 	expect("2026-11-20/10-00-06.mp4", 30);
 	assert_int_equal(testutil_count_files(store, ".mp4"), 4);
+	/* Each segment's sidecar has the rows of its own seconds, even those
+	 * pushed after the next segment began. */
+	for (int seg = 0; seg < 4; seg++) {
+		char path[256], want[128], got[128] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cam/2026-11-20/10-00-%02d.motion.csv", store, 2 * seg);
+		snprintf(want, sizeof(want), "time,score\n2026-11-20 10:00:%02d,%d\n2026-11-20 10:00:%02d,%d\n",
+			 2 * seg, 2 * seg, 2 * seg + 1, 2 * seg + 1);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		got[fread(got, 1, sizeof(got) - 1, f)] = '\0';
+		fclose(f);
+		assert_string_equal(got, want);
+	}
 	cleanup(&cfg);
 }
 
