@@ -11,7 +11,7 @@ test="ffmpeg mpv procps psmisc
   libgstrtspserver-1.0-dev libgstreamer1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
-  samba smbclient bc python3"
+  samba smbclient bc python3 pure-ftpd curl openssl"
 
 missing=""
 for p in $build $test; do
