@@ -413,7 +413,7 @@ static void add_root(struct incoming *in, const struct config *cfg, int c, struc
 	const struct camera_config *cam = &cfg->cameras[c];
 	struct root *r = &in->roots[in->n_roots];
 	char real[PATH_MAX], watched[PATH_MAX + 1];
-	int ret = make_dirs(cam->events_incoming);
+	int ret = ev ? make_dirs(cam->events_incoming) : -EINVAL;   /* no event store */
 
 	/* Canonical, so paths from events compare with it as text. */
 	if (ret == 0 && !realpath(cam->events_incoming, real))

@@ -516,6 +516,33 @@ static void test_failed_filing_leaves_upload(void **state)
 	assert_filed(fx, 0, fx->jpeg.data, fx->jpeg.size);
 }
 
+/* An upload folder inside another camera's: each file belongs to the
+ * deepest one, and the outer camera's walk leaves the inner folder alone. */
+static void test_nested_folders(void **state)
+{
+	struct fx *fx = *state;
+	char inner[PATH_MAX];
+	struct filed f;
+
+	FMT(inner, "%s/cam0", fx->up);
+	fx->cfg.cameras[0].events_incoming = strdup(inner);
+	assert_int_equal(mkdir(fx->up, 0755), 0);
+	upload(fx, "cam0/early.jpg", fx->jpeg.data, fx->jpeg.size);
+	start(fx);
+	assert_true(wait_for(1, NULL));
+	upload(fx, "cam0/2026-11-21/later.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(2, NULL));
+	upload(fx, "outer.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(3, NULL));
+	for (int i = 0; i < 3; i++) {
+		f = get_filed(i);
+		assert_int_equal(f.cam, i < 2 ? 0 : 1);
+		assert_non_null(strstr(f.path, i < 2 ? "/cam0/" EVENTS_DIR "/" : "/cam1/" EVENTS_DIR "/"));
+	}
+	assert_filed(fx, 2, fx->jpeg.data, fx->jpeg.size);
+	assert_int_equal(count_log("warning"), 0);
+}
+
 /* One watcher per process (the library's state is global); freeing it is
  * prompt, and it can be made again; no camera with uploads, no thread. */
 static void test_lifecycle(void **state)
@@ -533,6 +560,7 @@ static void test_lifecycle(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	fx->in = NULL;
 	/* Generous: the thread waits in poll with the eventfd, not in 1 s naps. */
+	assert_int_equal(count_log("inotify fd not found"), 0);
 	assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 500);
 	start(fx);
 	upload(fx, "snap.jpg", fx->jpeg.data, fx->jpeg.size);
@@ -556,6 +584,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subfolders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_present_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_filing_leaves_upload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	};
 
