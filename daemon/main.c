@@ -211,7 +211,7 @@ static void upload_filed(int cam, const char *stem, const char *path, int64_t wa
 		.snapshot = path,
 	};
 
-	log_info(ev.camera, "camera event %s", stem);
+	(void)stem;   /* the watcher logged it */
 	if (r->hook)
 		hook_run(r->hook, &ev);
 }
