@@ -60,6 +60,10 @@ struct handle {
 	struct tree_entry *entries;/* directories */
 	size_t n_entries;
 	struct handle *prev, *next;/* in mount->handles while open */
+	/* The open file's reference, and one per read being answered: the
+	 * kernel may release the file as soon as a reply's bytes are in, while
+	 * the replying thread is still inside writev with them. */
+	atomic_int refs;
 };
 
 /* A live.mp4 read or poll waiting in the hub. */
@@ -183,6 +187,7 @@ static struct handle *handle_new(const struct tree_node_info *info)
 	if (!h)
 		return NULL;
 	h->fd = -1;
+	atomic_init(&h->refs, 1);
 	h->kind = info->kind;
 	h->cam = info->cam;
 	snprintf(h->path, sizeof(h->path), "%s", info->path);
@@ -231,6 +236,12 @@ static void close_file(struct handle *h)
 		hub_reader_free(h->reader);
 	}
 	handle_free(h);
+}
+
+static void handle_put(struct handle *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) == 1)
+		close_file(h);
 }
 
 static int open_store_file(struct mount *m, struct handle *h, struct fuse_file_info *fi)
@@ -460,17 +471,10 @@ static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_
 	free(bv);
 }
 
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+/* A read of anything but live.mp4, answered at once from the handle. */
+static void read_now(struct mount *m, fuse_req_t req, struct handle *h, size_t size, off_t off)
 {
-	struct mount *m = mount_of(req);
-	struct handle *h = handle_of(fi);
-
-	(void)ino;
 	switch (h->kind) {
-	case TREE_LIVE_MP4:
-		read_live(req, h, size);
-		return;
 	case TREE_STATUS:
 	case TREE_LISTING:
 	case TREE_CLIPS_README:
@@ -511,11 +515,26 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 }
 
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+
+	(void)ino;
+	if (h->kind == TREE_LIVE_MP4) {   /* answered from the hub, maybe later */
+		read_live(req, h, size);
+		return;
+	}
+	atomic_fetch_add(&h->refs, 1);
+	read_now(mount_of(req), req, h, size, off);
+	handle_put(h);
+}
+
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	untrack(mount_of(req), handle_of(fi));
-	close_file(handle_of(fi));
+	handle_put(handle_of(fi));
 	fuse_reply_err(req, 0);
 }
 
