@@ -21,6 +21,10 @@ struct av_source {
 	int64_t pace_start_us;          /* realtime files: monotonic at first packet */
 	int64_t pace_first_dts;
 	bool told_dropped_audio;
+	/* RTSP hands over the first keyframe before it can time it: it waits
+	 * in untimed until the next video packet's time tells its own, and
+	 * that packet waits in held, so a connection does not lose a GOP. */
+	AVPacket *untimed, *held;       /* empty unless waiting */
 };
 
 int source_open(struct source **out, const struct source_opts *opts)
@@ -136,6 +140,10 @@ static int av_open(struct source *src, const struct source_opts *opts)
 		return AVERROR(ENOMEM);
 	src->priv = av;
 	av->last_dts[0] = av->last_dts[1] = AV_NOPTS_VALUE;
+	av->untimed = av_packet_alloc();
+	av->held = av_packet_alloc();
+	if (!av->untimed || !av->held)
+		return AVERROR(ENOMEM);
 	av->pace_first_dts = AV_NOPTS_VALUE;
 
 	av->in = avformat_alloc_context();
@@ -187,11 +195,29 @@ static int pace(struct source *src, const AVPacket *pkt)
 	}
 }
 
-static int av_read(struct source *src, AVPacket *pkt)
+/* One frame's duration in the video time base, at least 1. */
+static int64_t frame_ticks(const struct source *src, const struct av_source *av)
+{
+	AVRational rate = av->in->streams[av->video_index]->avg_frame_rate;
+
+	if (rate.num <= 0 || rate.den <= 0)
+		rate = av->in->streams[av->video_index]->r_frame_rate;
+	if (rate.num <= 0 || rate.den <= 0)
+		return 1;
+	return FFMAX(1, av_rescale_q(1, av_inv_q(rate), src->video.time_base));
+}
+
+/* The next packet of ours with a timestamp, mapped to SOURCE_VIDEO or
+ * SOURCE_AUDIO. */
+static int next_timed(struct source *src, AVPacket *pkt)
 {
 	struct av_source *av = src->priv;
 	int ret;
 
+	if (av->held->data) {
+		av_packet_move_ref(pkt, av->held);
+		return 0;
+	}
 	for (;;) {
 		arm_deadline(src);
 		ret = av_read_frame(av->in, pkt);
@@ -208,25 +234,49 @@ static int av_read(struct source *src, AVPacket *pkt)
 		if (pkt->dts == AV_NOPTS_VALUE)
 			pkt->dts = pkt->pts;
 		if (pkt->dts == AV_NOPTS_VALUE) {
-			av_packet_unref(pkt);
+			if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY) &&
+			    av->last_dts[SOURCE_VIDEO] == AV_NOPTS_VALUE) {
+				av_packet_unref(av->untimed);
+				av_packet_move_ref(av->untimed, pkt);
+			} else {
+				av_packet_unref(pkt);
+			}
 			continue;
 		}
-		/* The muxer rejects dts that do not increase; cameras send them. */
-		int64_t *last = &av->last_dts[pkt->stream_index];
-		if (*last != AV_NOPTS_VALUE && pkt->dts <= *last)
-			pkt->dts = *last + 1;
-		if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
-			pkt->pts = pkt->dts;
-		*last = pkt->dts;
-		if (src->opts->realtime && !is_rtsp(src->opts->url)) {
-			ret = pace(src, pkt);
-			if (ret < 0) {
-				av_packet_unref(pkt);
-				return ret;
-			}
+		if (pkt->stream_index == SOURCE_VIDEO && av->untimed->data) {
+			int64_t t = pkt->pts != AV_NOPTS_VALUE ? FFMIN(pkt->pts, pkt->dts) : pkt->dts;
+
+			av->untimed->dts = av->untimed->pts = t - frame_ticks(src, av);
+			av_packet_move_ref(av->held, pkt);
+			av_packet_move_ref(pkt, av->untimed);
 		}
 		return 0;
 	}
+}
+
+static int av_read(struct source *src, AVPacket *pkt)
+{
+	struct av_source *av = src->priv;
+	int64_t *last;
+	int ret = next_timed(src, pkt);
+
+	if (ret < 0)
+		return ret;
+	/* The muxer rejects dts that do not increase; cameras send them. */
+	last = &av->last_dts[pkt->stream_index];
+	if (*last != AV_NOPTS_VALUE && pkt->dts <= *last)
+		pkt->dts = *last + 1;
+	if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
+		pkt->pts = pkt->dts;
+	*last = pkt->dts;
+	if (src->opts->realtime && !is_rtsp(src->opts->url)) {
+		ret = pace(src, pkt);
+		if (ret < 0) {
+			av_packet_unref(pkt);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static void av_close(struct source *src)
@@ -236,6 +286,8 @@ static void av_close(struct source *src)
 	if (!av)
 		return;
 	avformat_close_input(&av->in);
+	av_packet_free(&av->untimed);
+	av_packet_free(&av->held);
 	free(av);
 	src->priv = NULL;
 }
