@@ -211,12 +211,15 @@ static int run_session(struct camera *cam, struct backoff *bo)
 		.tag = cam->conf->name,
 	};
 	struct session s = { .cam = cam };
-	AVPacket *pkt = av_packet_alloc();
-	bool have_keyframe = false;
+	AVPacket *pkt = av_packet_alloc(), *scored = av_packet_alloc();
+	bool have_keyframe = false, score;
+	int64_t wall_us;
 	int ret;
 
-	if (!pkt)
-		return AVERROR(ENOMEM);
+	if (!pkt || !scored) {
+		ret = AVERROR(ENOMEM);
+		goto out;
+	}
 	ret = source_open(&s.src, &opts);
 	if (ret < 0) {
 		if (!atomic_load(&cam->stop))
@@ -252,17 +255,21 @@ static int run_session(struct camera *cam, struct backoff *bo)
 			have_keyframe = true;
 			backoff_reset(bo);
 		}
-		if (pkt->stream_index == SOURCE_VIDEO) {
-			int64_t wall_us = clock_wall_us(cam->clock);
-
-			if (pkt->flags & AV_PKT_FLAG_KEY) {
-				snapshot_update(cam->snapshot, s.src->video.par, pkt);
-				detector_keyframe(cam->detector, s.src->video.par, pkt, wall_us);
-			}
-			if (!cam->substream)
-				detector_packet(cam->detector, s.src->video.par, pkt, wall_us);
+		wall_us = clock_wall_us(cam->clock);
+		if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
+			snapshot_update(cam->snapshot, s.src->video.par, pkt);
+			detector_keyframe(cam->detector, s.src->video.par, pkt, wall_us);
 		}
-		ret = fragmenter_write(s.frag, pkt, clock_wall_us(cam->clock));
+		/* Scored after muxing (which consumes pkt): a second's row then
+		 * reaches the writer after the fragments before it, so it joins
+		 * the right segment. */
+		score = cam->detector && !cam->substream && pkt->stream_index == SOURCE_VIDEO &&
+			av_packet_ref(scored, pkt) == 0;
+		ret = fragmenter_write(s.frag, pkt, wall_us);
+		if (score) {
+			detector_packet(cam->detector, s.src->video.par, scored, wall_us);
+			av_packet_unref(scored);
+		}
 		if (ret < 0) {
 			set_offline(cam, ret, "cannot mux");
 			break;
@@ -279,6 +286,7 @@ out:
 	fragmenter_close(s.frag);
 	source_close(s.src);
 	av_packet_free(&pkt);
+	av_packet_free(&scored);
 	return ret;
 }
 

@@ -25,6 +25,9 @@ extern char **environ;
 
 #define KILL_GRACE_US 2000000   /* SIGTERM, then SIGKILL this much later */
 #define NO_PIDFD_POLL_MS 100    /* without pidfd_open, look this often */
+/* At shutdown, hooks still running (an event's end, sending its notice)
+ * get this long, at most their timeout, before they are killed. */
+#define SHUTDOWN_GRACE_US 3000000
 
 struct child {
 	pid_t pid;              /* also its process group id */
@@ -302,8 +305,21 @@ void hook_free(struct hook *h)
 	if (!h)
 		return;
 	if (h->thread_started) {
+		int64_t timeout_us = (int64_t)h->timeout_s * 1000000;
+		int64_t until = monotonic_us() +
+				(timeout_us < SHUTDOWN_GRACE_US ? timeout_us : SHUTDOWN_GRACE_US);
 		uint64_t one = 1;
+		int running;
 
+		/* The supervisor reaps them meanwhile. */
+		for (;;) {
+			pthread_mutex_lock(&h->lock);
+			running = h->nrunning;
+			pthread_mutex_unlock(&h->lock);
+			if (!running || monotonic_us() >= until)
+				break;
+			usleep(20000);
+		}
 		atomic_store(&h->stop, true);
 		(void)!write(h->wake_fd, &one, sizeof(one));
 		pthread_join(h->thread, NULL);

@@ -241,7 +241,10 @@ void motion_finish(struct motion *m)
 {
 	if (!m->have_second)
 		return;
-	report(m, m->second, collected_score(m));
+	/* The unfinished second gets its row, but starts no event: one
+	 * would end at once. */
+	if (m->o.on_score)
+		m->o.on_score(m->second, collected_score(m), m->o.opaque);
 	end_event(m, m->second + US_PER_S);
 	m->have_second = false;
 	m->packets = m->frames = 0;

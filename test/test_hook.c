@@ -395,13 +395,34 @@ static void test_returns_at_once_and_free_kills(void **state)
 	pid = read_pid(pidfile);
 	assert_false(gone(pid));
 
+	/* Shutdown waits 3 s (SHUTDOWN_GRACE_US) for it, then kills it. */
 	t0 = now_ms();
 	hook_free(h);
-	assert_true(now_ms() - t0 < 2000);
+	assert_true(now_ms() - t0 >= 2900 && now_ms() - t0 < 4500);
 	assert_true(gone(pid));                       /* killed and reaped */
 	assert_true(wait_gone(pid, true, 2000) >= 0); /* its sleep too */
 	assert_int_equal(count_log("killed at shutdown"), 1);
 	assert_int_equal(count_log("[garden]"), 1);
+}
+
+/* A hook that ends within the shutdown grace (an event's end notice) is
+ * let finish, and shutdown waits no longer than it takes. */
+static void test_free_lets_a_quick_hook_finish(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[PATH_MAX * 2], done[PATH_MAX];
+	struct hook *h;
+	int64_t t0;
+
+	FMT(done, "%s/done", f->dir);
+	FMT(cmd, "'%s' '%s'", script(f, "quick.sh", "sleep 0.3; touch \"$1\""), done);
+	assert_int_equal(hook_new(&h, cmd, 30, 4), 0);
+	assert_int_equal(hook_run(h, &motion_start), 0);
+	t0 = now_ms();
+	hook_free(h);
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(access(done, F_OK), 0);
+	assert_int_equal(count_log("killed at shutdown"), 0);
 }
 
 static void test_timeout_kills(void **state)
@@ -559,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_environment_end_no_paths_local_time, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_injection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_lets_a_quick_hook_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_returns_at_once_and_free_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_escalates_to_sigkill, setup, teardown),
