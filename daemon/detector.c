@@ -75,6 +75,9 @@ static bool pick_keyframe(struct detector *d, int64_t start_us, AVPacket *out,
 	if (pick >= 0 && (av_packet_ref(out, d->keys[pick].pkt) < 0 ||
 			  avcodec_parameters_copy(par, d->par) < 0))
 		pick = -1;
+	if (pick >= 0)
+		log_debug(d->name, "motion event at %.3f: snapshot of the keyframe at %.3f (%d kept)",
+			  start_us / 1e6, d->keys[pick].wall_us / 1e6, d->n_keys);
 	pthread_mutex_unlock(&d->lock);
 	return pick >= 0;
 }
