@@ -756,11 +756,6 @@ int mount_new(struct mount **out, int argc, char **argv, const char *mountpoint,
 		ret = -EIO;
 		goto out;
 	}
-	ret = -pthread_create(&m->reaper, NULL, reaper_main, m);
-	if (ret == 0) {
-		pthread_setname_np(m->reaper, "camfs-reaper");
-		m->reaper_started = true;
-	}
 out:
 	fuse_opt_free_args(&args);
 	if (ret < 0)
@@ -796,6 +791,15 @@ int mount_run(struct mount *m)
 
 	if (!lc)
 		return -ENOMEM;
+	/* Started here, not in mount_new: daemonizing forks in between, and
+	 * a fork keeps only the calling thread. */
+	ret = -pthread_create(&m->reaper, NULL, reaper_main, m);
+	if (ret < 0) {
+		fuse_loop_cfg_destroy(lc);
+		return ret;
+	}
+	pthread_setname_np(m->reaper, "camfs-reaper");
+	m->reaper_started = true;
 	/* Parked reads hold no thread, so a few threads serve any number of
 	 * readers. Idle ones are kept: every frame wakes all live readers at
 	 * once, and with fewer kept libfuse would start and stop threads at

@@ -35,3 +35,18 @@ ok "bad config: $(tr '\n' ' ' <"$T/out")"
 if "$CAMFS" --no-mount -o segment_seconds=1 --demo -o store="$T/s" >"$T/out" 2>&1; then fail "-o segment_seconds=1 accepted"; fi
 grep -q segment_seconds "$T/out" || fail "bad -o not named: $(cat "$T/out")"
 ok "bad -o named: $(head -1 "$T/out")"
+
+# Without -f camfs daemonizes, as a user runs it: it serves, and unmounting
+# stops it. Its threads start after the fork, which keeps only one thread.
+mkdir -p "$T/mnt-daemon"
+FUSE_MOUNTS+=("$T/mnt-daemon")
+"$CAMFS" --demo -o store="$T/daemon-store" "$T/mnt-daemon" >"$T/out" 2>&1 || fail "camfs did not daemonize: $(cat "$T/out")"
+wait_until 20 test -e "$T/mnt-daemon/demo-moving/status.json" || fail "the daemon does not serve"
+pid=$(pgrep -f -- "-o store=$T/daemon-store") || fail "no daemon process"
+PIDS+=($pid)
+has_segment() { [ "$(count_segments "$T/daemon-store" demo-moving)" -ge 1 ]; }
+wait_until 20 has_segment || fail "the daemon does not record"
+fusermount3 -u "$T/mnt-daemon" || fail "fusermount3 -u failed"
+gone() { ! kill -0 "$pid" 2>/dev/null; }
+wait_until 10 gone || fail "the daemon did not stop after fusermount3 -u"
+ok "daemonized: served, recorded, stopped on unmount"
