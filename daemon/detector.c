@@ -20,8 +20,11 @@
 #include "store.h"
 #include "writer.h"
 
-#define KEYFRAMES 32                    /* at most this many kept ... */
-#define KEYFRAME_KEEP_US (30 * 1000000LL) /* ... for at most this long */
+#define KEYFRAMES 16   /* at most this many kept, for min_seconds + KEYFRAME_SLACK_S */
+/* An event is reported min_seconds after its start and a second later
+ * (its last second must end first); a keyframe older than that plus a GOP
+ * is never picked. 1080p keyframes are ~100 KB: keep no more. */
+#define KEYFRAME_SLACK_S 4
 #define EXPIRE_INTERVAL_US (3600 * 1000000LL)
 /* A substream is decoded whole; this many of its frames a second are scored. */
 #define SUBSTREAM_SCORED_FPS 5
@@ -48,6 +51,7 @@ struct detector {
 	pthread_mutex_t lock;
 	AVCodecParameters *par;         /* guarded by lock: of the keyframes */
 	struct keyframe keys[KEYFRAMES]; /* guarded by lock: oldest first */
+	int64_t keep_us;                /* how long keyframes are kept */
 	int n_keys;                     /* guarded by lock */
 };
 
@@ -181,6 +185,7 @@ int detector_new(struct detector **out, const struct detector_opts *opts)
 	atomic_init(&d->last_score, -1);
 	pthread_mutex_init(&d->lock, NULL);
 	mo.opaque = d;
+	d->keep_us = (int64_t)(mo.min_seconds + KEYFRAME_SLACK_S) * 1000000;
 	ret = motion_new(&d->motion, &mo);
 	if (ret == 0)
 		ret = snapshot_new(&d->snap);
@@ -243,7 +248,7 @@ void detector_keyframe(struct detector *d, const AVCodecParameters *par, const A
 			d->par->codec_id = AV_CODEC_ID_NONE;
 	}
 	while (drop < d->n_keys &&
-	       (d->n_keys - drop == KEYFRAMES || wall_us - d->keys[drop].wall_us > KEYFRAME_KEEP_US))
+	       (d->n_keys - drop == KEYFRAMES || wall_us - d->keys[drop].wall_us > d->keep_us))
 		drop++;
 	for (int i = 0; i < drop; i++)
 		av_packet_free(&d->keys[i].pkt);
