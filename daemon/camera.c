@@ -290,8 +290,7 @@ out:
 	return ret;
 }
 
-/* Waits delay_us or until camera_request_stop, whichever comes first. */
-static void pause_for(struct camera *cam, int64_t delay_us)
+void camera_pause(struct camera *cam, int64_t delay_us)
 {
 	struct timespec ts;
 
@@ -324,7 +323,7 @@ static void *camera_main(void *arg)
 		pthread_mutex_lock(&cam->lock);
 		cam->status.reconnects++;
 		pthread_mutex_unlock(&cam->lock);
-		pause_for(cam, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&bo));
+		camera_pause(cam, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&bo));
 	}
 	return NULL;
 }
@@ -369,10 +368,9 @@ void camera_free(struct camera *cam)
 {
 	if (!cam)
 		return;
-	if (cam->started) {
-		camera_request_stop(cam);
+	camera_request_stop(cam);   /* the substream too, even if the camera never started */
+	if (cam->started)
 		pthread_join(cam->thread, NULL);
-	}
 	substream_free(cam->substream);
 	hub_free(cam->hub);
 	snapshot_free(cam->snapshot);

@@ -65,8 +65,11 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 /* Makes the motion detector (with cam->hook and cam->mountpoint as they
  * are now) and starts the thread. */
 int camera_start(struct camera *cam);
-/* Asks the thread to stop; returns at once. */
+/* Asks the thread (and its motion substream's) to stop; returns at once. */
 void camera_request_stop(struct camera *cam);
+/* Waits delay_us or until camera_request_stop, whichever comes first: the
+ * backoff of the camera's threads. */
+void camera_pause(struct camera *cam, int64_t delay_us);
 /* Stops (if needed) and joins; accepts NULL. */
 void camera_free(struct camera *cam);
 void camera_get_status(struct camera *cam, struct camera_status *out);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "motion.h"
 #include "snapshot.h"
+#include "source.h"
 #include "store.h"
 #include "writer.h"
 
@@ -226,13 +227,6 @@ void detector_packet(struct detector *d, const AVCodecParameters *par, const AVP
 	}
 }
 
-static bool same_par(const AVCodecParameters *a, const AVCodecParameters *b)
-{
-	return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
-	       a->extradata_size == b->extradata_size &&
-	       (!a->extradata_size || !memcmp(a->extradata, b->extradata, a->extradata_size));
-}
-
 void detector_keyframe(struct detector *d, const AVCodecParameters *par, const AVPacket *pkt,
 		       int64_t wall_us)
 {
@@ -242,7 +236,7 @@ void detector_keyframe(struct detector *d, const AVCodecParameters *par, const A
 	if (!d || !(ref = av_packet_clone(pkt)))
 		return;
 	pthread_mutex_lock(&d->lock);
-	if (!same_par(d->par, par)) {   /* older keyframes no longer decode */
+	if (!source_same_stream(d->par, par)) {   /* older keyframes no longer decode */
 		drop = d->n_keys;
 		if (avcodec_parameters_copy(d->par, par) < 0)
 			d->par->codec_id = AV_CODEC_ID_NONE;

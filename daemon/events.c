@@ -101,9 +101,9 @@ static int day_dir(const struct events *ev, int64_t wall_us, char dir[4096],
 	return ret;
 }
 
-/* Renames from (relative to from_dfd) into dir as the first free
+/* Renames from into dir as the first free
  * <HH-MM-SS>-<kind>[_N].jpg of wall_us. */
-static int rename_to_free_name(int from_dfd, const char *from, const char *dir, int64_t wall_us,
+static int rename_to_free_name(const char *from, const char *dir, int64_t wall_us,
 			       const char *kind, char stem[EVENTS_STEM_MAX], char path[4096])
 {
 	char time_name[STORE_TIME_LEN];
@@ -121,7 +121,7 @@ static int rename_to_free_name(int from_dfd, const char *from, const char *dir, 
 		else
 			snprintf(stem, EVENTS_STEM_MAX, "%s-%s_%d", time_name, kind, i);
 		snprintf(name, sizeof(name), "%s.jpg", stem);
-		ret = renameat2(from_dfd, from, dfd, name, RENAME_NOREPLACE) == 0 ? 0 : -errno;
+		ret = renameat2(AT_FDCWD, from, dfd, name, RENAME_NOREPLACE) == 0 ? 0 : -errno;
 		if (ret == 0) {
 			snprintf(path, 4096, "%s/%s", dir, name);
 			if (fsync(dfd) < 0)
@@ -218,15 +218,16 @@ int events_begin(struct events *ev, const char *kind, int64_t wall_us, const voi
 	int ret;
 
 	path[0] = '\0';
-	pthread_mutex_lock(&ev->lock);
-	end_open(ev, wall_us);
+	/* The lock guards the open event only: files are written outside it,
+	 * so FUSE lookups (events_span) never wait on an fsync. */
+	events_end(ev, wall_us);
 	ret = day_dir(ev, wall_us, dir, date);
 	if (ret < 0)
-		goto out;
+		return ret;
 	if (data) {
 		ret = write_temp(dir, data, size, -1, tmp);
 		if (ret == 0) {
-			ret = rename_to_free_name(AT_FDCWD, tmp, dir, wall_us, kind, stem, path);
+			ret = rename_to_free_name(tmp, dir, wall_us, kind, stem, path);
 			if (ret < 0)
 				unlink(tmp);
 		}
@@ -239,17 +240,18 @@ int events_begin(struct events *ev, const char *kind, int64_t wall_us, const voi
 		ret = -ENODATA;
 	}
 	if (ret == 0 || ret == -ENODATA) {
-		int span = add_span(ev, date, stem, wall_us, 0, false);
+		int span;
 
+		pthread_mutex_lock(&ev->lock);
+		span = add_span(ev, date, stem, wall_us, 0, false);
 		if (span < 0)
 			ret = span;
 		ev->open = true;
 		snprintf(ev->open_stem, sizeof(ev->open_stem), "%s", stem);
 		memcpy(ev->open_date, date, sizeof(date));
 		ev->open_start_us = wall_us;
+		pthread_mutex_unlock(&ev->lock);
 	}
-out:
-	pthread_mutex_unlock(&ev->lock);
 	return ret;
 }
 
@@ -274,16 +276,15 @@ int events_take_upload(struct events *ev, const char *src, int64_t wall_us, char
 	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	pthread_mutex_lock(&ev->lock);
 	ret = day_dir(ev, wall_us, dir, date);
 	if (ret == 0 && fsync(fd) < 0)
 		ret = -errno;
 	if (ret == 0)
-		ret = rename_to_free_name(AT_FDCWD, src, dir, wall_us, "camera", stem, path);
+		ret = rename_to_free_name(src, dir, wall_us, "camera", stem, path);
 	if (ret == -EXDEV) {   /* another filesystem: copy, then drop the upload */
 		ret = write_temp(dir, NULL, 0, fd, tmp);
 		if (ret == 0)
-			ret = rename_to_free_name(AT_FDCWD, tmp, dir, wall_us, "camera", stem, path);
+			ret = rename_to_free_name(tmp, dir, wall_us, "camera", stem, path);
 		if (ret < 0)
 			unlink(tmp);
 		else
@@ -291,7 +292,6 @@ int events_take_upload(struct events *ev, const char *src, int64_t wall_us, char
 	}
 	if (ret == 0)
 		add_span(ev, date, stem, wall_us, wall_us, true);
-	pthread_mutex_unlock(&ev->lock);
 	close(fd);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 extern char **environ;
@@ -60,14 +61,6 @@ struct hook {
 	pthread_t thread;
 	bool thread_started;
 };
-
-static int64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The splitter behind hook_split: counts words and their bytes when argv is
  * NULL, else also stores them (argv[i] pointing into buf). Word count or
@@ -178,7 +171,7 @@ static void report_exit(const struct hook *h, const struct child *c, int status)
  * the poll timeout (ms, -1 for none) until the next thing to do. */
 static int check_children(struct hook *h)
 {
-	int64_t now = monotonic_us(), next = -1;
+	int64_t now = clock_monotonic_us(&clock_system), next = -1;
 
 	for (int i = 0; i < h->nrunning;) {
 		struct child *c = &h->children[i];
@@ -306,7 +299,7 @@ void hook_free(struct hook *h)
 		return;
 	if (h->thread_started) {
 		int64_t timeout_us = (int64_t)h->timeout_s * 1000000;
-		int64_t until = monotonic_us() +
+		int64_t until = clock_monotonic_us(&clock_system) +
 				(timeout_us < SHUTDOWN_GRACE_US ? timeout_us : SHUTDOWN_GRACE_US);
 		uint64_t one = 1;
 		int running;
@@ -316,7 +309,7 @@ void hook_free(struct hook *h)
 			pthread_mutex_lock(&h->lock);
 			running = h->nrunning;
 			pthread_mutex_unlock(&h->lock);
-			if (!running || monotonic_us() >= until)
+			if (!running || clock_monotonic_us(&clock_system) >= until)
 				break;
 			usleep(20000);
 		}
@@ -465,7 +458,7 @@ static int spawn(struct hook *h, const struct hook_event *ev, struct child *c)
 		goto out;
 	c->pid = pid;
 	c->pidfd = pidfd_open(pid, 0);   /* O_CLOEXEC by itself */
-	c->start_us = monotonic_us();
+	c->start_us = clock_monotonic_us(&clock_system);
 	c->term_us = 0;
 	c->killed = false;
 out:

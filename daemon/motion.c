@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
 #include "log.h"
+#include "source.h"
 
 #define US_PER_S 1000000
 
@@ -253,13 +253,6 @@ void motion_finish(struct motion *m)
 	m->held_score = 0;
 }
 
-static bool same_stream(const AVCodecParameters *a, const AVCodecParameters *b)
-{
-	return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
-	       a->extradata_size == b->extradata_size &&
-	       (!a->extradata_size || !memcmp(a->extradata, b->extradata, a->extradata_size));
-}
-
 static int open_decoder(struct motion *m, const AVCodecParameters *par)
 {
 	const AVCodec *codec = avcodec_find_decoder(par->codec_id);
@@ -297,7 +290,7 @@ static int decode_keyframe(struct motion *m, const AVCodecParameters *par, const
 	bool got = false;
 	int ret;
 
-	if (!m->dec || !same_stream(m->dec_par, par)) {
+	if (!m->dec || !source_same_stream(m->dec_par, par)) {
 		ret = open_decoder(m, par);
 		if (ret < 0)
 			return ret;
@@ -414,7 +407,7 @@ static int pixels_any_frame(struct motion *m, const AVCodecParameters *par, cons
 
 	if (!par)
 		return AVERROR(EINVAL);
-	if (!m->dec || !same_stream(m->dec_par, par)) {
+	if (!m->dec || !source_same_stream(m->dec_par, par)) {
 		if (!(pkt->flags & AV_PKT_FLAG_KEY))
 			return 0;
 		ret = open_decoder(m, par);

@@ -11,6 +11,8 @@
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 
+#include "source.h"
+
 #define JPEG_QSCALE 4   /* as ffmpeg -q:v 4: no visible blocking; 40-370 KB at 1080p */
 
 /* Two locks so that snapshot_update never waits for an encode: lock is held
@@ -72,13 +74,6 @@ void snapshot_free(struct snapshot *s)
 	free(s);
 }
 
-static bool same_par(const AVCodecParameters *a, const AVCodecParameters *b)
-{
-	return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
-	       a->extradata_size == b->extradata_size &&
-	       (!a->extradata_size || !memcmp(a->extradata, b->extradata, a->extradata_size));
-}
-
 int snapshot_update(struct snapshot *s, const AVCodecParameters *par, const AVPacket *pkt)
 {
 	AVPacket *fresh = av_packet_alloc();
@@ -90,7 +85,7 @@ int snapshot_update(struct snapshot *s, const AVCodecParameters *par, const AVPa
 	if (ret < 0)
 		goto out;
 	pthread_mutex_lock(&s->lock);
-	if (!same_par(s->par, par)) {
+	if (!source_same_stream(s->par, par)) {
 		s->par_gen++;
 		ret = avcodec_parameters_copy(s->par, par);
 		if (ret < 0)   /* half copied: make sure it never matches or decodes */

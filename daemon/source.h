@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <libavcodec/avcodec.h>
 
 struct clock;
@@ -45,6 +46,15 @@ struct source {
 	struct source_stream video, audio;
 	const struct source_opts *opts;
 };
+
+/* Whether two stream descriptions are the same stream for a decoder:
+ * codec, size and extradata (SPS/PPS). */
+static inline bool source_same_stream(const AVCodecParameters *a, const AVCodecParameters *b)
+{
+	return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
+	       a->extradata_size == b->extradata_size &&
+	       (!a->extradata_size || !memcmp(a->extradata, b->extradata, a->extradata_size));
+}
 
 /* Picks the implementation from the URL and opens it. On success *out is a
  * source the caller frees with source_close(). Errors: negative AVERROR. */

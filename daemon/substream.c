@@ -1,5 +1,6 @@
 /* substream.c - the motion substream's thread: connect, feed video packets
- * to the detector, and on any failure end the scored stream and retry. */
+ * to the detector, and on any failure end the scored stream and retry. It
+ * stops and pauses with its camera (cam->stop, camera_pause). */
 #include "substream.h"
 
 #include <errno.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backoff.h"
 #include "camera.h"
@@ -24,9 +24,6 @@
 struct substream {
 	struct camera *cam;
 	pthread_t thread;
-	atomic_bool stop;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
 	char last_reason[CAMERA_REASON_MAX];   /* substream thread only */
 };
 
@@ -51,7 +48,7 @@ static void run_session(struct substream *s, struct backoff *bo)
 		.udp = cam->conf->transport == CONFIG_TRANSPORT_UDP,
 		.timeout_us = (int64_t)config_camera_stall_seconds(cam->cfg, cam->conf) * 1000000,
 		.realtime = true,
-		.stop = &s->stop,
+		.stop = &cam->stop,
 		.clock = cam->clock,
 		.tag = cam->conf->name,
 	};
@@ -60,14 +57,14 @@ static void run_session(struct substream *s, struct backoff *bo)
 	int ret = pkt ? source_open(&src, &opts) : AVERROR(ENOMEM);
 
 	if (ret < 0) {
-		if (!atomic_load(&s->stop))
+		if (!atomic_load(&cam->stop))
 			report(s, ret, "cannot connect");
 		goto out;
 	}
 	if (s->last_reason[0])
 		log_notice(cam->conf->name, "motion substream back");
 	s->last_reason[0] = '\0';
-	while (!atomic_load(&s->stop) && (ret = source_read(src, pkt)) >= 0) {
+	while (!atomic_load(&cam->stop) && (ret = source_read(src, pkt)) >= 0) {
 		if (pkt->stream_index == SOURCE_VIDEO) {
 			backoff_reset(bo);
 			detector_packet(cam->detector, src->video.par, pkt,
@@ -76,7 +73,7 @@ static void run_session(struct substream *s, struct backoff *bo)
 		av_packet_unref(pkt);
 	}
 	detector_finish(cam->detector);
-	if (!atomic_load(&s->stop))
+	if (!atomic_load(&cam->stop))
 		report(s, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 out:
 	source_close(src);
@@ -90,20 +87,9 @@ static void *substream_main(void *arg)
 
 	backoff_init(&bo, BACKOFF_MIN_US, BACKOFF_MAX_US,
 		     (uint64_t)clock_monotonic_us(s->cam->clock) ^ (uint64_t)(uintptr_t)s);
-	while (!atomic_load(&s->stop)) {
-		int64_t delay_us;
-		struct timespec ts;
-
+	while (!atomic_load(&s->cam->stop)) {
 		run_session(s, &bo);
-		delay_us = backoff_next(&bo);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += delay_us / 1000000 + (ts.tv_nsec + delay_us % 1000000 * 1000) / 1000000000;
-		ts.tv_nsec = (ts.tv_nsec + delay_us % 1000000 * 1000) % 1000000000;
-		pthread_mutex_lock(&s->lock);
-		while (!atomic_load(&s->stop) &&
-		       pthread_cond_timedwait(&s->wake, &s->lock, &ts) != ETIMEDOUT)
-			;
-		pthread_mutex_unlock(&s->lock);
+		camera_pause(s->cam, backoff_next(&bo));
 	}
 	return NULL;
 }
@@ -118,12 +104,8 @@ int substream_start(struct substream **out, struct camera *cam)
 	if (!s)
 		return -ENOMEM;
 	s->cam = cam;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
 	ret = pthread_create(&s->thread, NULL, substream_main, s);
 	if (ret) {
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->wake);
 		free(s);
 		return -ret;
 	}
@@ -137,12 +119,6 @@ void substream_free(struct substream *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	atomic_store(&s->stop, true);
-	pthread_cond_broadcast(&s->wake);
-	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->wake);
 	free(s);
 }

@@ -11,7 +11,8 @@ struct substream;
 /* Starts reading cam->conf->motion_url into cam->detector. 0 or negative
  * errno. */
 int substream_start(struct substream **out, struct camera *cam);
-/* Stops and joins the thread. Accepts NULL. */
+/* Joins the thread, which ends once camera_request_stop(cam) was called.
+ * Accepts NULL. */
 void substream_free(struct substream *s);
 
 #endif

@@ -265,8 +265,11 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	ret = segment_append(cs->seg, f);
 	if (made_room(w, ret, need))
 		ret = segment_append(cs->seg, f);
-	if (ret == 0)
-		show(cs);
+	if (ret == 0) {   /* once per frame: the path is shown already */
+		pthread_mutex_lock(&cs->shown_lock);
+		cs->shown_size = cs->seg->size;
+		pthread_mutex_unlock(&cs->shown_lock);
+	}
 	if (ret < 0) {
 		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
 			  cs->seg->path, strerror(-ret));

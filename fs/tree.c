@@ -503,6 +503,8 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	struct vfile *vf = NULL;
 	struct node *dir, *n;
 	enum tree_kind kind;
+	int64_t now = (int64_t)time(NULL) * 1000000, range_end = 0;
+	bool stale = false;
 	int cam, ret;
 
 	pthread_mutex_lock(&t->lock);
@@ -515,14 +517,11 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		/* A range reaching past its last build (today's day.mp4) is
 		 * built again at each lookup, a second apart at most: it covers
 		 * what is recorded when it is looked up. Open files keep theirs. */
-		int64_t now = (int64_t)time(NULL) * 1000000;
-		bool stale = n && n->range_end_us > n->built_us && now - n->built_us >= 1000000;
-
+		stale = n && n->range_end_us > n->built_us && now - n->built_us >= 1000000;
 		if (!n || stale) {
 			/* Building reads indexes: not under the lock. The kernel
 			 * holds the directory, so it is still there after. */
 			char date[16];
-			int64_t range_end = 0;
 
 			snprintf(date, sizeof(date), "%s", dir->name);
 			pthread_mutex_unlock(&t->lock);
@@ -532,31 +531,20 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 			if (ret < 0)
 				goto out;
 			n = find_name(t, parent, name);   /* a concurrent lookup may have won */
-			if (n && stale) {
-				vfile_unref(&n->vf);
-				n->vf = vf;
-				vf = NULL;
-				n->built_us = now;
-				n->range_end_us = range_end;   /* an event that ended has its end now */
-			} else if (!n) {
-				n = add_node(t, parent, name, kind, cam);
-				if (!n) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				n->vf = vf;
-				vf = NULL;
-				n->built_us = now;
-				n->range_end_us = range_end;
-			}
 		}
 	}
-	if (!n) {
-		n = add_node(t, parent, name, kind, cam);
-		if (!n) {
-			ret = -ENOMEM;
-			goto out;
-		}
+	if (!n && !(n = add_node(t, parent, name, kind, cam))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* A build goes into a new node or over a stale one; a concurrent
+	 * lookup's fresh build stays. An event that ended has its end now. */
+	if (vf && (!n->vf || stale)) {
+		vfile_unref(&n->vf);
+		n->vf = vf;
+		vf = NULL;
+		n->built_us = now;
+		n->range_end_us = range_end;
 	}
 	n->nlookup++;
 	*ino = n->ino;
