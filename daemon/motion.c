@@ -259,7 +259,10 @@ static int open_decoder(struct motion *m, const AVCodecParameters *par)
 	int ret;
 
 	avcodec_free_context(&m->dec);
-	m->have_bg = false;
+	/* A new stream needs a new background; a decoder reopened after a
+	 * bad packet keeps it. */
+	if (!source_same_stream(m->dec_par, par))
+		m->have_bg = false;
 	if (!codec)
 		return AVERROR_DECODER_NOT_FOUND;
 	ret = avcodec_parameters_copy(m->dec_par, par);

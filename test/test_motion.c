@@ -225,6 +225,57 @@ static void test_pixels_every_frame(void **state)
 	assert_int_equal(sta.events, 0);
 }
 
+/* A keyframe that does not decode scores nothing, and the background
+ * stays: the next keyframe of the moving box scores as it would have,
+ * rather than only seeding a new background. */
+static void test_pixels_bad_keyframe_keeps_background(void **state)
+{
+	static const atomic_bool no = false;
+	struct source_opts opts = {
+		.url = "demo:moving?fps=15&gop=15", .realtime = false, .clock = &clock_system,
+		.timeout_us = 5000000, .tag = "t", .stop = &no,
+	};
+	AVPacket *pkt = av_packet_alloc(), *bad = av_packet_alloc();
+	struct source *src;
+	struct rec r;
+	struct motion *m = new_motion(MOTION_PIXELS, &r);
+	int keys = 0;
+
+	assert_non_null(pkt);
+	assert_non_null(bad);
+	assert_int_equal(av_new_packet(bad, 64), 0);   /* zeros: no picture in it */
+	bad->flags = AV_PKT_FLAG_KEY;
+	assert_int_equal(source_open(&src, &opts), 0);
+	for (;;) {
+		int64_t wall;
+
+		assert_int_equal(source_read(src, pkt), 0);
+		wall = START_US + av_rescale_q(pkt->pts, src->video.time_base, AV_TIME_BASE_Q);
+		if (pkt->stream_index != SOURCE_VIDEO || wall >= START_US + 8 * INT64_C(1000000)) {
+			av_packet_unref(pkt);
+			if (wall >= START_US + 8 * INT64_C(1000000))
+				break;
+			continue;
+		}
+		/* The keyframe of second 3 (the 4th) arrives broken. */
+		if ((pkt->flags & AV_PKT_FLAG_KEY) && ++keys == 4)
+			assert_true(motion_packet(m, src->video.par, bad, wall) < 0);
+		else
+			assert_int_equal(motion_packet(m, src->video.par, pkt, wall), 0);
+		av_packet_unref(pkt);
+	}
+	motion_finish(m);
+	motion_free(m);
+	source_close(src);
+	av_packet_free(&pkt);
+	av_packet_free(&bad);
+	print_scores("pixels, bad keyframe 3", &r);
+
+	assert_rows(&r, START_US, 8);
+	for (int i = 1; i < 8; i++)
+		assert_true(r.score[i] >= 1);
+}
+
 static void test_bitrate_demo(void **state)
 {
 	struct rec mov, sta, both;
@@ -437,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_pixels_demo),
 		cmocka_unit_test(test_pixels_every_frame),
+		cmocka_unit_test(test_pixels_bad_keyframe_keeps_background),
 		cmocka_unit_test(test_bitrate_demo),
 		cmocka_unit_test(test_bitrate_cost),
 		cmocka_unit_test(test_pixels_cost),
