@@ -26,7 +26,6 @@
  * (its last second must end first); a keyframe older than that plus a GOP
  * is never picked. 1080p keyframes are ~100 KB: keep no more. */
 #define KEYFRAME_SLACK_S 4
-#define EXPIRE_INTERVAL_US (3600 * 1000000LL)
 /* A substream is decoded whole; this many of its frames a second are scored. */
 #define SUBSTREAM_SCORED_FPS 5
 
@@ -42,7 +41,6 @@ struct detector {
 	struct snapshot *snap;          /* encodes the chosen keyframe */
 	atomic_int last_score;
 	atomic_bool in_event;
-	int64_t last_expire_us;         /* scoring thread only */
 
 	/* The open event, for its end's hook run. Scoring thread only. */
 	char stem[EVENTS_STEM_MAX];
@@ -218,13 +216,6 @@ void detector_packet(struct detector *d, const AVCodecParameters *par, const AVP
 	if (!d)
 		return;
 	motion_packet(d->motion, par, pkt, wall_us);
-	/* Old event days go on the scoring thread, hourly: a readdir. */
-	if (wall_us - d->last_expire_us >= EXPIRE_INTERVAL_US) {
-		d->last_expire_us = wall_us;
-		events_expire(d->o.events,
-			      config_camera_events_retain_days(d->o.cfg, &d->o.cfg->cameras[d->o.cam]),
-			      wall_us);
-	}
 }
 
 void detector_keyframe(struct detector *d, const AVCodecParameters *par, const AVPacket *pkt,

@@ -352,7 +352,7 @@ static int remove_day(const char *dir)
 	return ret;
 }
 
-int events_expire(struct events *ev, int retain_days, int64_t now_us)
+int events_expire(const char *store, const char *camera, int retain_days, int64_t now_us)
 {
 	char dir[4096], oldest_kept[STORE_DATE_LEN];
 	struct dirent *e;
@@ -362,7 +362,7 @@ int events_expire(struct events *ev, int retain_days, int64_t now_us)
 	if (retain_days <= 0)
 		return 0;
 	store_date_name(now_us - (int64_t)retain_days * 86400 * 1000000, oldest_kept);
-	snprintf(dir, sizeof(dir), "%s/%s/" EVENTS_DIR, ev->store, ev->camera);
+	snprintf(dir, sizeof(dir), "%s/%s/" EVENTS_DIR, store, camera);
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -377,7 +377,7 @@ int events_expire(struct events *ev, int retain_days, int64_t now_us)
 		snprintf(day, sizeof(day), "%s/%s", dir, e->d_name);
 		ret = remove_day(day);
 		if (ret < 0)
-			log_warning(ev->camera, "events: cannot delete %s: %s", e->d_name, strerror(-ret));
+			log_warning(camera, "events: cannot delete %s: %s", e->d_name, strerror(-ret));
 		else
 			deleted++;
 	}
@@ -387,7 +387,7 @@ int events_expire(struct events *ev, int retain_days, int64_t now_us)
 
 		snprintf(entry, sizeof(entry), "%s/.", dir);   /* syncs dir itself */
 		store_sync_parent(entry);
-		log_info(ev->camera, "events: deleted %d day(s) older than %d days", deleted,
+		log_info(camera, "events: deleted %d day(s) older than %d days", deleted,
 			 retain_days);
 	}
 	return deleted;

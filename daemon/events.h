@@ -52,9 +52,11 @@ int events_take_upload(struct events *ev, const char *src, int64_t wall_us, char
 int events_span(struct events *ev, const char *date, const char *stem, int64_t now_us,
 		int64_t *start_us, int64_t *end_us, bool *open);
 
-/* Deletes event days older than retain_days (0: keep forever) at now_us.
- * Returns the number of days deleted, or negative errno. */
-int events_expire(struct events *ev, int retain_days, int64_t now_us);
+/* Deletes STORE/camera/events/ days older than retain_days (0: keep
+ * forever) at now_us. Needs no struct events: the writer runs it for every
+ * camera, recording or not. Returns the number of days deleted, or
+ * negative errno. */
+int events_expire(const char *store, const char *camera, int retain_days, int64_t now_us);
 
 /* True for a snapshot name: <HH-MM-SS>-<kind>[_N].jpg, kind motion or
  * camera. stem (if not NULL) gets the name without ".jpg". */

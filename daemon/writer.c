@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "events.h"
 #include "fragment.h"
 #include "log.h"
 #include "retention.h"
@@ -28,6 +29,7 @@
  * the writes. Live readers never wait on the writer. */
 #define DRAIN_INTERVAL_MS 50
 #define RETENTION_INTERVAL_US 5000000
+#define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
 
 struct item {
 	int cam;
@@ -72,6 +74,7 @@ struct writer {
 
 	struct cam_state *cams;
 	int64_t last_sync_us, last_retention_us;
+	int64_t last_events_expiry_us;   /* 0: not yet */
 	writer_segment_fn *on_segment;
 	void *on_segment_opaque;
 };
@@ -349,6 +352,22 @@ static size_t take_batch(struct writer *w, struct item *batch, size_t max)
 	return n;
 }
 
+/* Event days past events_retain_days, for every camera (also one that
+ * does not score motion or is offline: uploads still arrive): at start,
+ * then hourly. */
+static void expire_events(struct writer *w)
+{
+	int64_t now = clock_monotonic_us(w->clock);
+
+	if (w->last_events_expiry_us && now - w->last_events_expiry_us < EVENTS_EXPIRY_INTERVAL_US)
+		return;
+	w->last_events_expiry_us = now;
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		events_expire(w->cfg->store, w->cfg->cameras[i].name,
+			      config_camera_events_retain_days(w->cfg, &w->cfg->cameras[i]),
+			      clock_wall_us(w->clock));
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -382,6 +401,7 @@ static void *writer_main(void *arg)
 		if (clock_monotonic_us(w->clock) - w->last_sync_us >= SYNC_INTERVAL_US) {
 			pthread_mutex_unlock(&w->lock);
 			sync_all(w);
+			expire_events(w);
 			pthread_mutex_lock(&w->lock);
 		}
 	}

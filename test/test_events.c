@@ -119,8 +119,8 @@ static void old_days_expire(void **state)
 	assert_int_equal(events_begin(f->ev, "motion", T0 - 40 * 86400 * US, "J", 1, stem, path), 0);
 	assert_int_equal(events_end(f->ev, T0 - 40 * 86400 * US + US), 0);
 	assert_int_equal(events_begin(f->ev, "motion", T0, "J", 1, stem, path), 0);
-	assert_int_equal(events_expire(f->ev, 0, T0), 0);   /* 0: keep forever */
-	assert_int_equal(events_expire(f->ev, 30, T0), 1);
+	assert_int_equal(events_expire(f->store, "cam", 0, T0), 0);   /* 0: keep forever */
+	assert_int_equal(events_expire(f->store, "cam", 30, T0), 1);
 	snprintf(day, sizeof(day), "%s/cam/events/2026-10-12", f->store);
 	assert_int_equal(access(day, F_OK), -1);
 	snprintf(day, sizeof(day), "%s/cam/events/2026-11-21", f->store);

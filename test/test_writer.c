@@ -191,9 +191,32 @@ static void test_cut_at_midnight(void **state)
 	cleanup(&cfg);
 }
 
+/* The writer expires old event days of every camera, without any motion
+ * detector (motion = off, uploads only). */
+static void test_expires_old_event_days(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;   /* 2026-11-20 10:00:00 UTC */
+	char old[256], recent[256];
+
+	(void)state;
+	make_config(&cfg, 2);   /* events_retain_days: the default, 30 */
+	snprintf(old, sizeof(old), "%s/cam/events/2026-10-01/10-00-00-camera.jpg", store);
+	snprintf(recent, sizeof(recent), "%s/cam/events/2026-11-19/10-00-00-camera.jpg", store);
+	testutil_make_parents(old, store);
+	testutil_make_parents(recent, store);
+	testutil_write_file(old, "J", 1, TESTUTIL_NEW);
+	testutil_write_file(recent, "J", 1, TESTUTIL_NEW);
+	record(&cfg, "demo:moving?fps=15&gop=30", 2, t0);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(access(recent, F_OK), 0);
+	cleanup(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expires_old_event_days),
 		cmocka_unit_test(test_cuts_at_keyframe_after_length),
 		cmocka_unit_test(test_cut_waits_for_keyframe),
 		cmocka_unit_test(test_cut_at_midnight),
