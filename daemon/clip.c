@@ -27,7 +27,6 @@
 #include "writer.h"
 
 #define CACHE_SLOTS 512
-#define DAY_US (86400LL * 1000000)
 
 /* Indexes by path. A segment that grew since (the one being written) is
  * indexed again. Guarded by cache_lock, which a build holds throughout so
@@ -151,17 +150,20 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 {
 	struct segment_ref *v = NULL;
 	size_t n = 0, cap = 0, first = 0;
+	char last[STORE_DATE_LEN];
 
 	/* A segment never spans midnight, so its date folder is that of its
-	 * start: look from the day before the start to the day of the end. */
-	for (int64_t day = start_us - DAY_US; day <= end_us + DAY_US; day += DAY_US) {
+	 * start: look from the day before the start to the day of the end, a
+	 * calendar date at a time (days are 23 or 25 hours at DST changes). */
+	store_date_name(end_us, last);
+	for (int64_t day = store_date_step_us(start_us, -1);; day = store_date_step_us(day, 1)) {
 		char date[STORE_DATE_LEN], dir[PATH_MAX - 256];
 		DIR *d;
 		struct dirent *e;
 
 		store_date_name(day, date);
-		if (n && strcmp(date, strrchr(v[n - 1].path, '/') - STORE_DATE_LEN + 1) == 0)
-			continue;
+		if (strcmp(date, last) > 0)   /* "YYYY-MM-DD" sorts as dates do */
+			break;
 		snprintf(dir, sizeof(dir), "%s/%s/%s", src->store, src->camera, date);
 		if (!(d = opendir(dir)))
 			continue;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -179,22 +178,6 @@ static size_t dir_len(const char *path)
 	return slash ? (size_t)(slash - path) : 0;
 }
 
-/* Noon of the local calendar day before now_us (not now - 24 h, which skips
- * a day after a 23-hour DST day). */
-static int64_t yesterday_us(int64_t now_us)
-{
-	time_t t = (time_t)(now_us / 1000000);
-	struct tm tm;
-
-	if (!localtime_r(&t, &tm))
-		return now_us - 86400 * INT64_C(1000000);
-	tm.tm_mday--;
-	tm.tm_hour = 12;
-	tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm) * 1000000;
-}
-
 /* After unlinking in each day dir: fsync it, then drop it if it is empty
  * (rmdir refuses otherwise) and fsync the camera dir. The two newest days
  * are left alone: the writer may be about to create a file in one of them
@@ -205,7 +188,7 @@ static void settle_dirs(const struct store_segment *segs, size_t *idx, size_t co
 	char today[STORE_DATE_LEN], yesterday[STORE_DATE_LEN];
 
 	store_date_name(now_us, today);
-	store_date_name(yesterday_us(now_us), yesterday);
+	store_date_name(store_date_step_us(now_us, -1), yesterday);   /* not now - 24 h */
 	qsort_r(idx, count, sizeof(*idx), cmp_victim, (void *)segs);
 	for (size_t i = 0; i < count; i++) {
 		const char *path = segs[idx[i]].path;

@@ -52,6 +52,23 @@ void store_time_name(int64_t wall_us, char time_name[STORE_TIME_LEN])
 		 (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
+int64_t store_date_step_us(int64_t wall_us, int days)
+{
+	time_t t = to_seconds(wall_us);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm))
+		return wall_us + (int64_t)days * 86400 * 1000000;
+	tm.tm_mday += days;     /* mktime carries it into the month and year */
+	tm.tm_hour = 12;
+	tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1)
+		return wall_us + (int64_t)days * 86400 * 1000000;
+	return (int64_t)t * 1000000;
+}
+
 static int sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

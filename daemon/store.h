@@ -14,6 +14,13 @@
 void store_date_name(int64_t wall_us, char date[STORE_DATE_LEN]);
 void store_time_name(int64_t wall_us, char time[STORE_TIME_LEN]);
 
+/* Noon, local time, of the calendar date `days` dates after (before, if
+ * negative) the local date of wall_us: store_date_name() of it names that
+ * date. For walking dates: adding multiples of 24 h instead repeats a date
+ * after a 25-hour DST day and skips one after a 23-hour day. Noon keeps clear
+ * of the changes, which happen at night. */
+int64_t store_date_step_us(int64_t wall_us, int days);
+
 /* Creates (if needed) STORE/camera/date for a segment starting at wall_us,
  * fsyncing each parent whose entries changed, and writes into path the name
  * of a segment file that does not exist yet: HH-MM-SS.mp4, or HH-MM-SS_2.mp4,

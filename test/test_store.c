@@ -119,6 +119,42 @@ static void test_names(void **state)
 	assert_string_equal(t, "23-59-59");
 }
 
+/* Walking dates a calendar date at a time: 24 h after 00:30 on the 25-hour
+ * 2026-10-25 in Berlin is still the 25th, and 24 h after 23:30 on 03-28 is
+ * already the 30th (03-29 has 23 hours). */
+static void test_date_step(void **state)
+{
+	char date[STORE_DATE_LEN];
+	int64_t t = utc_us(2026, 10, 24, 22, 30, 0);   /* 2026-10-25 00:30 CEST */
+
+	(void)state;
+	testutil_set_tz("Europe/Berlin");
+	store_date_name(t + 86400 * US, date);
+	assert_string_equal(date, "2026-10-25");
+	store_date_name(store_date_step_us(t, 1), date);
+	assert_string_equal(date, "2026-10-26");
+	assert_int_equal(store_date_step_us(t, 1), utc_us(2026, 10, 26, 11, 0, 0));   /* 12:00 CET */
+	assert_int_equal(store_date_step_us(t, 0), utc_us(2026, 10, 25, 11, 0, 0));
+	store_date_name(store_date_step_us(t, -1), date);
+	assert_string_equal(date, "2026-10-24");
+
+	t = utc_us(2026, 3, 28, 22, 30, 0);   /* 2026-03-28 23:30 CET */
+	store_date_name(t + 86400 * US, date);
+	assert_string_equal(date, "2026-03-30");
+	store_date_name(store_date_step_us(t, 1), date);
+	assert_string_equal(date, "2026-03-29");
+	store_date_name(store_date_step_us(t, 2), date);
+	assert_string_equal(date, "2026-03-30");
+	store_date_name(store_date_step_us(utc_us(2026, 3, 30, 0, 30, 0), -1), date);
+	assert_string_equal(date, "2026-03-29");   /* 02:30 CEST on the 30th, back one */
+
+	testutil_set_tz("UTC");   /* months and years carry */
+	store_date_name(store_date_step_us(utc_us(2026, 12, 31, 23, 59, 59), 1), date);
+	assert_string_equal(date, "2027-01-01");
+	store_date_name(store_date_step_us(utc_us(2028, 3, 1, 0, 0, 0), -1), date);
+	assert_string_equal(date, "2028-02-29");
+}
+
 static void test_midnight(void **state)
 {
 	const char *store = *state;
@@ -308,6 +344,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_date_step),
 		cmocka_unit_test_setup_teardown(test_midnight, setup_store, teardown_store),
 		cmocka_unit_test_setup_teardown(test_dirs_created, setup_store, teardown_store),
 		cmocka_unit_test_setup_teardown(test_dst_fall_back, setup_store, teardown_store),

@@ -1,0 +1,274 @@
+/* test_clip.c - clips and day.mp4 over a store recorded through the real
+ * fragmenter and writer on a simulated clock, across the DST changes of
+ * Europe/Berlin: the 25-hour 2026-10-25 and the 23-hour 2026-03-29. At one
+ * frame a second with a keyframe (and a segment) every minute, a clip
+ * starting on a minute has exactly one frame per second of its range, and a
+ * segment listed twice or a date left out shows in the count. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libavformat/avformat.h>
+
+#include "clip.h"
+#include "clock.h"
+#include "config.h"
+#include "fragment.h"
+#include "fragmenter.h"
+#include "log.h"
+#include "source.h"
+#include "store.h"
+#include "vfile.h"
+#include "writer.h"
+#include "testutil.h"
+
+#define FPS 1
+#define GOP 60
+#define SEGMENT_SECONDS 60
+
+/* The simulated wall clock; monotonic time is the system's, so the writer
+ * syncs about once a real second, not once a simulated one. */
+static _Atomic int64_t sim_wall_us;
+static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&sim_wall_us); }
+static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
+static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
+
+/* The writer drops fragments when its queue is full; this producer can
+ * wait, so every MARK_EVERY fragments it waits until the writer has let go
+ * of one it marked MARK_EVERY fragments earlier. */
+#define MARK_EVERY 1024
+
+struct sink {
+	struct writer *writer;
+	struct fragment *mark;
+	long since_mark;
+};
+
+static void wait_written(struct fragment **mark)
+{
+	while (atomic_load(&(*mark)->refs) > 1) {
+		struct timespec ts = { 0, 200000 };
+
+		nanosleep(&ts, NULL);
+	}
+	fragment_unref(mark);
+}
+
+static void to_writer(struct fragment *frag, void *opaque)
+{
+	struct sink *s = opaque;
+
+	if (frag->kind == FRAGMENT_MEDIA && ++s->since_mark >= MARK_EVERY) {
+		if (s->mark)
+			wait_written(&s->mark);
+		s->mark = fragment_ref(frag);
+		s->since_mark = 0;
+	}
+	writer_push(s->writer, 0, frag);
+}
+
+struct fixture {
+	char store[64];
+	struct config cfg;
+	struct writer *writer;      /* stopped; clip_build asks it what is committed */
+	struct clip_source src;
+};
+
+/* Records `seconds` of a demo camera whose first frame is at Unix time
+ * start_s into a fresh store, in the time zone tz. */
+static void record(struct fixture *f, const char *tz, time_t start_s, int seconds)
+{
+	static atomic_bool stop;
+	struct source_opts opts = {
+		.url = "demo:static?size=128x96&fps=1&gop=60", .timeout_us = 5000000,
+		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+	};
+	struct source *src;
+	struct fragmenter *frag;
+	struct sink sink = { 0 };
+	AVPacket *pkt = av_packet_alloc();
+
+	testutil_set_tz(tz);
+	testutil_temp_dir(f->store, sizeof(f->store), "clip");
+	config_init(&f->cfg);
+	free(f->cfg.store);
+	f->cfg.store = strdup(f->store);
+	assert_non_null(f->cfg.store);
+	f->cfg.segment_seconds = SEGMENT_SECONDS;
+	f->cfg.retain_days = 0;
+	f->cfg.max_store_size = 0;
+	f->cfg.min_free = (struct config_free){ .bytes = 0 };   /* never delete */
+	assert_non_null(config_add_camera(&f->cfg, "cam", opts.url));
+
+	log_set_level(LOG_WARNING);
+	assert_int_equal(writer_new(&f->writer, &f->cfg, &sim_clock), 0);
+	sink.writer = f->writer;
+	assert_int_equal(writer_start(f->writer), 0);
+	assert_int_equal(source_open(&src, &opts), 0);
+	assert_int_equal(fragmenter_open(&frag, src, 1, to_writer, &sink), 0);
+	for (int i = 0; i < seconds * FPS; i++) {
+		assert_int_equal(source_read(src, pkt), 0);
+		atomic_store(&sim_wall_us, (int64_t)start_s * 1000000 + (int64_t)i * 1000000 / FPS);
+		assert_int_equal(fragmenter_write(frag, pkt, atomic_load(&sim_wall_us)), 0);
+		av_packet_unref(pkt);
+	}
+	assert_int_equal(fragmenter_flush(frag), 0);
+	if (sink.mark)
+		fragment_unref(&sink.mark);
+	writer_end_session(f->writer, 0);
+	writer_stop(f->writer);
+	fragmenter_close(frag);
+	source_close(src);
+	av_packet_free(&pkt);
+	log_set_level(LOG_INFO);
+
+	f->src = (struct clip_source){
+		.store = f->store, .camera = "cam", .cam = 0, .writer = f->writer,
+	};
+}
+
+static void cleanup(struct fixture *f)
+{
+	clip_cache_clear();
+	writer_free(f->writer);
+	assert_int_equal(testutil_remove_tree(f->store), 0);
+	config_free(&f->cfg);
+	testutil_set_tz("UTC");
+}
+
+/* Unix time of a local date and time (not in a DST gap or overlap). */
+static int64_t local_us(int year, int mon, int mday, int hour, int min)
+{
+	struct tm tm = { .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = mday,
+			 .tm_hour = hour, .tm_min = min, .tm_isdst = -1 };
+
+	return (int64_t)mktime(&tm) * 1000000;
+}
+
+struct played {
+	int frames;
+	double seconds;   /* the clip's duration, edit list applied */
+};
+
+/* Builds the clip of [start_us, end_us), writes it out and reads it back
+ * with libavformat. */
+static struct played play(struct fixture *f, int64_t start_us, int64_t end_us)
+{
+	struct vfile *v = NULL;
+	struct vfile_extent p[64];
+	char path[96];
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	struct played r = { 0, 0 };
+	FILE *out;
+
+	assert_int_equal(clip_build(&f->src, start_us, end_us, &v), 0);
+	snprintf(path, sizeof(path), "%s/clip.mp4", f->store);
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	for (uint64_t off = 0; off < v->size;) {
+		size_t k = vfile_slice(v, off, 1 << 20, p, 64);
+
+		assert_true(k > 0);
+		for (size_t i = 0; i < k; i++) {
+			uint8_t *buf = malloc(p[i].len);
+
+			assert_non_null(buf);
+			if (p[i].data)
+				memcpy(buf, p[i].data, p[i].len);
+			else
+				assert_int_equal(pread(p[i].fd, buf, p[i].len, (off_t)p[i].pos),
+						 (ssize_t)p[i].len);
+			assert_int_equal(fwrite(buf, 1, p[i].len, out), p[i].len);
+			off += p[i].len;
+			free(buf);
+		}
+	}
+	assert_int_equal(fclose(out), 0);
+	vfile_unref(&v);
+
+	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+	assert_true(avformat_find_stream_info(in, NULL) >= 0);
+	r.seconds = (double)in->duration / AV_TIME_BASE;
+	while (av_read_frame(in, pkt) >= 0) {
+		r.frames++;
+		av_packet_unref(pkt);
+	}
+	avformat_close_input(&in);
+	av_packet_free(&pkt);
+	unlink(path);
+	return r;
+}
+
+static void expect(struct fixture *f, int64_t start_us, int64_t end_us, int seconds)
+{
+	struct played r = play(f, start_us, end_us);
+
+	print_message("clip of %.0f s: %d frames, %.1f s\n", (end_us - start_us) / 1e6, r.frames,
+		      r.seconds);
+	assert_int_equal(r.frames, seconds * FPS);
+	assert_true(r.seconds > seconds - 1.5 && r.seconds < seconds + 1.5);
+}
+
+/* 2026-10-25 in Berlin has 25 hours (03:00 CEST becomes 02:00 CET). Footage
+ * from 23:50 the day before to 03:10 CET: its segments are listed once. */
+static void test_25_hour_day(void **state)
+{
+	struct fixture f;
+	int64_t start, day_start, day_end;
+
+	(void)state;
+	testutil_set_tz("Europe/Berlin");
+	start = local_us(2026, 10, 24, 23, 50);
+	record(&f, "Europe/Berlin", (time_t)(start / 1000000), 260 * 60);   /* to 03:10 CET */
+
+	/* The control, across midnight; then a clip just after it. */
+	expect(&f, local_us(2026, 10, 24, 23, 58), local_us(2026, 10, 25, 0, 1), 180);
+	expect(&f, local_us(2026, 10, 25, 0, 0), local_us(2026, 10, 25, 0, 3), 180);
+	/* Late in the 25-hour day, across the repeated hour (the count only:
+	 * which of 02:xx CEST and CET plays first is not checked). */
+	expect(&f, local_us(2026, 10, 25, 1, 0), local_us(2026, 10, 25, 3, 0), 3 * 3600);
+	/* day.mp4: midnight to midnight, of which 4 h 10 min were recorded. */
+	day_start = local_us(2026, 10, 25, 0, 0);
+	day_end = local_us(2026, 10, 26, 0, 0);
+	assert_int_equal(day_end - day_start, 25 * 3600 * INT64_C(1000000));
+	expect(&f, day_start, day_end, 250 * 60);
+	cleanup(&f);
+}
+
+/* 2026-03-29 in Berlin has 23 hours (02:00 CET becomes 03:00 CEST). A clip
+ * that starts late on the 28th lists the 29th too. */
+static void test_23_hour_day(void **state)
+{
+	struct fixture f;
+	int64_t start;
+
+	(void)state;
+	testutil_set_tz("Europe/Berlin");
+	start = local_us(2026, 3, 28, 23, 20);
+	record(&f, "Europe/Berlin", (time_t)(start / 1000000), 140 * 60);   /* to 01:40 CET */
+
+	expect(&f, local_us(2026, 3, 28, 23, 30), local_us(2026, 3, 29, 1, 30), 2 * 3600);
+	expect(&f, local_us(2026, 3, 29, 0, 0), local_us(2026, 3, 30, 0, 0), 100 * 60);
+	cleanup(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_25_hour_day),
+		cmocka_unit_test(test_23_hour_day),
+	};
+
+	av_log_set_level(AV_LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
