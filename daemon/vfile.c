@@ -83,16 +83,12 @@ int vfile_add_range(struct vfile *v, int slot, uint64_t pos, uint64_t len)
 	return add_extent(v, NULL, v->fds[slot], pos, len);
 }
 
-size_t vfile_slice(const struct vfile *v, uint64_t off, size_t size,
-		   struct vfile_extent *out, size_t max)
+/* The last extent starting at or before off (extents are sorted by start,
+ * contiguous and never empty, so that is the one holding off). */
+static size_t find(const struct vfile *v, uint64_t off)
 {
-	size_t lo = 0, hi = v->n_ext, n = 0;
-	uint64_t end;
+	size_t lo = 0, hi = v->n_ext;
 
-	if (off >= v->size || size == 0)
-		return 0;
-	end = off + size < v->size ? off + size : v->size;
-	/* The last extent starting at or before off. */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 
@@ -101,19 +97,38 @@ size_t vfile_slice(const struct vfile *v, uint64_t off, size_t size,
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < v->n_ext && v->ext[i].start < end && n < max; i++) {
-		const struct vfile_extent *e = &v->ext[i];
+	return lo;
+}
+
+size_t vfile_slice(const struct vfile *v, uint64_t off, size_t size,
+		   struct vfile_extent *out, size_t max)
+{
+	size_t first, n;
+	uint64_t end;
+
+	if (off >= v->size || size == 0)
+		return 0;
+	end = off + size < v->size ? off + size : v->size;
+	/* Two searches give the count without walking the range, so a caller
+	 * can size its array for exactly this read first. */
+	first = find(v, off);
+	n = find(v, end - 1) - first + 1;
+	if (!out)
+		return n;
+	if (n > max)
+		n = max;
+	for (size_t k = 0; k < n; k++) {
+		const struct vfile_extent *e = &v->ext[first + k];
 		uint64_t from = off > e->start ? off - e->start : 0;
 		uint64_t to = end - e->start < e->len ? end - e->start : e->len;
 
-		out[n] = *e;
-		out[n].start = e->start + from;
-		out[n].len = to - from;
+		out[k] = *e;
+		out[k].start = e->start + from;
+		out[k].len = to - from;
 		if (e->data)
-			out[n].data = e->data + from;
+			out[k].data = e->data + from;
 		else
-			out[n].pos = e->pos + from;
-		n++;
+			out[k].pos = e->pos + from;
 	}
 	return n;
 }

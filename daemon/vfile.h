@@ -46,7 +46,9 @@ int vfile_add_range(struct vfile *v, int slot, uint64_t pos, uint64_t len);
 
 /* The pieces covering [off, off+size) clipped to the file: fills out (at
  * most max) with extents whose start/len/pos are trimmed to the request.
- * Returns the number of pieces (0 at or past the end). */
+ * Returns the number of pieces (0 at or past the end). With out NULL, fills
+ * nothing and returns how many pieces the whole range needs (max ignored):
+ * one per frame of footage, so a read can need any number. */
 size_t vfile_slice(const struct vfile *v, uint64_t off, size_t size,
 		   struct vfile_extent *out, size_t max);
 

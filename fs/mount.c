@@ -29,7 +29,6 @@
 #include "writer.h"
 
 #define REAP_INTERVAL_NS 100000000   /* how soon an interrupted read returns */
-#define MAX_PIECES 256               /* extents one read may span */
 
 struct mount {
 	struct fuse_session *se;
@@ -440,22 +439,28 @@ static void read_live(fuse_req_t req, struct handle *h, size_t size)
 }
 
 /* A clip's bytes: its in-memory parts and zero-copy ranges of the segment
- * files it holds, in one reply. */
+ * files it holds, in one reply. A clip has about one extent per frame, so a
+ * read can span any number of them; the array is sized per read, because a
+ * short reply would be taken for EOF (the kernel shrinks the file to it). */
 static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_t off)
 {
-	struct vfile_extent pieces[MAX_PIECES];
-	size_t n = vfile_slice(vf, off, size, pieces, MAX_PIECES);
+	size_t n = vfile_slice(vf, off, size, NULL, 0);
+	struct vfile_extent *pieces;
 	struct fuse_bufvec *bv;
 
 	if (n == 0) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
+	pieces = calloc(n, sizeof(*pieces));
 	bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0]));
-	if (!bv) {
+	if (!pieces || !bv) {
+		free(pieces);
+		free(bv);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	n = vfile_slice(vf, off, size, pieces, n);
 	bv->count = n;
 	for (size_t i = 0; i < n; i++) {
 		bv->buf[i].size = pieces[i].len;
@@ -467,6 +472,7 @@ static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_
 			bv->buf[i].pos = pieces[i].pos;
 		}
 	}
+	free(pieces);
 	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
 	free(bv);
 }

@@ -86,10 +86,70 @@ static void test_slices(void **state)
 	vfile_unref(&r);
 }
 
+/* A clip has an extent per frame, so one read spans hundreds: with out NULL
+ * vfile_slice counts every piece of the range, and an array of that size is
+ * filled whole, with no cap but the caller's. */
+static void test_many_extents(void **state)
+{
+	enum { N = 1000, LEN = 3 };   /* ranges 3 bytes long with gaps: no merging */
+	uint8_t file[N * 5], want[8 + N * LEN], got[sizeof(want)];
+	int fd = memfd_create("frames", 0);
+	struct vfile *v = vfile_new();
+	size_t w = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(file); i++)
+		file[i] = (uint8_t)(i * 13 + 1);
+	assert_int_equal(write(fd, file, sizeof(file)), (ssize_t)sizeof(file));
+	uint8_t *head = malloc(8);
+	memset(head, 0xEE, 8);
+	assert_int_equal(vfile_add_owned(v, head, 8), 0);
+	memset(want, 0xEE, 8); w = 8;
+	int slot = vfile_add_fd(v, fd);
+	assert_true(slot >= 0);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(vfile_add_range(v, slot, i * 5, LEN), 0);
+		memcpy(want + w, file + i * 5, LEN); w += LEN;
+	}
+	assert_int_equal(v->n_ext, 1 + N);
+
+	/* From inside the header to inside range 599: the header's tail, ranges
+	 * 0..598 whole and the first byte of 599, 601 pieces in 1806 bytes. */
+	uint64_t off = 5;
+	size_t size = 8 - 5 + 599 * LEN + 1;
+	size_t n = vfile_slice(v, off, size, NULL, 0);
+	assert_int_equal(n, 601);
+	struct vfile_extent *p = calloc(n, sizeof(*p));
+	assert_int_equal(vfile_slice(v, off, size, p, n), n);
+	size_t g = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(p[i].start, off + g);
+		if (p[i].data)
+			memcpy(got + g, p[i].data, p[i].len);
+		else
+			assert_int_equal(pread(p[i].fd, got + g, p[i].len, p[i].pos), (ssize_t)p[i].len);
+		g += p[i].len;
+	}
+	assert_int_equal(g, size);
+	assert_memory_equal(got, want + off, size);
+	/* A smaller array gets its first max pieces, as before. */
+	assert_int_equal(vfile_slice(v, off, size, p, 10), 10);
+	assert_int_equal(p[9].start + p[9].len, off + 3 + 9 * LEN);
+	free(p);
+
+	/* The whole file, and a range past the end clipped to it. */
+	assert_int_equal(vfile_slice(v, 0, w, NULL, 0), 1 + N);
+	assert_int_equal(vfile_slice(v, w - 1, 100, NULL, 0), 1);
+	assert_int_equal(vfile_slice(v, w, 100, NULL, 0), 0);
+	assert_int_equal(vfile_slice(v, 0, 0, NULL, 0), 0);
+	vfile_unref(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_many_extents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,15 +4,20 @@
 # boundaries and a recording gap play end to end; random reads equal a
 # sequential read; stat equals bytes read; two opens are identical; bad
 # names are ENOENT; mpv seeks inside day.mp4; an open clip survives the
-# deletion of its segments; audio comes along; a codec change ends a clip.
+# deletion of its segments; audio comes along; a codec change ends a clip;
+# a clip of a still picture, hundreds of frames per read, copies whole.
 . "$(dirname "$0")/lib.sh"
 
+ensure_clips
 start_fixture cam --mount /a=h264 --mount /b=h264+aac
+# c has its own camera: it stays online through a's and b's gap.
+start_fixture still --mount /c=clip:"$CLIPS_DIR/static-h264.mp4"
 camfs_config segment_seconds=10 stall_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a \
-	b=rtsp://127.0.0.1:$cam_PORT/b
+	b=rtsp://127.0.0.1:$cam_PORT/b c=rtsp://127.0.0.1:$still_PORT/c
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
+wait_until 20 grep -q '\[c\] online' "$T/camfs.log" || fail "camera c did not come online"
 sleep 108
 # A gap of a few seconds, then more footage.
 kill -KILL "$cam_PID"
@@ -102,6 +107,33 @@ for _ in range(2000):
         sys.exit("mismatch at %d+%d" % (off, n))
 PY
 ok "clip: $size bytes, stat = bytes read, 2000 random preads = sequential read, two opens identical"
+
+# A still picture's P-frames are a few dozen bytes and a clip has an extent
+# per frame, so one 128 KiB read spans hundreds of extents; each read must
+# be answered whole. A short reply reads as EOF: some kernels shrink the file
+# to it (a cp stops there), others ask again for the missing pages, but an
+# O_DIRECT read comes back short on any. The size is taken before reading.
+still="$M/c/clips/$name"
+ssize=$(stat -c %s "$still")
+python3 - "$still" "$ssize" <<'PY' || fail "c's clip was read short"
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+size, buf, off = int(sys.argv[2]), mmap.mmap(-1, 1 << 17), 0
+while off < size:
+    n = os.preadv(fd, [buf], off)
+    if n != min(1 << 17, size - off):
+        sys.exit("a 128 KiB O_DIRECT read at %d gave %d bytes (file: %d)" % (off, n, size))
+    off += n
+PY
+cp "$still" "$T/still.mp4"
+[ "$(stat -c %s "$T/still.mp4")" = "$ssize" ] || fail "copy of c's clip: $(stat -c %s "$T/still.mp4") of $ssize bytes"
+plays "$T/still.mp4" || fail "copy of c's clip does not play"
+# That this reached the case: the most frames whose data starts in one
+# 128 KiB-aligned window of the clip.
+per_read=$(ffprobe -v error -select_streams v:0 -show_entries packet=pos -of csv=p=0 "$T/still.mp4" |
+	awk '{ n[int($1 / 131072)]++ } END { for (w in n) if (n[w] > m) m = n[w]; print m + 0 }')
+[ "$per_read" -gt 256 ] || fail "c's clip has only $per_read frames in a 128 KiB window; the check is too weak"
+ok "still clip: 128 KiB O_DIRECT reads and cp give all $ssize bytes, plays; up to $per_read frames in one 128 KiB window"
 
 # day.mp4: the whole day; mpv seeks inside it.
 ffprobe -v error -show_entries format=duration -of csv=p=0 "$M/a/$day/day.mp4" >"$T/daydur" || fail "day.mp4 unreadable"
