@@ -285,6 +285,32 @@ static bool up_exists(struct fx *fx, const char *rel)
 	return exists(path);
 }
 
+/* How many of this process's threads are named camfs-incoming. */
+static int watcher_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], name[32] = { 0 };
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;   /* the thread just ended */
+		if (read(fd, name, sizeof(name) - 1) > 0 && strcmp(name, "camfs-incoming\n") == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
 /* The filed upload i is at STORE/cam1/events/<date>/<HH-MM-SS>-camera[_N].jpg
  * for its time, and holds exactly data. */
 static void assert_filed(struct fx *fx, int i, const void *data, size_t size)
@@ -568,7 +594,9 @@ static void test_lifecycle(void **state)
 
 	config_init(&none);
 	assert_non_null(config_add_camera(&none, "cam0", "rtsp://127.0.0.1/0"));
+	assert_int_equal(watcher_threads(), 1);   /* fx's: the count sees it */
 	assert_int_equal(incoming_new(&other, &none, fx->events, on_event, NULL), 0);
+	assert_int_equal(watcher_threads(), 1);
 	incoming_free(other);
 	config_free(&none);
 	incoming_free(NULL);

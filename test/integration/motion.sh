@@ -353,7 +353,8 @@ for c in $scored; do
 	cmp -s <(csv_of_store "$c") <(read_held "$M/$c/$day/motion.csv") || fail "$c/$day/motion.csv differs from its sidecars"
 done
 ok "motion.csv = header + the sidecars' rows, byte for byte, for $scored ($(wc -l <"$M/move-bitrate/$day/motion.csv") lines for move-bitrate)"
-! ls "$M/off/$day" | grep -q '\.motion\.csv$' || fail "off has sidecars in the mount"
+[ -d "$M/off/$day" ] || fail "off/$day missing from the mount"
+[ -z "$(find "$M/off/$day" -maxdepth 1 -name '*.motion.csv')" ] || fail "off has sidecars in the mount: $(ls "$M/off/$day")"
 
 for c in $moving; do
 	python3 "$T/check.py" events "$T/store" "$M" "$c" $PRE $POST $MIN || fail "$c: events"

@@ -9,7 +9,7 @@ camfs_config segment_seconds=2 -- a=rtsp://127.0.0.1:$cam_PORT/a b=rtsp://127.0.
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 day=$(date +%F)
-have() { [ "$(ls "$M/a/$day" 2>/dev/null | grep -c '\.mp4$')" -ge "$1" ]; }
+have() { [ "$(ls "$M/a/$day" 2>/dev/null | grep -cE '^[0-9]{2}-[0-9]{2}-[0-9]{2}(_[0-9]+)?\.mp4$')" -ge "$1" ]; }
 wait_until 30 have 3 || fail "segments did not appear in the mount"
 ok "tree: $(cd "$M" && find . | sort | head -12 | tr '\n' ' ')"
 
@@ -64,10 +64,18 @@ plays "$finished" || fail "$finished does not play"
 mpv --no-config --vo=null --ao=null --frames=10 "$finished" >/dev/null 2>&1 || fail "mpv cannot play $finished"
 ok "segment plays in ffmpeg and mpv, identical to the store"
 
-# The segment being written grows like a log: its size is whole fragments.
-growing=$(ls "$M/a/$day"/*.mp4 | tail -1)
-s1=$(stat -c %s "$growing"); sleep 1; s2=$(stat -c %s "$growing")
-[ "$s2" -ge "$s1" ] || fail "growing segment shrank"
+# The segment being written (the newest; not day.mp4, which sorts after the
+# digits) grows like a log. It may end just after the first stat, so this
+# retries with the next one; it never shrinks.
+grows() {
+	local seg s1 s2
+	seg=$(ls "$M/a/$day" | grep -E '^[0-9]{2}-[0-9]{2}-[0-9]{2}(_[0-9]+)?\.mp4$' | tail -1)
+	s1=$(stat -c %s "$M/a/$day/$seg"); sleep 1; s2=$(stat -c %s "$M/a/$day/$seg")
+	[ "$s2" -ge "$s1" ] || fail "growing segment $seg shrank: $s1 then $s2"
+	[ "$s2" -gt "$s1" ]
+}
+wait_until 5 grows || fail "the segment being written did not grow"
+ok "the segment being written grows"
 
 # New segments and dates appear promptly in ls.
 n1=$(ls "$M/a/$day" | wc -l)
