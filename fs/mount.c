@@ -147,17 +147,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct mount *m = mount_of(req);
 	struct tree_node_info info;
+	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct stat st;
-	int ret;
+	int ret = tree_getattr(m->tree, ino, &st);
 
 	/* An open generated file, snapshot or clip keeps its content's size. */
-	if (fi && handle_of(fi) && (handle_of(fi)->data || handle_of(fi)->jpeg.buf || handle_of(fi)->vf)) {
-		ret = tree_getattr(m->tree, ino, &st);
-		if (ret == 0)
-			st.st_size = handle_of(fi)->size;
-	} else {
-		ret = tree_getattr(m->tree, ino, &st);
-	}
+	if (ret == 0 && h && (h->data || h->jpeg.buf || h->vf))
+		st.st_size = h->size;
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
