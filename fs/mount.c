@@ -90,6 +90,9 @@ static double cache_seconds(enum tree_kind kind, const struct stat *st)
 	case TREE_LIVE_MP4:
 		return 3600;
 	case TREE_STORE_FILE:
+	case TREE_CLIP:
+	case TREE_DAY_MP4:
+	case TREE_EVENT_CLIP:
 		return time(NULL) - st->st_mtime > 5 ? 60 : 0;
 	case TREE_ROOT:
 	case TREE_CAMERA:

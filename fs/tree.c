@@ -367,6 +367,10 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 	case TREE_DAY_MP4:
 	case TREE_EVENT_CLIP:
 		file_stat(t, st, n->vf->size);
+		/* A clip that is never built again keeps one mtime, its end, so
+		 * its attributes and pages can stay cached. */
+		if (n->range_end_us <= n->built_us)
+			st->st_mtime = st->st_ctime = st->st_atime = n->range_end_us / 1000000;
 		break;
 	case TREE_STORE_FILE: {
 		char path[4096];

@@ -57,6 +57,9 @@ clip="$M/a/clips/$name"
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip")
 (( $(echo "${dur} - 90 < 0.07 && 90 - ${dur} < 0.07" | bc -l) )) || fail "$name lasts $dur s"
 ok "$name: ffprobe duration $dur s"
+m1=$(stat -c %Y "$clip"); sleep 1.5; m2=$(stat -c %Y "$clip")
+[ "$m1" = $((start + 90)) ] && [ "$m2" = "$m1" ] || fail "$name: mtime $m1 then $m2, not its end $((start + 90))"
+ok "$name: mtime is its end and stays"
 
 # Its first displayed frame is the one recorded at start: the first frame of
 # that segment whose wall time is at or after start.
@@ -143,6 +146,32 @@ sleep 2.5
 d2=$(stat -c %s "$M/a/$day/day.mp4")
 [ "$d2" -gt "$d1" ] || fail "today's day.mp4 did not grow ($d1 -> $d2 bytes)"
 ok "day.mp4: $(cat "$T/daydur") s; mpv --start=50 plays; a later lookup covers newer footage ($d1 -> $d2 bytes)"
+
+# Two opens of a growing file hold two builds: a reader part way through the
+# older one still reads the older one to its end, not the newer one's pages.
+python3 - "$M/a/$day/day.mp4" "$T/older.mp4" <<'PY' || fail "a reader of day.mp4 got another build's bytes"
+import os, sys, time
+older = os.open(sys.argv[1], os.O_RDONLY)
+size = os.fstat(older).st_size
+data = os.read(older, 1 << 20)
+time.sleep(2.5)
+newer = os.open(sys.argv[1], os.O_RDONLY)
+if os.fstat(newer).st_size <= size:
+    sys.exit("day.mp4 did not grow")
+while os.read(newer, 1 << 20):
+    pass
+while True:
+    b = os.read(older, 1 << 20)
+    if not b:
+        break
+    data += b
+if len(data) != size:
+    sys.exit("the older open read %d bytes of %d" % (len(data), size))
+open(sys.argv[2], 'wb').write(data)
+PY
+ffmpeg -v error -xerror -i "$T/older.mp4" -f null - >"$T/older.err" 2>&1 || fail "older build does not decode: $(head -3 "$T/older.err")"
+[ ! -s "$T/older.err" ] || fail "older build decodes with errors: $(head -3 "$T/older.err")"
+ok "day.mp4 opened twice, 2.5 s apart: the first open reads its own build whole and it decodes cleanly"
 
 # Names that are no clip.
 for bad in "2026-02-30T10-00-00+5s.mp4" "$(iso "$start")+0s.mp4" "$(iso "$start")+5s.avi" "junk.mp4" \
