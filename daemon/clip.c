@@ -29,8 +29,9 @@
 #define CACHE_SLOTS 512
 
 /* Indexes by path. A segment that grew since (the one being written) is
- * indexed again. Guarded by cache_lock, which a build holds throughout so
- * the indexes it uses stay put. */
+ * indexed again. Guarded by cache_lock, which a build holds throughout. A
+ * build uses each segment's index right after opening it, so it may evict
+ * indexes it used before; it copies what it keeps (struct build's ref). */
 struct cached {
 	char path[PATH_MAX];
 	uint64_t size;
@@ -39,6 +40,7 @@ struct cached {
 };
 static struct cached cache[CACHE_SLOTS];
 static uint64_t cache_clock;
+static uint64_t build_began;    /* cache_clock when the current build began */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct segment_ref {
@@ -63,6 +65,10 @@ struct range {                  /* one chunk's bytes in a segment file */
 };
 
 struct build {
+	/* The first segment's video and audio tracks, without samples (stsd
+	 * copied): the clip's format; a segment that differs ends the clip. */
+	struct index_track ref[2];
+	bool has_audio;
 	struct out_track tr[2]; /* 0 video, 1 audio */
 	struct range *ranges;
 	size_t n_ranges, cap_ranges;
@@ -70,25 +76,39 @@ struct build {
 	int64_t edit_video;     /* out time of the frame at start; -1 until found */
 };
 
+/* The slot to index a new segment into: the least recently used, unless
+ * this build used every slot. Then it is the one the build used last: a
+ * build over more segments than the cache holds keeps its first ones for
+ * the next build over the same range (plain LRU would keep none). */
+static struct cached *victim(void)
+{
+	struct cached *oldest = &cache[0], *newest = &cache[0];
+
+	for (int i = 1; i < CACHE_SLOTS; i++) {
+		if (cache[i].used < oldest->used)
+			oldest = &cache[i];
+		if (cache[i].used > newest->used)
+			newest = &cache[i];
+	}
+	return oldest->used <= build_began ? oldest : newest;
+}
+
 /* Caller holds cache_lock. */
 static const struct index *cached_index(int fd, const char *path, uint64_t size, int *err)
 {
-	struct cached *slot = NULL, *oldest = &cache[0];
+	struct cached *slot = NULL;
 
-	for (int i = 0; i < CACHE_SLOTS; i++) {
+	for (int i = 0; i < CACHE_SLOTS; i++)
 		if (strcmp(cache[i].path, path) == 0) {
 			slot = &cache[i];
 			break;
 		}
-		if (cache[i].used < oldest->used)
-			oldest = &cache[i];
-	}
 	if (slot && slot->size == size) {
 		slot->used = ++cache_clock;
 		return &slot->ix;
 	}
 	if (!slot)
-		slot = oldest;
+		slot = victim();
 	index_clear(&slot->ix);
 	slot->path[0] = '\0';
 	*err = index_read(fd, size, &slot->ix);
@@ -233,6 +253,29 @@ static int64_t sample_wall(const struct segment_ref *s, size_t j)
 static bool same_stsd(const struct index_track *a, const struct index_track *b)
 {
 	return a->stsd_size == b->stsd_size && memcmp(a->stsd, b->stsd, a->stsd_size) == 0;
+}
+
+/* Keeps the format of the clip's first segment s in b->ref. */
+static int keep_format(struct build *b, const struct segment_ref *s)
+{
+	const int from[2] = { s->vt, s->at };
+
+	b->has_audio = s->at >= 0;
+	for (int k = 0; k < 1 + b->has_audio; k++) {
+		b->ref[k] = s->ix->tracks[from[k]];
+		b->ref[k].samples = NULL;
+		b->ref[k].n_samples = 0;
+		if (!(b->ref[k].stsd = malloc(b->ref[k].stsd_size)))
+			return -ENOMEM;
+		memcpy(b->ref[k].stsd, s->ix->tracks[from[k]].stsd, b->ref[k].stsd_size);
+	}
+	return 0;
+}
+
+static bool same_format(const struct build *b, const struct segment_ref *s)
+{
+	return same_stsd(&s->ix->tracks[s->vt], &b->ref[0]) && (s->at >= 0) == b->has_audio &&
+	       (!b->has_audio || same_stsd(&s->ix->tracks[s->at], &b->ref[1]));
 }
 
 struct run {
@@ -380,10 +423,10 @@ static int find_begin(const struct clip_source *src, struct segment_ref *segs, s
 }
 
 /* ftyp, moov and the mdat header, then every range: the whole clip. */
-static int assemble(struct build *b, struct vfile *v, const struct segment_ref *first)
+static int assemble(struct build *b, struct vfile *v)
 {
-	const struct index_track *vt = &first->ix->tracks[first->vt];
-	const struct index_track *at = first->at >= 0 ? &first->ix->tracks[first->at] : NULL;
+	const struct index_track *vt = &b->ref[0];
+	const struct index_track *at = b->has_audio ? &b->ref[1] : NULL;
 	struct mp4build_track tr[2];
 	int n_tr = 1;
 	uint8_t ftyp[64];
@@ -461,7 +504,10 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 		return ret;
 	}
 	pthread_mutex_lock(&cache_lock);
+	build_began = cache_clock;
 	ret = find_begin(src, segs, n, start_us, &i0, &j0);
+	if (ret == 0)
+		ret = keep_format(&b, &segs[i0]);
 	if (ret < 0)
 		goto out;
 	for (size_t i = i0; i < n; i++) {
@@ -469,9 +515,7 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 
 		if (!s->ix && (s->fd >= 0 || open_segment(src, s) < 0))
 			continue;
-		if (!same_stsd(&s->ix->tracks[s->vt], &segs[i0].ix->tracks[segs[i0].vt]) ||
-		    (s->at < 0) != (segs[i0].at < 0) ||
-		    (s->at >= 0 && !same_stsd(&s->ix->tracks[s->at], &segs[i0].ix->tracks[segs[i0].at]))) {
+		if (!same_format(&b, s)) {
 			log_debug(src->camera, "clip: codec change at %s ends the clip", s->path);
 			break;
 		}
@@ -486,7 +530,7 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = assemble(&b, v, &segs[i0]);
+	ret = assemble(&b, v);
 out:
 	pthread_mutex_unlock(&cache_lock);
 	for (size_t i = 0; i < n; i++)
@@ -494,6 +538,7 @@ out:
 			close(segs[i].fd);
 	free(segs);
 	for (int k = 0; k < 2; k++) {
+		free(b.ref[k].stsd);
 		free(b.tr[k].samples);
 		free(b.tr[k].chunks);
 	}

@@ -83,20 +83,11 @@ struct fixture {
 	struct clip_source src;
 };
 
-/* Records `seconds` of a demo camera whose first frame is at Unix time
- * start_s into a fresh store, in the time zone tz. */
-static void record(struct fixture *f, const char *tz, time_t start_s, int seconds)
-{
-	static atomic_bool stop;
-	struct source_opts opts = {
-		.url = "demo:static?size=128x96&fps=1&gop=60", .timeout_us = 5000000,
-		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
-	};
-	struct source *src;
-	struct fragmenter *frag;
-	struct sink sink = { 0 };
-	AVPacket *pkt = av_packet_alloc();
+#define DEMO_URL "demo:static?size=128x96&fps=1&gop=60"
 
+/* A fresh store in the time zone tz, with its writer running. */
+static void open_store(struct fixture *f, const char *tz)
+{
 	testutil_set_tz(tz);
 	testutil_temp_dir(f->store, sizeof(f->store), "clip");
 	config_init(&f->cfg);
@@ -107,12 +98,27 @@ static void record(struct fixture *f, const char *tz, time_t start_s, int second
 	f->cfg.retain_days = 0;
 	f->cfg.max_store_size = 0;
 	f->cfg.min_free = (struct config_free){ .bytes = 0 };   /* never delete */
-	assert_non_null(config_add_camera(&f->cfg, "cam", opts.url));
+	assert_non_null(config_add_camera(&f->cfg, "cam", DEMO_URL));
 
 	log_set_level(LOG_WARNING);
 	assert_int_equal(writer_new(&f->writer, &f->cfg, &sim_clock), 0);
-	sink.writer = f->writer;
 	assert_int_equal(writer_start(f->writer), 0);
+}
+
+/* Records `seconds` of demo camera `url` (a session) whose first frame is at
+ * Unix time start_s. */
+static void record_session(struct fixture *f, const char *url, time_t start_s, int seconds)
+{
+	static atomic_bool stop;
+	struct source_opts opts = {
+		.url = url, .timeout_us = 5000000,
+		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+	};
+	struct source *src;
+	struct fragmenter *frag;
+	struct sink sink = { .writer = f->writer };
+	AVPacket *pkt = av_packet_alloc();
+
 	assert_int_equal(source_open(&src, &opts), 0);
 	assert_int_equal(fragmenter_open(&frag, src, 1, to_writer, &sink), 0);
 	for (int i = 0; i < seconds * FPS; i++) {
@@ -125,15 +131,28 @@ static void record(struct fixture *f, const char *tz, time_t start_s, int second
 	if (sink.mark)
 		fragment_unref(&sink.mark);
 	writer_end_session(f->writer, 0);
-	writer_stop(f->writer);
 	fragmenter_close(frag);
 	source_close(src);
 	av_packet_free(&pkt);
-	log_set_level(LOG_INFO);
+}
 
+/* Stops the writer; clips of the store can be built from then on. */
+static void close_store(struct fixture *f)
+{
+	writer_stop(f->writer);
+	log_set_level(LOG_INFO);
 	f->src = (struct clip_source){
 		.store = f->store, .camera = "cam", .cam = 0, .writer = f->writer,
 	};
+}
+
+/* Records `seconds` of the demo camera whose first frame is at Unix time
+ * start_s into a fresh store, in the time zone tz. */
+static void record(struct fixture *f, const char *tz, time_t start_s, int seconds)
+{
+	open_store(f, tz);
+	record_session(f, DEMO_URL, start_s, seconds);
+	close_store(f);
 }
 
 static void cleanup(struct fixture *f)
@@ -262,11 +281,37 @@ static void test_23_hour_day(void **state)
 	cleanup(&f);
 }
 
+/* A clip over more segments than the index cache holds (512) still ends at
+ * a format change: here at its 513th segment, the one whose index takes
+ * the cache slot of the clip's first segment. */
+static void test_format_change_past_cache(void **state)
+{
+	struct fixture f;
+	int64_t start = local_us(2026, 11, 2, 0, 0);
+	struct played r;
+
+	(void)state;
+	open_store(&f, "UTC");
+	record_session(&f, DEMO_URL, (time_t)(start / 1000000), 512 * 60);
+	record_session(&f, "demo:static?size=160x96&fps=1&gop=60",
+		       (time_t)(start / 1000000) + 512 * 60, 10 * 60);
+	close_store(&f);
+
+	expect(&f, start, start + 522 * 60 * INT64_C(1000000), 512 * 60);
+	/* Built again with the cache full of this range: the same clip. */
+	r = play(&f, start, start + 522 * 60 * INT64_C(1000000));
+	assert_int_equal(r.frames, 512 * 60);
+	/* After the change, a clip of the new format. */
+	expect(&f, start + 513 * 60 * INT64_C(1000000), start + 515 * 60 * INT64_C(1000000), 120);
+	cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_25_hour_day),
 		cmocka_unit_test(test_23_hour_day),
+		cmocka_unit_test(test_format_change_past_cache),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);
