@@ -140,17 +140,50 @@ static int by_time(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* The local time a segment's name stands for. */
-static int64_t name_time_us(const char *date, const char *name)
+/* The wall clock of a segment's first video frame, from its prft; 0 if
+ * the file has none (or cannot be read). */
+static int64_t first_frame_wall_us(const char *path)
 {
-	struct tm tm = { .tm_isdst = -1 };
+	struct index ix = { 0 };
+	struct stat st;
+	int64_t w = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), t;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && index_read(fd, (uint64_t)st.st_size, &ix) == 0 &&
+	    (t = index_video_track(&ix)) >= 0 && ix.tracks[t].n_samples)
+		w = index_wall_us(&ix, t, ix.tracks[t].samples[0].dts);
+	index_clear(&ix);
+	if (fd >= 0)
+		close(fd);
+	return w;
+}
+
+/* The time a segment's name stands for. In the hour the clocks repeat when
+ * DST ends, a name stands for two times an hour apart: the file's first
+ * frame tells which (this reads its index, for that hour's segments only). */
+static int64_t name_time_us(const char *dir, const char *date, const char *name)
+{
+	struct tm tm = { .tm_isdst = -1 }, dst, std;
+	int64_t t_dst, t_std, w;
+	char path[PATH_MAX];
 
 	if (sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3 ||
 	    sscanf(name, "%2d-%2d-%2d", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	return (int64_t)mktime(&tm) * 1000000;
+	dst = std = tm;
+	dst.tm_isdst = 1;
+	std.tm_isdst = 0;
+	t_dst = (int64_t)mktime(&dst) * 1000000;
+	t_std = (int64_t)mktime(&std) * 1000000;
+	/* mktime moves a time that does not exist in the DST state asked for:
+	 * only a repeated time keeps its hour both ways. */
+	if (t_dst == t_std || dst.tm_hour != tm.tm_hour || std.tm_hour != tm.tm_hour)
+		return (int64_t)mktime(&tm) * 1000000;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	w = first_frame_wall_us(path);
+	return w && llabs(w - t_std) < llabs(w - t_dst) ? t_std : t_dst;
 }
 
 static bool is_segment_name(const char *s)
@@ -190,7 +223,7 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		while ((e = readdir(d))) {
 			int64_t t;
 
-			if (!is_segment_name(e->d_name) || (t = name_time_us(date, e->d_name)) < 0 ||
+			if (!is_segment_name(e->d_name) || (t = name_time_us(dir, date, e->d_name)) < 0 ||
 			    t >= end_us)
 				continue;
 			if (array_grow(&v, &cap, n, sizeof(*v)) < 0) {

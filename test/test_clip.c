@@ -253,9 +253,16 @@ static void test_25_hour_day(void **state)
 	/* The control, across midnight; then a clip just after it. */
 	expect(&f, local_us(2026, 10, 24, 23, 58), local_us(2026, 10, 25, 0, 1), 180);
 	expect(&f, local_us(2026, 10, 25, 0, 0), local_us(2026, 10, 25, 0, 3), 180);
-	/* Late in the 25-hour day, across the repeated hour (the count only:
-	 * which of 02:xx CEST and CET plays first is not checked). */
+	/* Late in the 25-hour day, across the repeated hour. */
 	expect(&f, local_us(2026, 10, 25, 1, 0), local_us(2026, 10, 25, 3, 0), 3 * 3600);
+	/* Inside it: 02:00 CEST is an hour after 01:00 CEST, 02:00 CET two.
+	 * Their segments share names; each clip takes its own hour's. */
+	for (int h = 1; h <= 2; h++) {
+		int64_t at = local_us(2026, 10, 25, 1, 0) + h * 3600 * INT64_C(1000000);
+
+		expect(&f, at, at + 180 * INT64_C(1000000), 180);
+		expect(&f, at + 1800 * INT64_C(1000000), at + 3600 * INT64_C(1000000), 1800);
+	}
 	/* day.mp4: midnight to midnight, of which 4 h 10 min were recorded. */
 	day_start = local_us(2026, 10, 25, 0, 0);
 	day_end = local_us(2026, 10, 26, 0, 0);
