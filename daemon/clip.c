@@ -1,7 +1,7 @@
 /* clip.c - builds virtual MP4s from segment indexes. Two passes over the
  * segments in time order: find the keyframe at or before the start, then
- * take samples until the end, laying each run of contiguous samples out as
- * one chunk that is one byte range of its segment file. */
+ * take samples until the end, each run of contiguous samples a chunk, and
+ * each segment's share one byte range of its file. */
 #include "clip.h"
 
 #include <dirent.h>
@@ -59,7 +59,7 @@ struct out_track {
 	uint64_t duration;      /* sum of sample durations so far */
 };
 
-struct range {                  /* one chunk's bytes in a segment file */
+struct range {                  /* one segment's bytes in the clip's mdat */
 	int slot;
 	uint64_t pos, len;
 };
@@ -317,13 +317,6 @@ struct run {
 	uint64_t pos, len;      /* in the segment file */
 };
 
-static int by_pos(const void *a, const void *b)
-{
-	const struct run *x = a, *y = b;
-
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* Appends samples [from, to) of track t of segment s to out track k,
  * cutting them into runs of contiguous bytes. */
 static int take(struct build *b, const struct segment_ref *s, int t, int k, size_t from, size_t to,
@@ -356,23 +349,33 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 	return 0;
 }
 
-/* Lays a segment's runs out in file order: chunks of the out tracks and
- * byte ranges of the vfile. */
-static int lay_out(struct build *b, int slot, struct run *runs, size_t n)
+/* Lays a segment's runs out: the clip's mdat takes the segment's bytes from
+ * the first run to the end of the last as one byte range, and each run is a
+ * chunk at its place in it. The fragment boxes between the runs ride along
+ * unreferenced (about 150 bytes a frame), so a clip holds one extent per
+ * segment instead of one per frame (a frame is a fragment). */
+static int lay_out(struct build *b, int slot, const struct run *runs, size_t n)
 {
-	qsort(runs, n, sizeof(*runs), by_pos);
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		lo = runs[i].pos < lo ? runs[i].pos : lo;
+		hi = runs[i].pos + runs[i].len > hi ? runs[i].pos + runs[i].len : hi;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct out_track *o = &b->tr[runs[i].track];
 
-		if (array_grow(&o->chunks, &o->cap_chunks, o->n_chunks, sizeof(*o->chunks)) < 0 ||
-		    array_grow(&b->ranges, &b->cap_ranges, b->n_ranges, sizeof(*b->ranges)) < 0)
+		if (array_grow(&o->chunks, &o->cap_chunks, o->n_chunks, sizeof(*o->chunks)) < 0)
 			return -ENOMEM;
 		o->chunks[o->n_chunks++] = (struct mp4build_chunk){
-			.offset = b->payload, .first_sample = runs[i].first, .n_samples = runs[i].n,
+			.offset = b->payload + runs[i].pos - lo,
+			.first_sample = runs[i].first, .n_samples = runs[i].n,
 		};
-		b->ranges[b->n_ranges++] = (struct range){ slot, runs[i].pos, runs[i].len };
-		b->payload += runs[i].len;
 	}
+	if (array_grow(&b->ranges, &b->cap_ranges, b->n_ranges, sizeof(*b->ranges)) < 0)
+		return -ENOMEM;
+	b->ranges[b->n_ranges++] = (struct range){ slot, lo, hi - lo };
+	b->payload += hi - lo;
 	return 0;
 }
 
