@@ -623,6 +623,21 @@ static int read_boxes(struct reader *r)
 	}
 }
 
+/* Gives back the room the arrays grew into: indexes are kept (clips cache
+ * hundreds), and doubling leaves a quarter of it empty on average. */
+static void fit(struct index *ix)
+{
+	void *p;
+
+	for (int t = 0; t < ix->n_tracks; t++)
+		if (ix->tracks[t].n_samples &&
+		    (p = realloc(ix->tracks[t].samples, ix->tracks[t].n_samples * sizeof(struct index_sample))))
+			ix->tracks[t].samples = p;
+	if (ix->n_fragments &&
+	    (p = realloc(ix->fragments, ix->n_fragments * sizeof(*ix->fragments))))
+		ix->fragments = p;
+}
+
 int index_read(int fd, uint64_t file_size, struct index *out)
 {
 	struct reader r = { .fd = fd, .file_size = file_size, .ix = out };
@@ -634,6 +649,8 @@ int index_read(int fd, uint64_t file_size, struct index *out)
 	free(r.buf);
 	if (ret < 0)
 		index_clear(out);
+	else
+		fit(out);
 	return ret;
 }
 

@@ -2,6 +2,7 @@
  * one ingest thread per camera and the writer, serve until unmounted or
  * SIGINT/SIGTERM, stop in reverse. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -344,6 +345,11 @@ int main(int argc, char *argv[])
 	struct config cfg;
 	int ret = 1;
 
+	/* Clip builds allocate tens of MB in large arrays and free them. With
+	 * glibc's default, the first such free raises the mmap threshold and
+	 * later ones come from the heap, whose RSS then grows build by build
+	 * (79 to 153 MB over six builds of a day.mp4); fixed, it stays put. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	config_init(&cfg);
 	if (fuse_opt_parse(&args, &cli, cli_opts, cli_proc) < 0)
 		goto out;
