@@ -41,6 +41,7 @@ struct cached {
 static struct cached cache[CACHE_SLOTS];
 static uint64_t cache_clock;
 static uint64_t build_began;    /* cache_clock when the current build began */
+static uint64_t indexes_read;
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct segment_ref {
@@ -111,6 +112,7 @@ static const struct index *cached_index(int fd, const char *path, uint64_t size,
 		slot = victim();
 	index_clear(&slot->ix);
 	slot->path[0] = '\0';
+	indexes_read++;
 	*err = index_read(fd, size, &slot->ix);
 	if (*err < 0)
 		return NULL;
@@ -118,6 +120,16 @@ static const struct index *cached_index(int fd, const char *path, uint64_t size,
 	slot->size = size;
 	slot->used = ++cache_clock;
 	return &slot->ix;
+}
+
+uint64_t clip_indexes_read(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&cache_lock);
+	n = indexes_read;
+	pthread_mutex_unlock(&cache_lock);
+	return n;
 }
 
 void clip_cache_clear(void)
@@ -140,28 +152,31 @@ static int by_time(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* The wall clock of a segment's first video frame, from its prft; 0 if
- * the file has none (or cannot be read). */
-static int64_t first_frame_wall_us(const char *path)
-{
-	struct index ix = { 0 };
-	struct stat st;
-	int64_t w = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), t;
+static int open_segment(const struct clip_source *src, struct segment_ref *s);
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && index_read(fd, (uint64_t)st.st_size, &ix) == 0 &&
-	    (t = index_video_track(&ix)) >= 0 && ix.tracks[t].n_samples)
-		w = index_wall_us(&ix, t, ix.tracks[t].samples[0].dts);
-	index_clear(&ix);
-	if (fd >= 0)
-		close(fd);
+/* The wall clock of a segment's first video frame, from its prft; 0 if
+ * the file has none (or cannot be read). Its index stays in the cache for
+ * the build. */
+static int64_t first_frame_wall_us(const struct clip_source *src, const char *path)
+{
+	struct segment_ref s = { .fd = -1 };
+	int64_t w = 0;
+
+	snprintf(s.path, sizeof(s.path), "%s", path);
+	pthread_mutex_lock(&cache_lock);
+	if (open_segment(src, &s) == 0 && s.ix->tracks[s.vt].n_samples)
+		w = index_wall_us(s.ix, s.vt, s.ix->tracks[s.vt].samples[0].dts);
+	pthread_mutex_unlock(&cache_lock);
+	if (s.fd >= 0)
+		close(s.fd);
 	return w;
 }
 
 /* The time a segment's name stands for. In the hour the clocks repeat when
- * DST ends, a name stands for two times an hour apart: the file's first
- * frame tells which (this reads its index, for that hour's segments only). */
-static int64_t name_time_us(const char *dir, const char *date, const char *name)
+ * DST ends, a name stands for two times: the file's first frame tells
+ * which (its index is read for that hour's names only). */
+static int64_t name_time_us(const struct clip_source *src, const char *dir, const char *date,
+			    const char *name)
 {
 	struct tm tm = { .tm_isdst = -1 }, dst, std;
 	int64_t t_dst, t_std, w;
@@ -177,13 +192,17 @@ static int64_t name_time_us(const char *dir, const char *date, const char *name)
 	std.tm_isdst = 0;
 	t_dst = (int64_t)mktime(&dst) * 1000000;
 	t_std = (int64_t)mktime(&std) * 1000000;
-	/* mktime moves a time that does not exist in the DST state asked for:
-	 * only a repeated time keeps its hour both ways. */
-	if (t_dst == t_std || dst.tm_hour != tm.tm_hour || std.tm_hour != tm.tm_hour)
+	/* mktime moves a time that does not exist in the DST state asked for
+	 * (by the zone's shift, 30 minutes in some): only a repeated time
+	 * keeps its clock reading, and its state, both ways. */
+	if (t_dst == t_std || dst.tm_isdst <= 0 || std.tm_isdst != 0 ||
+	    dst.tm_hour != tm.tm_hour || std.tm_hour != tm.tm_hour ||
+	    dst.tm_min != tm.tm_min || std.tm_min != tm.tm_min)
 		return (int64_t)mktime(&tm) * 1000000;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	w = first_frame_wall_us(path);
-	return w && llabs(w - t_std) < llabs(w - t_dst) ? t_std : t_dst;
+	if (!(w = first_frame_wall_us(src, path)))
+		return (int64_t)mktime(&tm) * 1000000;
+	return llabs(w - t_std) < llabs(w - t_dst) ? t_std : t_dst;
 }
 
 static bool is_segment_name(const char *s)
@@ -223,7 +242,7 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		while ((e = readdir(d))) {
 			int64_t t;
 
-			if (!is_segment_name(e->d_name) || (t = name_time_us(dir, date, e->d_name)) < 0 ||
+			if (!is_segment_name(e->d_name) || (t = name_time_us(src, dir, date, e->d_name)) < 0 ||
 			    t >= end_us)
 				continue;
 			if (array_grow(&v, &cap, n, sizeof(*v)) < 0) {
@@ -352,7 +371,7 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 /* Lays a segment's runs out: the clip's mdat takes the segment's bytes from
  * the first run to the end of the last as one byte range, and each run is a
  * chunk at its place in it. The fragment boxes between the runs ride along
- * unreferenced (about 150 bytes a frame), so a clip holds one extent per
+ * unreferenced (about 140 bytes a frame), so a clip holds one extent per
  * segment instead of one per frame (a frame is a fragment). */
 static int lay_out(struct build *b, int slot, const struct run *runs, size_t n)
 {
@@ -405,9 +424,10 @@ static int take_segment(struct build *b, struct vfile *v, struct segment_ref *s,
 	}
 	if (to == from)
 		return done;
-	if ((slot = vfile_add_fd(v, s->fd)) < 0)
+	slot = vfile_add_fd(v, s->fd);
+	s->fd = -1;     /* the vfile holds it now, or closed it */
+	if (slot < 0)
 		return slot;
-	s->fd = -1;     /* the vfile holds it now */
 	ret = take(b, s, s->vt, 0, from, to, &runs, &n_runs, &cap_runs);
 	if (ret == 0 && s->at >= 0) {
 		const struct index_track *at = &s->ix->tracks[s->at];

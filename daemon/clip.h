@@ -27,5 +27,8 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 
 /* Drops every cached index (tests, shutdown). */
 void clip_cache_clear(void);
+/* How many segment indexes builds have read from their files so far, the
+ * cache having missed (tests, benchmarks). */
+uint64_t clip_indexes_read(void);
 
 #endif

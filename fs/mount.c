@@ -152,17 +152,22 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct tree_node_info info;
 	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct stat st;
+	double seconds;
 	int ret = tree_getattr(m->tree, ino, &st);
 
-	/* An open generated file, snapshot or clip keeps its content's size. */
-	if (ret == 0 && h && (h->data || h->jpeg.buf || h->vf))
-		st.st_size = h->size;
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	tree_info(m->tree, ino, &info);
-	fuse_reply_attr(req, &st, cache_seconds(info.kind, &st));
+	seconds = cache_seconds(info.kind, &st);
+	/* An open generated file, snapshot or clip keeps its content's size;
+	 * when that is not the inode's now, it is this open's alone. */
+	if (h && (h->data || h->jpeg.buf || h->vf) && st.st_size != h->size) {
+		st.st_size = h->size;
+		seconds = 0;
+	}
+	fuse_reply_attr(req, &st, seconds);
 }
 
 static void handle_free(struct handle *h)
@@ -303,14 +308,20 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	case TREE_CLIP:
 	case TREE_DAY_MP4:
-	case TREE_EVENT_CLIP:
-		h->vf = tree_vfile(m->tree, ino);
+	case TREE_EVENT_CLIP: {
+		bool fixed;
+
+		h->vf = tree_vfile(m->tree, ino, &fixed);
 		ret = h->vf ? 0 : -ENOENT;
 		h->size = h->vf ? (off_t)h->vf->size : 0;
 		/* A clip that is never built again keeps its bytes for the
-		 * inode's life: the page cache may keep them too. */
-		fi->keep_cache = tree_is_fixed(m->tree, ino);
+		 * inode's life: the page cache may keep them too. A growing
+		 * one's builds differ, and each open reads its own: its pages
+		 * must not reach the cache, nor its size the inode. */
+		fi->keep_cache = fixed;
+		fi->direct_io = !fixed;
 		break;
+	}
 	case TREE_LIVE_MP4:
 		h->reader = hub_reader_new(m->cams[info.cam]->hub, live_wake, h);
 		ret = h->reader ? 0 : -ENOMEM;
@@ -438,9 +449,9 @@ static void read_live(fuse_req_t req, struct handle *h, size_t size)
 }
 
 /* A clip's bytes: its in-memory parts and zero-copy ranges of the segment
- * files it holds, in one reply. A clip has about one extent per frame, so a
- * read can span any number of them; the array is sized per read, because a
- * short reply would be taken for EOF (the kernel shrinks the file to it). */
+ * files it holds, in one reply. A read can span any number of extents; the
+ * array is sized per read, because a short reply would be taken for EOF
+ * (the kernel shrinks the file to it). */
 static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_t off)
 {
 	size_t n = vfile_slice(vf, off, size, NULL, 0);

@@ -40,6 +40,16 @@ struct node {
 	struct node *by_name_next;
 };
 
+/* A clip built this long after its range ended is never built again: the
+ * frames before the end are committed by then (the writer syncs about once
+ * a second). One built sooner is built again at a later lookup. */
+#define SETTLE_US (5 * INT64_C(1000000))
+
+static bool is_fixed(const struct node *n)
+{
+	return n->vf && n->built_us - n->range_end_us >= SETTLE_US;
+}
+
 struct tree {
 	const struct config *cfg;
 	struct camera **cams;
@@ -369,7 +379,7 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 		file_stat(t, st, n->vf->size);
 		/* A clip that is never built again keeps one mtime, its end, so
 		 * its attributes and pages can stay cached. */
-		if (n->range_end_us <= n->built_us)
+		if (is_fixed(n))
 			st->st_mtime = st->st_ctime = st->st_atime = n->range_end_us / 1000000;
 		break;
 	case TREE_STORE_FILE: {
@@ -521,7 +531,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		/* A range reaching past its last build (today's day.mp4) is
 		 * built again at each lookup, a second apart at most: it covers
 		 * what is recorded when it is looked up. Open files keep theirs. */
-		stale = n && n->range_end_us > n->built_us && now - n->built_us >= 1000000;
+		stale = n && !is_fixed(n) && now - n->built_us >= 1000000;
 		if (!n || stale) {
 			/* Building reads indexes: not under the lock. The kernel
 			 * holds the directory, so it is still there after. */
@@ -571,25 +581,14 @@ out:
 	return ret;
 }
 
-bool tree_is_fixed(struct tree *t, uint64_t ino)
-{
-	struct node *n;
-	bool fixed;
-
-	pthread_mutex_lock(&t->lock);
-	n = find_ino(t, ino);
-	fixed = n && n->vf && n->range_end_us <= n->built_us;
-	pthread_mutex_unlock(&t->lock);
-	return fixed;
-}
-
-struct vfile *tree_vfile(struct tree *t, uint64_t ino)
+struct vfile *tree_vfile(struct tree *t, uint64_t ino, bool *fixed)
 {
 	struct node *n;
 	struct vfile *vf = NULL;
 
 	pthread_mutex_lock(&t->lock);
 	n = find_ino(t, ino);
+	*fixed = n && is_fixed(n);
 	if (n && n->vf)
 		vf = vfile_ref(n->vf);
 	pthread_mutex_unlock(&t->lock);

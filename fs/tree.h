@@ -68,12 +68,10 @@ uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
 void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
 int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
-/* True if a CLIP, DAY_MP4 or EVENT_CLIP node's bytes will never change (its range ended
- * before it was built). */
-bool tree_is_fixed(struct tree *t, uint64_t ino);
 /* The virtual file of a CLIP, DAY_MP4 or EVENT_CLIP node, built when it was looked up:
- * a new reference the caller drops, or NULL. */
-struct vfile *tree_vfile(struct tree *t, uint64_t ino);
+ * a new reference the caller drops, or NULL. *fixed: it is never built again
+ * (its range had ended, and settled, when it was built). */
+struct vfile *tree_vfile(struct tree *t, uint64_t ino, bool *fixed);
 
 /* The entries of directory ino (without "." and ".."), sorted by name; the
  * caller frees *out. */

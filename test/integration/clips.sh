@@ -168,6 +168,42 @@ ffmpeg -v error -xerror -i "$T/older.mp4" -f null - >"$T/older.err" 2>&1 || fail
 [ ! -s "$T/older.err" ] || fail "older build decodes with errors: $(head -3 "$T/older.err")"
 ok "day.mp4 opened twice, 2.5 s apart: the first open reads its own build whole and it decodes cleanly"
 
+# A clip whose range ends while a reader holds an early build: once it is
+# fixed, the early reader still reads its own build to its end, and a new
+# open reads the whole fixed clip, not the early reader's pages or size.
+now=$(date +%s)
+late="$M/a/clips/$(iso $((now - 10)))+20s.mp4"
+python3 - "$late" "$T/early.mp4" "$T/late.mp4" $((now + 10)) <<'PY' || fail "a clip fixed under an open early build"
+import os, sys, time
+early = os.open(sys.argv[1], os.O_RDONLY)
+early_size = os.fstat(early).st_size
+data = os.read(early, 65536)
+time.sleep(max(0, int(sys.argv[4]) + 7.5 - time.time()))   # past its end and settling
+fixed_size = os.stat(sys.argv[1]).st_size                  # the lookup that builds it fixed
+if early_size >= fixed_size:
+    sys.exit("the early build is not smaller (%d, fixed %d)" % (early_size, fixed_size))
+while True:
+    b = os.read(early, 1 << 20)
+    if not b:
+        break
+    data += b
+if len(data) != early_size:
+    sys.exit("the early open read %d of its %d bytes" % (len(data), early_size))
+open(sys.argv[2], 'wb').write(data)
+with open(sys.argv[1], 'rb') as f:
+    data = f.read()
+if len(data) != fixed_size:
+    sys.exit("a new open read %d of the fixed clip's %d bytes" % (len(data), fixed_size))
+open(sys.argv[3], 'wb').write(data)
+PY
+ffmpeg -v error -xerror -i "$T/early.mp4" -f null - >"$T/late.err" 2>&1 && [ ! -s "$T/late.err" ] ||
+	fail "the early build does not decode: $(head -3 "$T/late.err")"
+ffmpeg -v error -xerror -i "$T/late.mp4" -f null - >"$T/late.err" 2>&1 && [ ! -s "$T/late.err" ] ||
+	fail "the fixed clip read after an early open does not decode: $(head -3 "$T/late.err")"
+ldur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/late.mp4")
+(( $(echo "$ldur > 19.5 && $ldur < 20.5" | bc -l) )) || fail "the fixed clip lasts $ldur s, not 20"
+ok "a 20 s clip fixed while an early build is open: a new open reads all of it ($ldur s), decodes cleanly"
+
 # Names that are no clip.
 for bad in "2026-02-30T10-00-00+5s.mp4" "$(iso "$start")+0s.mp4" "$(iso "$start")+5s.avi" "junk.mp4" \
 	   "$(iso $((start - 86400 * 3)))+10s.mp4"; do

@@ -129,11 +129,14 @@ video_span() {
 		END { if (n == 0) exit 1; printf "%.6f %.6f %d\n", s, m, n }'
 }
 
-# plays FILE: ffmpeg decodes the whole file with no error.
+# plays FILE: ffmpeg decodes the whole file with no error (else its first
+# lines go to stderr).
 plays() {
-	local err
-	err=$(ffmpeg -v error -nostdin -i "$1" -f null - 2>&1) || return 1
-	[ -z "$err" ]
+	local err rc=0
+	err=$(ffmpeg -v error -nostdin -i "$1" -f null - 2>&1) || rc=1
+	[ $rc = 0 ] && [ -z "$err" ] && return 0
+	echo "ffmpeg on $1: $(head -c 600 <<<"$err")" >&2
+	return 1
 }
 
 codec_of() { ffprobe -v error -select_streams "$2" -show_entries stream=codec_name -of csv=p=0 "$1"; }
