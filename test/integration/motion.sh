@@ -108,7 +108,7 @@ def scores(store, cam, expect, threshold):
     segs = segments(store, cam)
     if len(segs) < 3:
         fail('%s: only %d segments' % (cam, len(segs)))
-    for seg in segs:
+    for i, seg in enumerate(segs):
         f, dur = frames(seg)
         fr += f
         sc = sidecar(seg)
@@ -125,11 +125,16 @@ def scores(store, cam, expect, threshold):
             if not m or not 0 <= int(m.group(2)) <= 100:
                 fail('%s: bad row %r' % (sc, l))
             mine.append((secs(m.group(1)), int(m.group(2))))
-        # One row per second of the segment, the first partial second
-        # included; a second it shares with the next segment is that one's.
-        # The segment camfs was writing when the stream ended has its last
-        # partial second too: up to 2 more rows than whole seconds.
+        # One row per wall-clock second of the segment, the first partial
+        # second included; a second it shares with the next segment is
+        # that one's. Rows go by arrival time: a segment lasts until the
+        # next one's first frame arrives (after a stream's start, frames
+        # may arrive faster than they play). The segment camfs was writing
+        # when the stream ended has its last partial second too: up to 2
+        # more rows than whole seconds of its video.
         last = seg == segs[-1]
+        if not last:
+            dur = wall_of(segs[i + 1]) - wall_of(seg)
         if not (-1 <= len(mine) - dur <= (2 if last else 1)):
             fail('%s: %d rows for %.3f s of video' % (sc, len(mine), dur))
         # The row of the second a segment starts in goes to it, or to the
