@@ -153,19 +153,14 @@ time.sleep(2.5)
 newer = os.open(sys.argv[1], os.O_RDONLY)
 if os.fstat(newer).st_size <= size:
     sys.exit("day.mp4 did not grow")
-while os.read(newer, 1 << 20):
-    pass
-while True:
-    b = os.read(older, 1 << 20)
-    if not b:
-        break
-    data += b
+rest = lambda fd: b''.join(iter(lambda: os.read(fd, 1 << 20), b''))
+rest(newer)
+data += rest(older)
 if len(data) != size:
     sys.exit("the older open read %d bytes of %d" % (len(data), size))
 open(sys.argv[2], 'wb').write(data)
 PY
-ffmpeg -v error -xerror -i "$T/older.mp4" -f null - >"$T/older.err" 2>&1 || fail "older build does not decode: $(head -3 "$T/older.err")"
-[ ! -s "$T/older.err" ] || fail "older build decodes with errors: $(head -3 "$T/older.err")"
+plays "$T/older.mp4" || fail "the older build does not decode cleanly"
 ok "day.mp4 opened twice, 2.5 s apart: the first open reads its own build whole and it decodes cleanly"
 
 # A clip whose range ends while a reader holds an early build: once it is
@@ -182,11 +177,7 @@ time.sleep(max(0, int(sys.argv[4]) + 7.5 - time.time()))   # past its end and se
 fixed_size = os.stat(sys.argv[1]).st_size                  # the lookup that builds it fixed
 if early_size >= fixed_size:
     sys.exit("the early build is not smaller (%d, fixed %d)" % (early_size, fixed_size))
-while True:
-    b = os.read(early, 1 << 20)
-    if not b:
-        break
-    data += b
+data += b''.join(iter(lambda: os.read(early, 1 << 20), b''))
 if len(data) != early_size:
     sys.exit("the early open read %d of its %d bytes" % (len(data), early_size))
 open(sys.argv[2], 'wb').write(data)
@@ -196,10 +187,8 @@ if len(data) != fixed_size:
     sys.exit("a new open read %d of the fixed clip's %d bytes" % (len(data), fixed_size))
 open(sys.argv[3], 'wb').write(data)
 PY
-ffmpeg -v error -xerror -i "$T/early.mp4" -f null - >"$T/late.err" 2>&1 && [ ! -s "$T/late.err" ] ||
-	fail "the early build does not decode: $(head -3 "$T/late.err")"
-ffmpeg -v error -xerror -i "$T/late.mp4" -f null - >"$T/late.err" 2>&1 && [ ! -s "$T/late.err" ] ||
-	fail "the fixed clip read after an early open does not decode: $(head -3 "$T/late.err")"
+plays "$T/early.mp4" || fail "the early build does not decode cleanly"
+plays "$T/late.mp4" || fail "the fixed clip read after an early open does not decode cleanly"
 ldur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/late.mp4")
 (( $(echo "$ldur > 19.5 && $ldur < 20.5" | bc -l) )) || fail "the fixed clip lasts $ldur s, not 20"
 ok "a 20 s clip fixed while an early build is open: a new open reads all of it ($ldur s), decodes cleanly"
