@@ -172,21 +172,21 @@ static int64_t first_frame_wall_us(const struct clip_source *src, const char *pa
 	return w;
 }
 
-/* The time a segment's name stands for. In the hour the clocks repeat when
- * DST ends, a name stands for two times: the file's first frame tells
- * which (its index is read for that hour's names only). */
-static int64_t name_time_us(const struct clip_source *src, const char *dir, const char *date,
+/* The time the name of a segment in folder dir of date day stands for, or
+ * -1 if it is no segment's name. In the hour the clocks repeat when DST
+ * ends, a name stands for two times: the file's first frame tells which
+ * (its index is read for that hour's names only). */
+static int64_t name_time_us(const struct clip_source *src, const char *dir, const struct tm *day,
 			    const char *name)
 {
-	struct tm tm = { .tm_isdst = -1 }, dst, std;
+	struct tm tm = *day, dst, std;
 	int64_t t_dst, t_std, w;
+	unsigned long seq;
 	char path[PATH_MAX];
 
-	if (sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3 ||
-	    sscanf(name, "%2d-%2d-%2d", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3)
+	if (!store_parse_segment_name(name, &tm, &seq))
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
+	tm.tm_isdst = -1;
 	dst = std = tm;
 	dst.tm_isdst = 1;
 	std.tm_isdst = 0;
@@ -203,14 +203,6 @@ static int64_t name_time_us(const struct clip_source *src, const char *dir, cons
 	if (!(w = first_frame_wall_us(src, path)))
 		return (int64_t)mktime(&tm) * 1000000;
 	return llabs(w - t_std) < llabs(w - t_dst) ? t_std : t_dst;
-}
-
-static bool is_segment_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 12 && s[0] != '.' && strcmp(s + n - 4, ".mp4") == 0 &&
-	       s[2] == '-' && s[5] == '-' && (s[8] == '.' || s[8] == '_');
 }
 
 /* The segments that may hold footage of [start, end): all named before the
@@ -230,20 +222,21 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 	store_date_name(end_us, last);
 	for (int64_t day = store_date_step_us(start_us, -1);; day = store_date_step_us(day, 1)) {
 		char date[STORE_DATE_LEN], dir[PATH_MAX - 256];
+		struct tm tm = { 0 };
 		DIR *d;
 		struct dirent *e;
 
 		store_date_name(day, date);
 		if (strcmp(date, last) > 0)   /* "YYYY-MM-DD" sorts as dates do */
 			break;
+		store_parse_date(date, &tm);
 		snprintf(dir, sizeof(dir), "%s/%s/%s", src->store, src->camera, date);
 		if (!(d = opendir(dir)))
 			continue;
 		while ((e = readdir(d))) {
 			int64_t t;
 
-			if (!is_segment_name(e->d_name) || (t = name_time_us(src, dir, date, e->d_name)) < 0 ||
-			    t >= end_us)
+			if ((t = name_time_us(src, dir, &tm, e->d_name)) < 0 || t >= end_us)
 				continue;
 			if (array_grow(&v, &cap, n, sizeof(*v)) < 0) {
 				closedir(d);

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "mp4box.h"
+#include "sidecar.h"
 #include "store.h"
 
 #define TAG "recovery"
@@ -72,17 +73,13 @@ static int64_t playable_end(int fd, uint64_t file_size)
 /* Removes the segment and its motion sidecar, then makes that durable. */
 static int remove_segment(const char *path)
 {
-	size_t len = strlen(path);
-	char *sidecar = NULL;
+	char sidecar[4096];
 
 	if (unlink(path) < 0)
 		return -errno;
-	if (len > 4 && strcmp(path + len - 4, ".mp4") == 0 &&
-	    asprintf(&sidecar, "%.*s.motion.csv", (int)(len - 4), path) >= 0) {
-		if (unlink(sidecar) < 0 && errno != ENOENT)
-			log_warning(TAG, "%s: %s", sidecar, strerror(errno));
-		free(sidecar);
-	}
+	sidecar_path(path, sidecar, sizeof(sidecar));
+	if (unlink(sidecar) < 0 && errno != ENOENT)
+		log_warning(TAG, "%s: %s", sidecar, strerror(errno));
 	return store_sync_parent(path);
 }
 

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sidecar.h"
 #include "store.h"
 
 #define TAG "retention"
@@ -143,22 +144,18 @@ static int64_t unlink_counted(const char *path)
 
 static int64_t delete_segment(const char *path)
 {
-	size_t len = strlen(path);
-	char *sidecar = NULL;
+	char sidecar[4096];
 	int64_t bytes, side;
 
 	bytes = unlink_counted(path);
 	if (bytes < 0)
 		return bytes;
-	if (len > 4 && strcmp(path + len - 4, ".mp4") == 0 &&
-	    asprintf(&sidecar, "%.*s.motion.csv", (int)(len - 4), path) >= 0) {
-		side = unlink_counted(sidecar);
-		if (side < 0)
-			log_warning(TAG, "%s: %s", sidecar, strerror((int)-side));
-		else
-			bytes += side;
-		free(sidecar);
-	}
+	sidecar_path(path, sidecar, sizeof(sidecar));
+	side = unlink_counted(sidecar);
+	if (side < 0)
+		log_warning(TAG, "%s: %s", sidecar, strerror((int)-side));
+	else
+		bytes += side;
 	return bytes;
 }
 

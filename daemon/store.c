@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidecar.h"
+
 #define DIR_MODE 0755   /* umask (systemd UMask=) narrows it */
 
 static time_t to_seconds(int64_t wall_us)
@@ -153,13 +155,11 @@ int store_new_segment_path(const char *store, const char *camera, int64_t wall_u
 	/* A leftover sidecar also takes the stem, so a new segment never
 	 * inherits someone else's motion scores. */
 	for (unsigned k = 1; ; k++) {
-		if (k == 1) {
+		if (k == 1)
 			snprintf(name, sizeof(name), "%s.mp4", time_name);
-			snprintf(sidecar, sizeof(sidecar), "%s.motion.csv", time_name);
-		} else {
+		else
 			snprintf(name, sizeof(name), "%s_%u.mp4", time_name, k);
-			snprintf(sidecar, sizeof(sidecar), "%s_%u.motion.csv", time_name, k);
-		}
+		sidecar_path(name, sidecar, sizeof(sidecar));
 		ret = exists(dfd, name);
 		if (ret == 0)
 			ret = exists(dfd, sidecar);
@@ -201,8 +201,7 @@ static int num(const char *s, int count)
 	return v;
 }
 
-/* "YYYY-MM-DD" -> tm_year/mon/mday. */
-static bool parse_date(const char *s, struct tm *tm)
+bool store_parse_date(const char *s, struct tm *tm)
 {
 	if (strlen(s) != STORE_DATE_LEN - 1 || !digits(s, 4) || s[4] != '-' ||
 	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
@@ -213,9 +212,7 @@ static bool parse_date(const char *s, struct tm *tm)
 	return tm->tm_mon >= 0 && tm->tm_mon < 12 && tm->tm_mday >= 1 && tm->tm_mday <= 31;
 }
 
-/* "HH-MM-SS.mp4" or "HH-MM-SS_N.mp4" (N >= 2, no leading zero) -> tm_hour/
- * min/sec and *seq (1 without a suffix). Anything else is not a segment. */
-static bool parse_segment_name(const char *s, struct tm *tm, unsigned long *seq)
+bool store_parse_segment_name(const char *s, struct tm *tm, unsigned long *seq)
 {
 	const char *p = s + STORE_TIME_LEN - 1;
 
@@ -296,7 +293,7 @@ static int list_date(struct seg_list *l, const char *store, const char *camera,
 	DIR *d;
 	int ret = 0;
 
-	if (!parse_date(date, &day))
+	if (!store_parse_date(date, &day))
 		return 0;
 	d = open_subdir(cam_fd, date);
 	if (!d)
@@ -306,7 +303,7 @@ static int list_date(struct seg_list *l, const char *store, const char *camera,
 		unsigned long seq;
 		struct stat st;
 
-		if (e->d_name[0] == '.' || !parse_segment_name(e->d_name, &tm, &seq))
+		if (e->d_name[0] == '.' || !store_parse_segment_name(e->d_name, &tm, &seq))
 			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
@@ -356,7 +353,7 @@ static unsigned long name_seq(const char *path)
 	struct tm tm;
 	unsigned long seq;
 
-	return parse_segment_name(base_name(path), &tm, &seq) ? seq : 1;
+	return store_parse_segment_name(base_name(path), &tm, &seq) ? seq : 1;
 }
 
 /* (start, name): the name compares as HH-MM-SS then its numeric suffix, so

@@ -4,8 +4,10 @@
 #ifndef CAMFS_STORE_H
 #define CAMFS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define STORE_DATE_LEN 11   /* "YYYY-MM-DD" + NUL */
 #define STORE_TIME_LEN 9    /* "HH-MM-SS" + NUL */
@@ -13,6 +15,12 @@
 /* Local date and time of wall_us as folder and file stems. */
 void store_date_name(int64_t wall_us, char date[STORE_DATE_LEN]);
 void store_time_name(int64_t wall_us, char time[STORE_TIME_LEN]);
+
+/* "YYYY-MM-DD" -> tm_year, tm_mon, tm_mday; false for anything else. */
+bool store_parse_date(const char *s, struct tm *tm);
+/* "HH-MM-SS.mp4" or "HH-MM-SS_N.mp4" (N >= 2, no leading zero) -> tm_hour,
+ * tm_min, tm_sec and *seq (1 without a suffix); false for anything else. */
+bool store_parse_segment_name(const char *s, struct tm *tm, unsigned long *seq);
 
 /* Noon, local time, of the calendar date `days` dates after (before, if
  * negative) the local date of wall_us: store_date_name() of it names that

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "events.h"
 #include "sidecar.h"
 #include "snapshot.h"
+#include "store.h"
 #include "vfile.h"
 #include "writer.h"
 
@@ -127,25 +129,25 @@ void tree_free(struct tree *t)
 
 static bool is_date_name(const char *s)
 {
-	int y, m, d;
-	char end;
+	struct tm tm;
 
-	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &end) == 3 &&
-	       s[4] == '-' && s[7] == '-' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+	return store_parse_date(s, &tm);
 }
 
 /* Segments (HH-MM-SS.mp4, HH-MM-SS_N.mp4) and their sidecars. */
 static bool is_store_file_name(const char *s)
 {
-	int h, m, sec, n = 0;
+	size_t n = strlen(s), k = strlen(SIDECAR_SUFFIX);
+	char segment[NAME_MAX + 1];
+	unsigned long seq;
+	struct tm tm;
 
-	if (s[0] == '.' || sscanf(s, "%2d-%2d-%2d%n", &h, &m, &sec, &n) != 3 || n != 8)
-		return false;
-	s += 8;
-	if (*s == '_')
-		for (s++; *s >= '0' && *s <= '9'; s++)
-			;
-	return strcmp(s, ".mp4") == 0 || strcmp(s, SIDECAR_SUFFIX) == 0;
+	/* A sidecar is named as its segment, with another suffix. */
+	if (n > k && n - k + 4 < sizeof(segment) && strcmp(s + n - k, SIDECAR_SUFFIX) == 0) {
+		snprintf(segment, sizeof(segment), "%.*s.mp4", (int)(n - k), s);
+		s = segment;
+	}
+	return store_parse_segment_name(s, &tm, &seq);
 }
 
 /* <HH-MM-SS>-motion[_N].mp4, an event clip's name; stem gets its stem. */
@@ -471,9 +473,7 @@ static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const cha
 	} else {
 		struct tm tm = { .tm_isdst = -1 };
 
-		ret = sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) == 3 ? 0 : -EINVAL;
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
+		ret = store_parse_date(date, &tm) ? 0 : -EINVAL;
 		start = (int64_t)mktime(&tm) * 1000000;
 		tm.tm_mday++;
 		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
