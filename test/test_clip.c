@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,9 @@
 #include "vfile.h"
 #include "writer.h"
 #include "testutil.h"
+#include "writerfeed.h"
 
 #define FPS 1
-#define GOP 60
 #define SEGMENT_SECONDS 60
 
 /* The simulated wall clock; monotonic time is the system's, so the writer
@@ -41,40 +40,6 @@ static _Atomic int64_t sim_wall_us;
 static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&sim_wall_us); }
 static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
 static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
-
-/* The writer drops fragments when its queue is full; this producer can
- * wait, so every MARK_EVERY fragments it waits until the writer has let go
- * of one it marked MARK_EVERY fragments earlier. */
-#define MARK_EVERY 1024
-
-struct sink {
-	struct writer *writer;
-	struct fragment *mark;
-	long since_mark;
-};
-
-static void wait_written(struct fragment **mark)
-{
-	while (atomic_load(&(*mark)->refs) > 1) {
-		struct timespec ts = { 0, 200000 };
-
-		nanosleep(&ts, NULL);
-	}
-	fragment_unref(mark);
-}
-
-static void to_writer(struct fragment *frag, void *opaque)
-{
-	struct sink *s = opaque;
-
-	if (frag->kind == FRAGMENT_MEDIA && ++s->since_mark >= MARK_EVERY) {
-		if (s->mark)
-			wait_written(&s->mark);
-		s->mark = fragment_ref(frag);
-		s->since_mark = 0;
-	}
-	writer_push(s->writer, 0, frag);
-}
 
 struct fixture {
 	char store[64];
@@ -116,11 +81,11 @@ static void record_session(struct fixture *f, const char *url, time_t start_s, i
 	};
 	struct source *src;
 	struct fragmenter *frag;
-	struct sink sink = { .writer = f->writer };
+	struct writer_feed feed = { .writer = f->writer };
 	AVPacket *pkt = av_packet_alloc();
 
 	assert_int_equal(source_open(&src, &opts), 0);
-	assert_int_equal(fragmenter_open(&frag, src, 1, to_writer, &sink), 0);
+	assert_int_equal(fragmenter_open(&frag, src, 1, writer_feed_fragment, &feed), 0);
 	for (int i = 0; i < seconds * FPS; i++) {
 		assert_int_equal(source_read(src, pkt), 0);
 		atomic_store(&sim_wall_us, (int64_t)start_s * 1000000 + (int64_t)i * 1000000 / FPS);
@@ -128,8 +93,7 @@ static void record_session(struct fixture *f, const char *url, time_t start_s, i
 		av_packet_unref(pkt);
 	}
 	assert_int_equal(fragmenter_flush(frag), 0);
-	if (sink.mark)
-		fragment_unref(&sink.mark);
+	writer_feed_end(&feed);
 	writer_end_session(f->writer, 0);
 	fragmenter_close(frag);
 	source_close(src);

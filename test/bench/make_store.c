@@ -29,6 +29,7 @@
 #include "fragmenter.h"
 #include "source.h"
 #include "writer.h"
+#include "../writerfeed.h"
 
 /* The simulated wall clock; monotonic time is the system's. */
 static _Atomic int64_t sim_wall_us;
@@ -36,30 +37,12 @@ static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&si
 static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
 static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
 
-/* The writer drops fragments when its queue is full (a camera cannot wait);
- * this producer can, so every MARK_EVERY fragments it keeps a reference to
- * one and, MARK_EVERY fragments later, waits until the writer has dropped
- * its own (the fragment is written) before going on. */
-#define MARK_EVERY 1024
-
 struct sink {
-	struct writer *writer;
-	struct fragment *mark;
-	long since_mark;
+	struct writer_feed feed;
 	long fragments;
 	int64_t bytes;
 	int segments;
 };
-
-static void wait_written(struct fragment **mark)
-{
-	while (atomic_load(&(*mark)->refs) > 1) {
-		struct timespec ts = { 0, 200000 };
-
-		nanosleep(&ts, NULL);
-	}
-	fragment_unref(mark);
-}
 
 static void to_writer(struct fragment *frag, void *opaque)
 {
@@ -68,14 +51,8 @@ static void to_writer(struct fragment *frag, void *opaque)
 	if (frag->kind == FRAGMENT_MEDIA) {
 		s->fragments++;
 		s->bytes += frag->size;
-		if (++s->since_mark >= MARK_EVERY) {
-			if (s->mark)
-				wait_written(&s->mark);
-			s->mark = fragment_ref(frag);
-			s->since_mark = 0;
-		}
 	}
-	writer_push(s->writer, 0, frag);
+	writer_feed_fragment(frag, &s->feed);
 }
 
 static void on_segment(int cam, const char *path, void *opaque)
@@ -145,8 +122,8 @@ int main(int argc, char **argv)
 	/* Video only: the loop's timestamps are rewritten for one stream. */
 	video_only = *first;
 	video_only.audio.par = NULL;
-	if ((ret = writer_new(&sink.writer, &cfg, &sim_clock)) < 0 ||
-	    (writer_on_segment(sink.writer, on_segment, &sink), (ret = writer_start(sink.writer))) < 0) {
+	if ((ret = writer_new(&sink.feed.writer, &cfg, &sim_clock)) < 0 ||
+	    (writer_on_segment(sink.feed.writer, on_segment, &sink), (ret = writer_start(sink.feed.writer))) < 0) {
 		fprintf(stderr, "make_store: writer: %s\n", strerror(-ret));
 		return 1;
 	}
@@ -205,11 +182,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "make_store: fragmenter: %s\n", av_err2str(ret));
 		return 1;
 	}
-	if (sink.mark)
-		fragment_unref(&sink.mark);
-	writer_end_session(sink.writer, 0);
-	writer_stop(sink.writer);
-	writer_free(sink.writer);
+	writer_feed_end(&sink.feed);
+	writer_end_session(sink.feed.writer, 0);
+	writer_stop(sink.feed.writer);
+	writer_free(sink.feed.writer);
 	fragmenter_close(frag);
 	if (cur != first)
 		source_close(cur);
