@@ -48,7 +48,7 @@ int vfile_add_range(struct vfile *v, int slot, uint64_t pos, uint64_t len);
  * most max) with extents whose start/len/pos are trimmed to the request.
  * Returns the number of pieces (0 at or past the end). With out NULL, fills
  * nothing and returns how many pieces the whole range needs (max ignored):
- * one per frame of footage, so a read can need any number. */
+ * a clip has one extent per segment, so a read can need any number. */
 size_t vfile_slice(const struct vfile *v, uint64_t off, size_t size,
 		   struct vfile_extent *out, size_t max);
 

@@ -449,28 +449,32 @@ static void read_live(fuse_req_t req, struct handle *h, size_t size)
 }
 
 /* A clip's bytes: its in-memory parts and zero-copy ranges of the segment
- * files it holds, in one reply. A read can span any number of extents; the
- * array is sized per read, because a short reply would be taken for EOF
- * (the kernel shrinks the file to it). */
+ * files it holds, in one reply. A read can span any number of extents; a
+ * few fit on the stack, more get an array sized for them, because a short
+ * reply would be taken for EOF (the kernel shrinks the file to it). */
 static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_t off)
 {
-	size_t n = vfile_slice(vf, off, size, NULL, 0);
-	struct vfile_extent *pieces;
+	struct vfile_extent few[4], *pieces = few;
+	size_t n = vfile_slice(vf, off, size, few, 4);
 	struct fuse_bufvec *bv;
 
 	if (n == 0) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	pieces = calloc(n, sizeof(*pieces));
-	bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0]));
-	if (!pieces || !bv) {
-		free(pieces);
-		free(bv);
+	if (n == 4 && (n = vfile_slice(vf, off, size, NULL, 0)) > 4) {
+		if (!(pieces = calloc(n, sizeof(*pieces)))) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		n = vfile_slice(vf, off, size, pieces, n);
+	}
+	if (!(bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0])))) {
+		if (pieces != few)
+			free(pieces);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = vfile_slice(vf, off, size, pieces, n);
 	bv->count = n;
 	for (size_t i = 0; i < n; i++) {
 		bv->buf[i].size = pieces[i].len;
@@ -482,7 +486,8 @@ static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_
 			bv->buf[i].pos = pieces[i].pos;
 		}
 	}
-	free(pieces);
+	if (pieces != few)
+		free(pieces);
 	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
 	free(bv);
 }

@@ -13,8 +13,8 @@
 
 #include "vfile.h"
 
-/* Reads [off, off+n) of v the way the mount does: slice, then copy each
- * piece from memory or with pread. */
+/* Reads [off, off+n) of v: slice (up to 64 pieces), then copy each piece
+ * from memory or with pread, as the mount's reply does. */
 static size_t read_at(const struct vfile *v, uint64_t off, size_t n, uint8_t *out)
 {
 	struct vfile_extent p[64];
@@ -86,9 +86,10 @@ static void test_slices(void **state)
 	vfile_unref(&r);
 }
 
-/* A clip has an extent per frame, so one read spans hundreds: with out NULL
- * vfile_slice counts every piece of the range, and an array of that size is
- * filled whole, with no cap but the caller's. */
+/* A read can span any number of extents (many short segments, or a header
+ * and a vfile made of small pieces): with out NULL vfile_slice counts every
+ * piece of the range, and an array of that size is filled whole, with no
+ * cap but the caller's. */
 static void test_many_extents(void **state)
 {
 	enum { N = 1000, LEN = 3 };   /* ranges 3 bytes long with gaps: no merging */

@@ -114,8 +114,9 @@ ok "clip: $size bytes, stat = bytes read, 2000 random preads = sequential read, 
 # Every read is answered whole, also where it spans segments: a short reply
 # reads as EOF (some kernels shrink the file to it and a cp stops there,
 # others ask again for the missing pages, but an O_DIRECT read comes back
-# short on any). c's 90 s of a still picture are 128 KiB reads across ten
-# segments. The size is taken before reading.
+# short on any). c's 90 s of a still picture span ten segments of about
+# 26 KB, so a 128 KiB read spans 5 or 6 of them: more than the 4 pieces the
+# mount tries first. The size is taken before reading.
 still="$M/c/clips/$name"
 ssize=$(stat -c %s "$still")
 python3 - "$still" "$ssize" <<'PY' || fail "c's clip was read short"
