@@ -172,12 +172,23 @@ static int64_t first_frame_wall_us(const struct clip_source *src, const char *pa
 	return w;
 }
 
+/* Whether the clocks change on date day (it is not 24 hours long). */
+static bool clocks_change_on(const struct tm *day)
+{
+	struct tm from = *day, to = *day;
+
+	from.tm_isdst = to.tm_isdst = -1;
+	to.tm_mday++;
+	return mktime(&to) - mktime(&from) != 24 * 3600;
+}
+
 /* The time the name of a segment in folder dir of date day stands for, or
  * -1 if it is no segment's name. In the hour the clocks repeat when DST
  * ends, a name stands for two times: the file's first frame tells which
- * (its index is read for that hour's names only). */
+ * (its index is read for that hour's names only). Only on a date whose
+ * clocks change (clocks_change) can a name be one of those. */
 static int64_t name_time_us(const struct clip_source *src, const char *dir, const struct tm *day,
-			    const char *name)
+			    bool clocks_change, const char *name)
 {
 	struct tm tm = *day, dst, std;
 	int64_t t_dst, t_std, w;
@@ -187,6 +198,8 @@ static int64_t name_time_us(const struct clip_source *src, const char *dir, cons
 	if (!store_parse_segment_name(name, &tm, &seq))
 		return -1;
 	tm.tm_isdst = -1;
+	if (!clocks_change)
+		return (int64_t)mktime(&tm) * 1000000;
 	dst = std = tm;
 	dst.tm_isdst = 1;
 	std.tm_isdst = 0;
@@ -223,6 +236,7 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 	for (int64_t day = store_date_step_us(start_us, -1);; day = store_date_step_us(day, 1)) {
 		char date[STORE_DATE_LEN], dir[PATH_MAX - 256];
 		struct tm tm = { 0 };
+		bool clocks_change;
 		DIR *d;
 		struct dirent *e;
 
@@ -230,13 +244,14 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		if (strcmp(date, last) > 0)   /* "YYYY-MM-DD" sorts as dates do */
 			break;
 		store_parse_date(date, &tm);
+		clocks_change = clocks_change_on(&tm);
 		snprintf(dir, sizeof(dir), "%s/%s/%s", src->store, src->camera, date);
 		if (!(d = opendir(dir)))
 			continue;
 		while ((e = readdir(d))) {
 			int64_t t;
 
-			if ((t = name_time_us(src, dir, &tm, e->d_name)) < 0 || t >= end_us)
+			if ((t = name_time_us(src, dir, &tm, clocks_change, e->d_name)) < 0 || t >= end_us)
 				continue;
 			if (array_grow(&v, &cap, n, sizeof(*v)) < 0) {
 				closedir(d);
