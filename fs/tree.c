@@ -528,9 +528,10 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		goto out;
 	n = find_name(t, parent, name);
 	if (kind == TREE_CLIP || kind == TREE_DAY_MP4 || kind == TREE_EVENT_CLIP) {
-		/* A range reaching past its last build (today's day.mp4) is
-		 * built again at each lookup, a second apart at most: it covers
-		 * what is recorded when it is looked up. Open files keep theirs. */
+		/* A range not yet fixed (today's day.mp4, or one that ended
+		 * less than SETTLE_US before its build) is built again at each
+		 * lookup, a second apart at most: it covers what is recorded
+		 * when it is looked up. Open files keep theirs. */
 		stale = n && !is_fixed(n) && now - n->built_us >= 1000000;
 		if (!n || stale) {
 			/* Building reads indexes: not under the lock. The kernel
@@ -551,8 +552,9 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* A build goes into a new node or over a stale one; a concurrent
-	 * lookup's fresh build stays. An event that ended has its end now. */
+	/* A build goes into a new node or over a stale one: of two lookups
+	 * that built a new node the first build stays, of two that found it
+	 * stale the later. An event that ended has its end now. */
 	if (vf && (!n->vf || stale)) {
 		vfile_unref(&n->vf);
 		n->vf = vf;

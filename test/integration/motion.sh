@@ -136,7 +136,7 @@ def scores(store, cam, expect, threshold):
         if not last:
             dur = wall_of(segs[i + 1]) - wall_of(seg)
         if not (-1 <= len(mine) - dur <= (2 if last else 1)):
-            fail('%s: %d rows for %.3f s of video' % (sc, len(mine), dur))
+            fail('%s: %d rows for %.3f s (%s)' % (sc, len(mine), dur, 'of video' if last else 'of wall clock'))
         # The row of the second a segment starts in goes to it, or to the
         # segment before (which has a part of that second too) when the
         # score reaches the writer before the new segment's first fragment.
