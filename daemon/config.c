@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "hook.h"
-#include "log.h"
+#include "events/hook.h"
+#include "util/log.h"
 
 enum key_type {
 	T_PATH,      /* absolute path */

@@ -13,18 +13,18 @@
 #include <fuse_lowlevel.h>
 #include <libavformat/avformat.h>
 
-#include "camera.h"
-#include "clock.h"
+#include "ingest/camera.h"
+#include "util/clock.h"
 #include "config.h"
-#include "events.h"
-#include "hook.h"
-#include "hub.h"
-#include "incoming.h"
-#include "log.h"
-#include "mount.h"
-#include "recovery.h"
-#include "tree.h"
-#include "writer.h"
+#include "events/events.h"
+#include "events/hook.h"
+#include "stream/hub.h"
+#include "events/uploads.h"
+#include "util/log.h"
+#include "fs/mount.h"
+#include "record/recovery.h"
+#include "fs/tree.h"
+#include "record/writer.h"
 
 struct cli {
 	char *config_path;
@@ -184,7 +184,7 @@ struct recorder {
 	struct writer *writer;
 	struct hook *hook;        /* on_event; NULL: none */
 	struct events **events;   /* camera i's event store, for the upload watcher */
-	struct incoming *incoming; /* NULL: no camera has events_incoming */
+	struct uploads *uploads; /* NULL: no camera has events_incoming */
 	char *mountpoint;         /* absolute, for the hook's clip paths; NULL: no mount */
 };
 
@@ -242,7 +242,7 @@ static int start_threads(struct recorder *r)
 		r->events[i] = r->cams[i]->events;
 	}
 	if (ret == 0 && any_incoming(cfg))
-		ret = incoming_new(&r->incoming, cfg, r->events, upload_filed, r);
+		ret = uploads_new(&r->uploads, cfg, r->events, upload_filed, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret == 0)
 		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
@@ -323,7 +323,7 @@ static int run(const struct config *cfg, const struct cli *cli, struct fuse_args
 		ret = camera_new(&r.cams[i], cfg, i, r.writer, &clock_system);
 	if (ret == 0)
 		ret = cli->no_mount ? record_only(&r) : serve(&r, cli, fuse_args);
-	incoming_free(r.incoming);
+	uploads_free(r.uploads);
 	for (int i = 0; r.cams && i < cfg->n_cameras; i++)
 		if (r.cams[i])
 			camera_request_stop(r.cams[i]);

@@ -1,6 +1,6 @@
 /* clipname.c - parses the names of virtual clips (DESIGN.md §4) into a range
  * of µs; strict, bounded by the name's length, fuzzed (test/fuzz). */
-#include "clipname.h"
+#include "fs/clipname.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* mount.c - libfuse low-level operations over the tree. Footage is answered
  * zero-copy from store fds; live.mp4 reads that must wait are parked in the
  * camera's hub and answered from the camera's thread when data comes. */
-#include "mount.h"
+#include "fs/mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +19,14 @@
 #include <unistd.h>
 #include <fuse_lowlevel.h>
 
-#include "camera.h"
+#include "ingest/camera.h"
 #include "config.h"
-#include "hub.h"
-#include "log.h"
-#include "snapshot.h"
-#include "tree.h"
-#include "vfile.h"
-#include "writer.h"
+#include "stream/hub.h"
+#include "util/log.h"
+#include "stream/snapshot.h"
+#include "fs/tree.h"
+#include "record/vfile.h"
+#include "record/writer.h"
 
 #define REAP_INTERVAL_NS 100000000   /* how soon an interrupted read returns */
 

@@ -1,7 +1,7 @@
 /* tree.c - names to nodes. Directories and segments come from the store on
  * every lookup (the store is the truth); nodes only remember what the
  * kernel holds a reference to, keyed by inode and by (parent, name). */
-#include "tree.h"
+#include "fs/tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,17 +14,17 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "camera.h"
-#include "clip.h"
-#include "log.h"
-#include "clipname.h"
+#include "ingest/camera.h"
+#include "record/clip.h"
+#include "util/log.h"
+#include "fs/clipname.h"
 #include "config.h"
-#include "events.h"
-#include "sidecar.h"
-#include "snapshot.h"
-#include "store.h"
-#include "vfile.h"
-#include "writer.h"
+#include "events/events.h"
+#include "record/sidecar.h"
+#include "stream/snapshot.h"
+#include "record/store.h"
+#include "record/vfile.h"
+#include "record/writer.h"
 
 #define BUCKETS 4096
 

@@ -18,16 +18,16 @@
 #include <unistd.h>
 #include <libavformat/avformat.h>
 
-#include "clip.h"
-#include "clock.h"
+#include "record/clip.h"
+#include "util/clock.h"
 #include "config.h"
-#include "fragment.h"
-#include "fragmenter.h"
-#include "log.h"
-#include "source.h"
-#include "store.h"
-#include "vfile.h"
-#include "writer.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
+#include "util/log.h"
+#include "ingest/source.h"
+#include "record/store.h"
+#include "record/vfile.h"
+#include "record/writer.h"
 #include "testutil.h"
 #include "writerfeed.h"
 

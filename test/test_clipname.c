@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "clipname.h"
+#include "fs/clipname.h"
 #include "testutil.h"
 
 /* name must parse to [start_s, end_s) in seconds since the epoch. */

@@ -11,10 +11,10 @@
 #include <time.h>
 #include <libavutil/mathematics.h>
 
-#include "clock.h"
-#include "demo.h"
-#include "log.h"
-#include "source.h"
+#include "util/clock.h"
+#include "ingest/demo.h"
+#include "util/log.h"
+#include "ingest/source.h"
 
 /* A clock that moves only when read: each monotonic read advances by step,
  * and after stop_after reads it raises the stop flag. */

@@ -8,7 +8,7 @@
 
 #include <errno.h>
 
-#include "events.h"
+#include "events/events.h"
 #include "testutil.h"
 
 #define US 1000000LL

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <libavformat/avformat.h>
 
-#include "clock.h"
-#include "fragment.h"
-#include "fragmenter.h"
-#include "source.h"
+#include "util/clock.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
+#include "ingest/source.h"
 #include "testutil.h"
 
 #define FRAMES 75   /* 5 s at 15 fps: keyframes at 0, 30, 60 */

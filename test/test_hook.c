@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "hook.h"
-#include "log.h"
+#include "events/hook.h"
+#include "util/log.h"
 #include "testutil.h"
 
 /* ---- log capture (the supervisor logs from its own thread) ---- */

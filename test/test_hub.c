@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fragment.h"
-#include "hub.h"
+#include "stream/fragment.h"
+#include "stream/hub.h"
 
 /* Every test fragment starts with this header, then a pattern of its seq. */
 #define HDR 9        /* be32 seq (media) or id (init), be32 size, kind/key byte */

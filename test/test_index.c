@@ -13,12 +13,12 @@
 #include <unistd.h>
 #include <libavcodec/avcodec.h>
 
-#include "clock.h"
-#include "fragment.h"
-#include "fragmenter.h"
-#include "index.h"
-#include "mp4box.h"
-#include "source.h"
+#include "util/clock.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
+#include "mp4/index.h"
+#include "mp4/mp4box.h"
+#include "ingest/source.h"
 #include "testutil.h"
 
 #define FRAMES 40   /* keyframes at 0, 15, 30 */

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "log.h"
-#include "motion.h"
-#include "source.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "events/motion.h"
+#include "ingest/source.h"
 
 #define START_US INT64_C(1700000000000000)   /* a whole second */
 #define SECONDS 20

@@ -14,10 +14,10 @@
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 
-#include "clock.h"
-#include "mp4box.h"
-#include "mp4build.h"
-#include "source.h"
+#include "util/clock.h"
+#include "mp4/mp4box.h"
+#include "mp4/mp4build.h"
+#include "ingest/source.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

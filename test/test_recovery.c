@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mp4box.h"
-#include "recovery.h"
+#include "util/log.h"
+#include "mp4/mp4box.h"
+#include "record/recovery.h"
 #include "testutil.h"
 
 struct buf {

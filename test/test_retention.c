@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log.h"
-#include "retention.h"
-#include "store.h"
+#include "util/log.h"
+#include "record/retention.h"
+#include "record/store.h"
 #include "testutil.h"
 
 #define DAY 86400

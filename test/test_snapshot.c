@@ -16,10 +16,10 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
-#include "clock.h"
-#include "log.h"
-#include "snapshot.h"
-#include "source.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "stream/snapshot.h"
+#include "ingest/source.h"
 
 #define DEMO_URL "demo:moving?size=320x240&fps=15&gop=5"
 #define W 320

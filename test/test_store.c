@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "record/store.h"
 #include "testutil.h"
 
 #define US 1000000LL

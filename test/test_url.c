@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "url.h"
+#include "util/url.h"
 
 static void check(const char *in, const char *want)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "vfile.h"
+#include "record/vfile.h"
 
 /* Reads [off, off+n) of v: slice (up to 64 pieces), then copy each piece
  * from memory or with pread, as the mount's reply does. */

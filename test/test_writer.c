@@ -16,12 +16,12 @@
 #include <unistd.h>
 #include <libavformat/avformat.h>
 
-#include "clock.h"
+#include "util/clock.h"
 #include "config.h"
-#include "fragment.h"
-#include "fragmenter.h"
-#include "source.h"
-#include "writer.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
+#include "ingest/source.h"
+#include "record/writer.h"
 #include "testutil.h"
 
 /* Simulated time: both clocks read the same settable value. */

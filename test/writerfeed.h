@@ -10,8 +10,8 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "fragment.h"
-#include "writer.h"
+#include "stream/fragment.h"
+#include "record/writer.h"
 
 #define WRITER_FEED_MARK_EVERY 1024
 

@@ -12,8 +12,8 @@
 #include <sys/resource.h>
 #include <libavutil/log.h>
 
-#include "clock.h"
-#include "source.h"
+#include "util/clock.h"
+#include "ingest/source.h"
 
 struct cam {
 	pthread_t thread;

@@ -23,13 +23,13 @@
 #include <time.h>
 #include <libavformat/avformat.h>
 
-#include "clock.h"
+#include "util/clock.h"
 #include "config.h"
-#include "fragment.h"
-#include "fragmenter.h"
-#include "source.h"
-#include "writer.h"
-#include "../writerfeed.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
+#include "ingest/source.h"
+#include "record/writer.h"
+#include "writerfeed.h"
 
 /* The simulated wall clock; monotonic time is the system's. */
 static _Atomic int64_t sim_wall_us;

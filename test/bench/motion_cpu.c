@@ -32,7 +32,7 @@
 #include <unistd.h>
 #include <libavformat/avformat.h>
 
-#include "motion.h"
+#include "events/motion.h"
 
 #define ROUNDS 3
 #define CAMERAS 16

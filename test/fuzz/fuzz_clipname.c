@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clipname.h"
+#include "fs/clipname.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

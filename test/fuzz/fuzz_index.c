@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "index.h"
+#include "mp4/index.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,70 @@
+/* mp4box.c - ISO BMFF box headers read with pread: 32-bit size, size 1 =
+ * 64-bit largesize after the type, size 0 = the box runs to the end of file. */
+#include "mp4/mp4box.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int mp4box_read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, buf + done, len - done, (off_t)(offset + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EBADMSG;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box)
+{
+	uint8_t h[16];
+	uint64_t left;
+	uint32_t size32;
+	int ret;
+
+	memset(box, 0, sizeof(*box));
+	if (offset == file_size)
+		return -ENODATA;
+	if (offset > file_size || file_size - offset < 8)
+		return -EBADMSG;
+	left = file_size - offset;
+	ret = mp4box_read_full(fd, offset, h, 8);
+	if (ret < 0)
+		return ret;
+	size32 = be32(h);
+	if (size32 == 1) {
+		if (left < 16)
+			return -EBADMSG;
+		ret = mp4box_read_full(fd, offset + 8, h + 8, 8);
+		if (ret < 0)
+			return ret;
+	}
+
+	box->type = be32(h + 4);
+	box->offset = offset;
+	if (size32 == 1) {
+		box->header_size = 16;
+		box->size = (uint64_t)be32(h + 8) << 32 | be32(h + 12);
+	} else {
+		box->header_size = 8;
+		box->size = size32 ? size32 : left;
+	}
+	if (box->size < box->header_size || box->size > left)
+		return -EBADMSG;
+	return 0;
+}

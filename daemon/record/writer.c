@@ -1,0 +1,459 @@
+/* writer.c - the writer thread. Fragments cross from the camera threads in a
+ * bounded ring; everything after that (files, syncs, retention) happens on
+ * this thread alone, so segment state needs no lock. */
+#include "record/writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/clock.h"
+#include "config.h"
+#include "events/events.h"
+#include "stream/fragment.h"
+#include "util/log.h"
+#include "record/retention.h"
+#include "record/segment.h"
+#include "record/sidecar.h"
+#include "record/store.h"
+
+#define QUEUE_ITEMS 8192
+#define QUEUE_BYTES (64 << 20)      /* ~2 min of 4 Mbit/s behind a stalled disk */
+#define SYNC_INTERVAL_US 1000000    /* the most a crash may lose */
+/* The writer wakes on this period and drains the queue, rather than being
+ * woken for every frame of every camera: per-frame wake-ups cost more than
+ * the writes. Live readers never wait on the writer. */
+#define DRAIN_INTERVAL_MS 50
+#define RETENTION_INTERVAL_US 5000000
+#define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
+
+struct item {
+	int cam;
+	struct fragment *frag;   /* NULL: a score, or the camera's session ended */
+	int64_t second_us;       /* a score's second; -1: the session ended */
+	int score;
+};
+
+/* A segment that motion-score rows may go to: the second of its name up to
+ * its end. Rows come a second late, so they may belong to the segment just
+ * closed. */
+struct row_target {
+	char path[PATH_MAX];     /* "" when none */
+	int64_t first_us;        /* the second it starts in */
+	int64_t end_us;          /* 0 while being written */
+};
+
+struct cam_state {
+	struct fragment *init;       /* writer thread only */
+	struct segment *seg;         /* writer thread only */
+	struct row_target rows[2];   /* writer thread only: seg's, then the one before */
+	atomic_bool dropped;         /* set by writer_push when the queue was full */
+	/* What readers of the tree may see of seg, copied from the writer
+	 * thread after every change. */
+	pthread_mutex_t shown_lock;
+	char shown_path[PATH_MAX];   /* guarded by shown_lock; "" when none */
+	uint64_t shown_size;         /* guarded by shown_lock */
+};
+
+struct writer {
+	const struct config *cfg;
+	const struct clock *clock;
+	pthread_t thread;
+	bool running;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct item ring[QUEUE_ITEMS];   /* guarded by lock */
+	size_t head, count;              /* guarded by lock */
+	size_t bytes;                    /* guarded by lock */
+	bool stop;                       /* guarded by lock */
+
+	struct cam_state *cams;
+	int64_t last_sync_us, last_retention_us;
+	int64_t last_events_expiry_us;   /* 0: not yet */
+	writer_segment_fn *on_segment;
+	void *on_segment_opaque;
+};
+
+int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	*out = NULL;
+	if (!w)
+		return -ENOMEM;
+	w->cams = calloc(cfg->n_cameras ? cfg->n_cameras : 1, sizeof(*w->cams));
+	if (!w->cams) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->cfg = cfg;
+	w->clock = clock;
+	for (int i = 0; i < cfg->n_cameras; i++)
+		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	*out = w;
+	return 0;
+}
+
+static bool enqueue(struct writer *w, struct item it)
+{
+	size_t size = it.frag ? it.frag->size : 0;
+	bool ok;
+
+	pthread_mutex_lock(&w->lock);
+	ok = w->count < QUEUE_ITEMS && (!it.frag || w->bytes + size <= QUEUE_BYTES);
+	if (ok) {
+		w->ring[(w->head + w->count) % QUEUE_ITEMS] = it;
+		w->count++;
+		w->bytes += size;
+		if (w->count == QUEUE_ITEMS / 2 || w->bytes > QUEUE_BYTES / 2)
+			pthread_cond_signal(&w->cond);   /* filling up: drain now */
+	}
+	pthread_mutex_unlock(&w->lock);
+	return ok;
+}
+
+void writer_push(struct writer *w, int cam, struct fragment *frag)
+{
+	if (!enqueue(w, (struct item){ .cam = cam, .frag = frag })) {
+		if (!atomic_exchange(&w->cams[cam].dropped, true))
+			log_warning(w->cfg->cameras[cam].name,
+				    "disk too slow: dropping footage until the writer catches up");
+		fragment_unref(&frag);
+	}
+}
+
+void writer_end_session(struct writer *w, int cam)
+{
+	/* Needs a ring slot only; if even that is full the next init closes
+	 * the segment instead. */
+	enqueue(w, (struct item){ .cam = cam, .second_us = -1 });
+}
+
+void writer_push_score(struct writer *w, int cam, int64_t second_us, int score)
+{
+	/* A row lost to a full queue is not worth a log line: footage is
+	 * being dropped then too, and that is logged. */
+	enqueue(w, (struct item){ .cam = cam, .second_us = second_us, .score = score });
+}
+
+void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque)
+{
+	w->on_segment = fn;
+	w->on_segment_opaque = opaque;
+}
+
+int64_t writer_committed_size(struct writer *w, int cam, const char *path)
+{
+	struct cam_state *cs = &w->cams[cam];
+	int64_t size = -1;
+
+	pthread_mutex_lock(&cs->shown_lock);
+	if (strcmp(cs->shown_path, path) == 0)
+		size = cs->shown_size;
+	pthread_mutex_unlock(&cs->shown_lock);
+	return size;
+}
+
+/* Publishes the camera's current segment (or none) to writer_committed_size. */
+static void show(struct cam_state *cs)
+{
+	pthread_mutex_lock(&cs->shown_lock);
+	if (cs->seg) {
+		snprintf(cs->shown_path, sizeof(cs->shown_path), "%s", cs->seg->path);
+		cs->shown_size = cs->seg->size;
+	} else {
+		cs->shown_path[0] = '\0';
+	}
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
+static const char **busy_paths(struct writer *w, size_t *n)
+{
+	const char **busy = calloc(w->cfg->n_cameras + 1, sizeof(*busy));
+
+	*n = 0;
+	for (int i = 0; busy && i < w->cfg->n_cameras; i++)
+		if (w->cams[i].seg)
+			busy[(*n)++] = w->cams[i].seg->path;
+	return busy;
+}
+
+static int64_t run_retention(struct writer *w, int64_t need_bytes)
+{
+	size_t n_busy;
+	const char **busy = busy_paths(w, &n_busy);
+	int64_t freed = retention_run(w->cfg, clock_wall_us(w->clock), busy, n_busy, need_bytes);
+
+	free(busy);
+	w->last_retention_us = clock_monotonic_us(w->clock);
+	return freed;
+}
+
+static void close_segment(struct writer *w, int cam)
+{
+	struct cam_state *cs = &w->cams[cam];
+
+	if (!cs->seg)
+		return;
+	log_debug(w->cfg->cameras[cam].name, "segment %s closed: %.3f s, %llu bytes",
+		  cs->seg->path, (cs->seg->end_media_us - cs->seg->start_media_us) / 1e6,
+		  (unsigned long long)cs->seg->size);
+	cs->rows[0].end_us = cs->seg->start_wall_us + cs->seg->end_media_us - cs->seg->start_media_us;
+	segment_close(cs->seg);
+	cs->seg = NULL;
+	show(cs);
+	if (clock_monotonic_us(w->clock) - w->last_retention_us >= RETENTION_INTERVAL_US)
+		run_retention(w, 0);
+}
+
+/* After a write failed for lack of space: frees some (about need bytes) and
+ * says whether it is worth trying once more. */
+static bool made_room(struct writer *w, int ret, int64_t need)
+{
+	return (ret == -ENOSPC || ret == -EDQUOT) && run_retention(w, need) > 0;
+}
+
+static bool is_cut_point(struct writer *w, const struct segment *seg, const struct fragment *f)
+{
+	char seg_date[STORE_DATE_LEN], frag_date[STORE_DATE_LEN];
+
+	if (!f->keyframe)
+		return false;
+	if (f->media_us - seg->start_media_us >= (int64_t)w->cfg->segment_seconds * 1000000)
+		return true;
+	/* A segment never spans midnight: each day folder holds its own day. */
+	store_date_name(seg->start_wall_us, seg_date);
+	store_date_name(f->wall_us, frag_date);
+	return strcmp(seg_date, frag_date) != 0;
+}
+
+static void write_media(struct writer *w, int cam, struct fragment *f)
+{
+	struct cam_state *cs = &w->cams[cam];
+	const char *name = w->cfg->cameras[cam].name;
+	/* At ENOSPC, free about one segment's worth: enough to go on, without
+	 * emptying a small disk. */
+	int64_t need = (int64_t)f->size + (cs->seg ? (int64_t)cs->seg->size : (1 << 20));
+	int ret;
+
+	if (cs->seg && is_cut_point(w, cs->seg, f))
+		close_segment(w, cam);
+	if (!cs->seg) {
+		if (!f->keyframe || !cs->init)
+			return;   /* a segment must start decodable */
+		ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
+		if (made_room(w, ret, need))
+			ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
+		if (ret < 0) {
+			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
+			return;
+		}
+		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
+		show(cs);
+		cs->rows[1] = cs->rows[0];
+		snprintf(cs->rows[0].path, sizeof(cs->rows[0].path), "%s", cs->seg->path);
+		cs->rows[0].first_us = cs->seg->start_wall_us - cs->seg->start_wall_us % 1000000;
+		cs->rows[0].end_us = 0;
+		if (w->on_segment)
+			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
+		return;
+	}
+	ret = segment_append(cs->seg, f);
+	if (made_room(w, ret, need))
+		ret = segment_append(cs->seg, f);
+	if (ret == 0) {   /* once per frame: the path is shown already */
+		pthread_mutex_lock(&cs->shown_lock);
+		cs->shown_size = cs->seg->size;
+		pthread_mutex_unlock(&cs->shown_lock);
+	}
+	if (ret < 0) {
+		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
+			  cs->seg->path, strerror(-ret));
+		close_segment(w, cam);
+	}
+}
+
+/* A motion-score row goes to the sidecar of the segment its second is in;
+ * a second with no footage has no row. */
+static void write_score(struct writer *w, int cam, int64_t second_us, int score)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct row_target *t = &w->cams[cam].rows[i];
+		int ret;
+
+		if (!t->path[0] || second_us < t->first_us || (t->end_us && second_us >= t->end_us))
+			continue;
+		ret = sidecar_append(t->path, second_us, score);
+		if (ret < 0 && ret != -ENOENT)
+			log_warning(w->cfg->cameras[cam].name, "cannot add to the sidecar of %s: %s",
+				    t->path, strerror(-ret));
+		return;
+	}
+}
+
+static void handle(struct writer *w, struct item *it)
+{
+	struct cam_state *cs = &w->cams[it->cam];
+
+	if (atomic_exchange(&cs->dropped, false)) {
+		close_segment(w, it->cam);
+		log_notice(w->cfg->cameras[it->cam].name, "writer caught up; recording resumes");
+	}
+	if (!it->frag && it->second_us >= 0) {
+		write_score(w, it->cam, it->second_us, it->score);
+		return;
+	}
+	if (!it->frag) {
+		close_segment(w, it->cam);
+		return;
+	}
+	if (it->frag->kind == FRAGMENT_INIT) {
+		/* A new session or new codec parameters: a new file. */
+		close_segment(w, it->cam);
+		fragment_unref(&cs->init);
+		cs->init = it->frag;
+		return;
+	}
+	write_media(w, it->cam, it->frag);
+	fragment_unref(&it->frag);
+}
+
+static void sync_all(struct writer *w)
+{
+	for (int i = 0; i < w->cfg->n_cameras; i++) {
+		int ret = w->cams[i].seg ? segment_sync(w->cams[i].seg) : 0;
+
+		if (ret < 0)
+			log_error(w->cfg->cameras[i].name, "fdatasync %s: %s",
+				  w->cams[i].seg->path, strerror(-ret));
+	}
+	w->last_sync_us = clock_monotonic_us(w->clock);
+}
+
+/* Takes up to max queued items in order. Caller holds w->lock. */
+static size_t take_batch(struct writer *w, struct item *batch, size_t max)
+{
+	size_t n = 0;
+
+	while (w->count > 0 && n < max) {
+		batch[n] = w->ring[w->head];
+		w->head = (w->head + 1) % QUEUE_ITEMS;
+		w->count--;
+		w->bytes -= batch[n].frag ? batch[n].frag->size : 0;
+		n++;
+	}
+	return n;
+}
+
+/* Event days past events_retain_days, for every camera (also one that
+ * does not score motion or is offline: uploads still arrive): at start,
+ * then hourly. */
+static void expire_events(struct writer *w)
+{
+	int64_t now = clock_monotonic_us(w->clock);
+
+	if (w->last_events_expiry_us && now - w->last_events_expiry_us < EVENTS_EXPIRY_INTERVAL_US)
+		return;
+	w->last_events_expiry_us = now;
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		events_expire(w->cfg->store, w->cfg->cameras[i].name,
+			      config_camera_events_retain_days(w->cfg, &w->cfg->cameras[i]),
+			      clock_wall_us(w->clock));
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct item batch[256];
+	bool stopping;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		if (w->count == 0 && w->stop)
+			break;
+		if (!w->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += DRAIN_INTERVAL_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+		}
+		do {
+			size_t n = take_batch(w, batch, sizeof(batch) / sizeof(batch[0]));
+
+			stopping = w->stop;
+			pthread_mutex_unlock(&w->lock);
+			for (size_t i = 0; i < n; i++)
+				handle(w, &batch[i]);
+			pthread_mutex_lock(&w->lock);
+		} while (w->count > 0 && !stopping);
+		if (clock_monotonic_us(w->clock) - w->last_sync_us >= SYNC_INTERVAL_US) {
+			pthread_mutex_unlock(&w->lock);
+			sync_all(w);
+			expire_events(w);
+			pthread_mutex_lock(&w->lock);
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		close_segment(w, i);
+	return NULL;
+}
+
+int writer_start(struct writer *w)
+{
+	int ret;
+
+	w->last_sync_us = clock_monotonic_us(w->clock);
+	ret = pthread_create(&w->thread, NULL, writer_main, w);
+	if (ret)
+		return -ret;
+	pthread_setname_np(w->thread, "camfs-writer");
+	w->running = true;
+	return 0;
+}
+
+void writer_stop(struct writer *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	w->running = false;
+}
+
+void writer_free(struct writer *w)
+{
+	if (!w)
+		return;
+	writer_stop(w);
+	while (w->count > 0) {
+		fragment_unref(&w->ring[w->head].frag);
+		w->head = (w->head + 1) % QUEUE_ITEMS;
+		w->count--;
+	}
+	for (int i = 0; i < w->cfg->n_cameras; i++) {
+		segment_close(w->cams[i].seg);
+		fragment_unref(&w->cams[i].init);
+	}
+	for (int i = 0; i < w->cfg->n_cameras; i++)
+		pthread_mutex_destroy(&w->cams[i].shown_lock);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w->cams);
+	free(w);
+}
