@@ -239,7 +239,7 @@ static int start_threads(struct recorder *r)
 		r->cams[i]->hook = r->hook;
 		r->cams[i]->mountpoint = r->mountpoint;
 		ret = camera_start(r->cams[i]);
-		r->events[i] = r->cams[i]->events;
+		r->events[i] = camera_events(r->cams[i]);
 	}
 	if (ret == 0 && any_incoming(cfg))
 		ret = uploads_new(&r->uploads, cfg, r->events, upload_filed, r);
@@ -278,7 +278,7 @@ out:
 	/* Parked live readers get end of stream before the mount goes. */
 	for (int i = 0; i < cfg->n_cameras; i++)
 		if (r->cams[i])
-			hub_close(r->cams[i]->hub);
+			hub_close(camera_hub(r->cams[i]));
 	for (int i = 0; i < cfg->n_cameras; i++)
 		if (r->cams[i])
 			camera_request_stop(r->cams[i]);

@@ -256,7 +256,7 @@ static int open_store_file(struct mount *m, struct handle *h, struct fuse_file_i
 	h->fd = open(h->path, O_RDONLY | O_CLOEXEC);
 	if (h->fd < 0 || fstat(h->fd, &st) < 0)
 		return -errno;
-	committed = writer_committed_size(m->cams[h->cam]->writer, h->cam, h->path);
+	committed = writer_committed_size(tree_writer(m->tree), h->cam, h->path);
 	h->growing = committed >= 0;
 	h->size = h->growing ? committed : st.st_size;
 	/* Finished footage stays in the page cache between opens; the
@@ -300,7 +300,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	}
 	case TREE_LIVE_JPG:
-		ret = snapshot_get_jpeg(m->cams[info.cam]->snapshot, &h->jpeg);
+		ret = snapshot_get_jpeg(camera_snapshot(m->cams[info.cam]), &h->jpeg);
 		if (ret == -EAGAIN)
 			ret = 0;    /* no keyframe yet: an empty file */
 		h->size = h->jpeg.buf ? (off_t)h->jpeg.size : 0;
@@ -323,7 +323,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	}
 	case TREE_LIVE_MP4:
-		h->reader = hub_reader_new(m->cams[info.cam]->hub, live_wake, h);
+		h->reader = hub_reader_new(camera_hub(m->cams[info.cam]), live_wake, h);
 		ret = h->reader ? 0 : -ENOMEM;
 		fi->direct_io = 1;
 		fi->nonseekable = 1;
@@ -515,7 +515,7 @@ static void read_now(struct mount *m, fuse_req_t req, struct handle *h, size_t s
 
 		if (h->growing) {
 			/* What is durable now, or all of it once it closed. */
-			int64_t c = writer_committed_size(m->cams[h->cam]->writer, h->cam, h->path);
+			int64_t c = writer_committed_size(tree_writer(m->tree), h->cam, h->path);
 			struct stat st;
 
 			end = c >= 0 ? c : (fstat(h->fd, &st) == 0 ? st.st_size : h->size);
@@ -710,7 +710,7 @@ static void *reaper_main(void *arg)
 	while (!atomic_load(&m->stop)) {
 		nanosleep(&ts, NULL);
 		for (int i = 0; i < m->cfg->n_cameras; i++)
-			hub_reap(m->cams[i]->hub, cancel_interrupted, NULL);
+			hub_reap(camera_hub(m->cams[i]), cancel_interrupted, NULL);
 	}
 	return NULL;
 }

@@ -127,6 +127,11 @@ void tree_free(struct tree *t)
 	free(t);
 }
 
+struct writer *tree_writer(struct tree *t)
+{
+	return t->writer;
+}
+
 static bool is_date_name(const char *s)
 {
 	struct tm tm;
@@ -417,7 +422,7 @@ static int content_stat(struct tree *t, const struct tree_node_info *info, uint6
 
 		/* No keyframe yet: an empty file until there is one. */
 		size = 0;
-		if (snapshot_get_jpeg(t->cams[info->cam]->snapshot, &jpeg) == 0) {
+		if (snapshot_get_jpeg(camera_snapshot(t->cams[info->cam]), &jpeg) == 0) {
 			size = jpeg.size;
 			av_buffer_unref(&jpeg.buf);
 		}
@@ -443,7 +448,7 @@ static int event_range(struct tree *t, int cam, const char *name, const char *da
 
 	if (!is_event_clip_name(name, stem))
 		return -ENOENT;
-	ret = events_span(t->cams[cam]->events, date, stem, (int64_t)time(NULL) * 1000000, start,
+	ret = events_span(camera_events(t->cams[cam]), date, stem, (int64_t)time(NULL) * 1000000, start,
 			  end, &open);
 	if (ret < 0)
 		return ret;

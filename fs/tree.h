@@ -56,6 +56,8 @@ struct tree_entry {
 int tree_new(struct tree **out, const struct config *cfg, struct camera **cams,
 	     struct writer *writer);
 void tree_free(struct tree *t);   /* accepts NULL */
+/* The writer the tree asks for growing segments' committed sizes. */
+struct writer *tree_writer(struct tree *t);
 
 /* Resolves name in directory parent. On success *ino is the node (its
  * lookup count goes up by one) and st its attributes. -ENOENT, -ENOTDIR. */

@@ -105,6 +105,10 @@ void camera_get_status(struct camera *cam, struct camera_status *out)
 	out->in_event = detector_in_event(cam->detector);
 }
 
+struct hub *camera_hub(struct camera *cam) { return cam->hub; }
+struct snapshot *camera_snapshot(struct camera *cam) { return cam->snapshot; }
+struct events *camera_events(struct camera *cam) { return cam->events; }
+
 /* Marks the camera offline; logs only when the reason changed. */
 static void set_offline(struct camera *cam, int err, const char *what)
 {

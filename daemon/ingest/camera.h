@@ -74,6 +74,11 @@ void camera_pause(struct camera *cam, int64_t delay_us);
 void camera_free(struct camera *cam);
 void camera_get_status(struct camera *cam, struct camera_status *out);
 
+/* What the tree and its exports read of a camera; owned by the camera. */
+struct hub *camera_hub(struct camera *cam);
+struct snapshot *camera_snapshot(struct camera *cam);
+struct events *camera_events(struct camera *cam);
+
 /* A short, credential-free reason for an FFmpeg error while talking to a
  * camera ("authentication failed", "connection refused", ...). */
 void camera_describe_error(int err, char *buf, size_t n);
