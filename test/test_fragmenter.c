@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libavformat/avformat.h>
+#include <libavutil/intreadwrite.h>
 
 #include "util/clock.h"
 #include "stream/fragment.h"
@@ -34,11 +35,6 @@ static void collect(struct fragment *frag, void *opaque)
 	c->frags[c->n++] = frag;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-
 /* Walks the top-level boxes of a unit; returns how many, with their types. */
 static int boxes(const struct fragment *f, char types[][5], int max)
 {
@@ -47,7 +43,7 @@ static int boxes(const struct fragment *f, char types[][5], int max)
 
 	while (off < f->size) {
 		assert_true(off + 8 <= f->size);
-		uint32_t size = be32(f->data + off);
+		uint32_t size = AV_RB32(f->data + off);
 		assert_true(size >= 8 && off + size <= f->size);
 		assert_true(n < max);
 		memcpy(types[n], f->data + off + 4, 4);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libavutil/intreadwrite.h>
+
 #include "stream/fragment.h"
 #include "stream/hub.h"
 
@@ -21,19 +23,6 @@
 #define HDR 9        /* be32 seq (media) or id (init), be32 size, kind/key byte */
 #define BIG 65536
 #define NO_WAKE ((hub_wake_fn *)NULL)
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
 
 static uint8_t pattern(uint32_t seq, size_t i)
 {
@@ -48,8 +37,8 @@ static struct fragment *make(enum fragment_kind kind, uint32_t seq, bool key, si
 	assert_true(size >= HDR);
 	f->keyframe = key;
 	f->media_us = (int64_t)seq * 1000000;   /* a second of media each */
-	put32(f->data, seq);
-	put32(f->data + 4, (uint32_t)size);
+	AV_WB32(f->data, seq);
+	AV_WB32(f->data + 4, (uint32_t)size);
 	f->data[8] = kind == FRAGMENT_INIT ? 'I' : key ? 'K' : 'P';
 	for (size_t i = HDR; i < size; i++)
 		f->data[i] = pattern(seq, i);
@@ -59,7 +48,7 @@ static struct fragment *make(enum fragment_kind kind, uint32_t seq, bool key, si
 /* True if data is the whole fragment make() built for these. */
 static bool is_frag(const uint8_t *data, size_t n, char kind, uint32_t seq)
 {
-	if (n < HDR || get32(data) != seq || get32(data + 4) != n || data[8] != kind)
+	if (n < HDR || AV_RB32(data) != seq || AV_RB32(data + 4) != n || data[8] != kind)
 		return false;
 	for (size_t i = HDR; i < n; i++)
 		if (data[i] != pattern(seq, i))
@@ -947,10 +936,10 @@ static void *reader_thread(void *arg)
 		have += n;
 		if (have < HDR)
 			continue;
-		CHECK(t, have <= get32(unit + 4));   /* never into the next one */
-		if (have < get32(unit + 4))
+		CHECK(t, have <= AV_RB32(unit + 4));   /* never into the next one */
+		if (have < AV_RB32(unit + 4))
 			continue;
-		uint32_t seq = get32(unit);
+		uint32_t seq = AV_RB32(unit);
 		bool key = unit[8] == 'K';
 
 		CHECK(t, is_frag(unit, have, key ? 'K' : 'P', seq));

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/intreadwrite.h>
 
 #include "util/clock.h"
 #include "stream/fragment.h"
@@ -136,22 +137,12 @@ static int index_bytes(const uint8_t *bytes, size_t len, struct index *ix)
 	return ret;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
-
 /* The first box of type among the boxes in [start, end) of d (8-byte headers,
  * as the muxer writes them): its offset. */
 static size_t find(const uint8_t *d, size_t start, size_t end, const char *type)
 {
-	for (size_t o = start; o + 8 <= end; o += be32(d + o)) {
-		assert_true(be32(d + o) >= 8);
+	for (size_t o = start; o + 8 <= end; o += AV_RB32(d + o)) {
+		assert_true(AV_RB32(d + o) >= 8);
 		if (memcmp(d + o + 4, type, 4) == 0)
 			return o;
 	}
@@ -161,7 +152,7 @@ static size_t find(const uint8_t *d, size_t start, size_t end, const char *type)
 
 static size_t find_in(const uint8_t *d, size_t parent, const char *type)
 {
-	return find(d, parent + 8, parent + be32(d + parent), type);
+	return find(d, parent + 8, parent + AV_RB32(d + parent), type);
 }
 
 static void test_tracks(void **state)
@@ -184,8 +175,8 @@ static void test_tracks(void **state)
 	moov = find(plain.bytes, 0, plain.size, "moov");
 	stsd = find_in(plain.bytes, find_in(plain.bytes, find_in(plain.bytes, find_in(plain.bytes,
 		find_in(plain.bytes, moov, "trak"), "mdia"), "minf"), "stbl"), "stsd");
-	assert_int_equal(tr->stsd_size, be32(plain.bytes + stsd));
-	assert_int_equal(be32(tr->stsd), tr->stsd_size);
+	assert_int_equal(tr->stsd_size, AV_RB32(plain.bytes + stsd));
+	assert_int_equal(AV_RB32(tr->stsd), tr->stsd_size);
 	assert_memory_equal(tr->stsd + 4, "stsd", 4);
 	assert_memory_equal(tr->stsd, plain.bytes + stsd, tr->stsd_size);
 	assert_non_null(memmem(tr->stsd, tr->stsd_size, "avc1", 4));
@@ -384,7 +375,7 @@ static void test_corrupt(void **state)
 	(void)state;
 	for (size_t p = 0; p < sizeof(patches) / sizeof(patches[0]); p++) {
 		memcpy(copy, d, plain.size);
-		put32(copy + patches[p].at, patches[p].value);
+		AV_WB32(copy + patches[p].at, patches[p].value);
 		assert_int_equal(index_bytes(copy, plain.size, &ix), -EBADMSG);
 		assert_int_equal(ix.n_fragments, 0);
 	}
@@ -417,7 +408,7 @@ static size_t b_box(struct buf *b, const char *type)
 
 static void b_end(struct buf *b, size_t at)
 {
-	put32(b->d + at, b->n - at);
+	AV_WB32(b->d + at, b->n - at);
 }
 
 static void b_full(struct buf *b, uint8_t version, uint32_t flags)
@@ -555,7 +546,7 @@ static void test_synthetic(void **state)
 	data1 = b.n;
 	b_be(&b, 0, 50 + 60 + 10 + 10 + 7);
 	b_end(&b, mdat1);
-	put32(b.d + trun_off1, data1 - moof1);
+	AV_WB32(b.d + trun_off1, data1 - moof1);
 
 	/* Fragment 2: no prft, no tfdt (time runs on), an explicit base. */
 	moof2 = b_box(&b, "moof");
@@ -641,7 +632,7 @@ static void test_synthetic(void **state)
 	index_clear(&ix);
 
 	/* The same with data offsets that leave the mdat. */
-	put32(b.d + trun_off1, data1 - moof1 + 100);
+	AV_WB32(b.d + trun_off1, data1 - moof1 + 100);
 	assert_int_equal(index_bytes(b.d, b.n, &ix), -EBADMSG);
 }
 
@@ -652,7 +643,7 @@ static void test_synthetic(void **state)
 static void test_large(void **state)
 {
 	const uint64_t *u = plain.unit_offset;
-	size_t moov = find(plain.bytes, 0, u[1], "moov"), moov_end = moov + be32(plain.bytes + moov);
+	size_t moov = find(plain.bytes, 0, u[1], "moov"), moov_end = moov + AV_RB32(plain.bytes + moov);
 	const size_t moov_pad = 300 << 10;
 	uint64_t shift[FRAMES], frag_start[FRAMES + 1];
 	size_t cap = plain.size + moov_pad + 8 + (size_t)FRAMES * (320 << 10), len = 0;
@@ -664,8 +655,8 @@ static void test_large(void **state)
 	assert_int_equal(moov_end, u[1]);
 	/* ftyp and moov, then a free box of moov_pad at the moov's end. */
 	memcpy(big, plain.bytes, moov_end);
-	put32(big + moov, be32(plain.bytes + moov) + moov_pad + 8);
-	put32(big + moov_end, moov_pad + 8);
+	AV_WB32(big + moov, AV_RB32(plain.bytes + moov) + moov_pad + 8);
+	AV_WB32(big + moov_end, moov_pad + 8);
 	memcpy(big + moov_end + 4, "free", 4);
 	len = moov_end + 8 + moov_pad;
 	for (int i = 0; i < FRAMES; i++) {
@@ -673,11 +664,11 @@ static void test_large(void **state)
 		size_t mdat = find(plain.bytes, start, end, "mdat");
 		size_t pad = (size_t)((uint64_t)(i + 1) * 52361 % (300 << 10));
 
-		assert_int_equal(mdat + be32(plain.bytes + mdat), end);
+		assert_int_equal(mdat + AV_RB32(plain.bytes + mdat), end);
 		frag_start[i] = len;
 		shift[i] = len - start;
 		memcpy(big + len, plain.bytes + start, end - start);
-		put32(big + len + (mdat - start), be32(plain.bytes + mdat) + pad);
+		AV_WB32(big + len + (mdat - start), AV_RB32(plain.bytes + mdat) + pad);
 		len += end - start + pad;   /* zeros after the samples */
 		assert_true(len <= cap);
 	}

@@ -13,6 +13,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/intreadwrite.h>
 
 #include "util/clock.h"
 #include "mp4/mp4box.h"
@@ -42,33 +43,23 @@ struct box {
 	uint32_t hdr;
 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
-}
-
 /* The nth child of type in the payload of parent (a file: hdr 0). */
 static struct box child(struct box parent, const char *type, int nth)
 {
 	const uint8_t *p = parent.p + parent.hdr, *end = parent.p + parent.size;
 
 	while (end - p >= 8) {
-		struct box b = { .p = p, .size = rd32(p), .hdr = 8 };
+		struct box b = { .p = p, .size = AV_RB32(p), .hdr = 8 };
 
 		if (b.size == 1) {
 			assert_true(end - p >= 16);
-			b.size = rd64(p + 8);
+			b.size = AV_RB64(p + 8);
 			b.hdr = 16;
 		} else if (b.size == 0) {
 			b.size = end - p;
 		}
 		assert_true(b.size >= b.hdr && b.size <= (uint64_t)(end - p));
-		if (rd32(p + 4) == FOURCC(type) && nth-- == 0)
+		if (AV_RB32(p + 4) == FOURCC(type) && nth-- == 0)
 			return b;
 		p += b.size;
 	}
@@ -101,7 +92,7 @@ static const uint8_t *full(struct box b, int *version, uint32_t *flags)
 	if (version)
 		*version = b.p[b.hdr];
 	if (flags)
-		*flags = rd32(b.p + b.hdr) & 0xffffff;
+		*flags = AV_RB32(b.p + b.hdr) & 0xffffff;
 	return b.p + b.hdr + 4;
 }
 
@@ -621,33 +612,33 @@ static void test_video(void **state)
 	/* the tables, as written */
 	q = full(path(c.moov, "mvhd", 0), &v, NULL);
 	assert_int_equal(v, 0);
-	assert_int_equal(rd32(q + 8), 1000);
-	assert_int_equal(rd32(q + 12), 4000);
-	assert_int_equal(rd32(q + 92), 2);                     /* next_track_ID */
+	assert_int_equal(AV_RB32(q + 8), 1000);
+	assert_int_equal(AV_RB32(q + 12), 4000);
+	assert_int_equal(AV_RB32(q + 92), 2);                     /* next_track_ID */
 	q = full(path(c.moov, "trak/tkhd", 0), &v, &flags);
 	assert_int_equal(flags, 3);
-	assert_int_equal(rd32(q + 8), 1);
-	assert_int_equal(rd32(q + 16), 4000);
-	assert_int_equal(rd32(q + 72), (uint32_t)fx->r.s[0].width << 16);
+	assert_int_equal(AV_RB32(q + 8), 1);
+	assert_int_equal(AV_RB32(q + 16), 4000);
+	assert_int_equal(AV_RB32(q + 72), (uint32_t)fx->r.s[0].width << 16);
 	q = full(path(c.moov, "trak/mdia/mdhd", 0), &v, NULL);
-	assert_int_equal(rd32(q + 8), 90000);
-	assert_int_equal(rd32(q + 12), FRAMES * 6000);
-	assert_int_equal(rd32(q + 16) >> 16, 0x55c4);          /* 'und' */
+	assert_int_equal(AV_RB32(q + 8), 90000);
+	assert_int_equal(AV_RB32(q + 12), FRAMES * 6000);
+	assert_int_equal(AV_RB32(q + 16) >> 16, 0x55c4);          /* 'und' */
 	assert_int_equal(path(c.moov, "trak/mdia/minf/stbl/ctts", 0).size, 0);
 	b = path(c.moov, "trak/mdia/minf/stbl/stss", 0);
 	q = full(b, NULL, NULL);
-	assert_int_equal(rd32(q), FRAMES / GOP);
+	assert_int_equal(AV_RB32(q), FRAMES / GOP);
 	for (int i = 0; i < FRAMES / GOP; i++)
-		assert_int_equal(rd32(q + 4 + 4 * i), 1 + GOP * i);
+		assert_int_equal(AV_RB32(q + 4 + 4 * i), 1 + GOP * i);
 	q = full(path(c.moov, "trak/mdia/minf/stbl/stsc", 0), NULL, NULL);
-	assert_int_equal(rd32(q), 1);
-	assert_int_equal(rd32(q + 4), 1);
-	assert_int_equal(rd32(q + 8), 3);
-	assert_int_equal(rd32(q + 12), 1);
+	assert_int_equal(AV_RB32(q), 1);
+	assert_int_equal(AV_RB32(q + 4), 1);
+	assert_int_equal(AV_RB32(q + 8), 3);
+	assert_int_equal(AV_RB32(q + 12), 1);
 	q = full(path(c.moov, "trak/mdia/minf/stbl/stts", 0), NULL, NULL);
-	assert_int_equal(rd32(q), 1);
-	assert_int_equal(rd32(q + 4), FRAMES);
-	assert_int_equal(rd32(q + 8), 6000);
+	assert_int_equal(AV_RB32(q), 1);
+	assert_int_equal(AV_RB32(q + 4), FRAMES);
+	assert_int_equal(AV_RB32(q + 8), 6000);
 	b = path(c.moov, "trak/mdia/minf/stbl/co64", 0);
 	assert_int_equal(b.size, 16 + 8 * FRAMES / 3);
 
@@ -683,10 +674,10 @@ static void test_edit_list(void **state)
 	snprintf(name, sizeof(name), "%s/edit.mp4", fx->dir);
 	build(name, &pl, 1, 90000, false, &c);
 	q = full(path(c.moov, "trak/edts/elst", 0), NULL, NULL);
-	assert_int_equal(rd32(q), 1);
-	assert_int_equal(rd32(q + 4), (FRAMES - 20) * 6000);
-	assert_int_equal(rd32(q + 8), start);
-	assert_int_equal(rd32(q + 12), 0x00010000);
+	assert_int_equal(AV_RB32(q), 1);
+	assert_int_equal(AV_RB32(q + 4), (FRAMES - 20) * 6000);
+	assert_int_equal(AV_RB32(q + 8), start);
+	assert_int_equal(AV_RB32(q + 12), 0x00010000);
 
 	file_load(name, &got);
 	check_packets(&got.s[0], &pl);
@@ -731,8 +722,8 @@ static void test_ctts(void **state)
 		b = path(c.moov, "trak/mdia/minf/stbl/ctts", 0);
 		q = full(b, &v, NULL);
 		assert_int_equal(v, neg);
-		assert_int_equal(rd32(q), FRAMES);          /* no two neighbours alike */
-		assert_int_equal((int32_t)rd32(q + 8 + 8), (1 - neg) * 6000);
+		assert_int_equal(AV_RB32(q), FRAMES);          /* no two neighbours alike */
+		assert_int_equal((int32_t)AV_RB32(q + 8 + 8), (1 - neg) * 6000);
 		file_load(name, &got);
 		check_packets(&got.s[0], &pl);
 		file_free(&got);
@@ -767,11 +758,11 @@ static void test_audio_video(void **state)
 	assert_non_null(path(c.moov, "trak/mdia/minf/smhd", 1).p);
 	assert_null(path(c.moov, "trak/mdia/minf/stbl/stss", 1).p);
 	q = full(path(c.moov, "trak/tkhd", 1), NULL, NULL);
-	assert_int_equal(rd32(q + 32) >> 16, 0x0100);        /* volume */
-	assert_int_equal(rd32(q + 72), 0);                   /* width */
+	assert_int_equal(AV_RB32(q + 32) >> 16, 0x0100);        /* volume */
+	assert_int_equal(AV_RB32(q + 72), 0);                   /* width */
 	q = full(path(c.moov, "mvhd", 0), NULL, NULL);
-	assert_int_equal(rd32(q + 12), FFMAX(4 * AUDIO_RATE, adur));
-	assert_int_equal(rd32(q + 92), 3);
+	assert_int_equal(AV_RB32(q + 12), FFMAX(4 * AUDIO_RATE, adur));
+	assert_int_equal(AV_RB32(q + 92), 3);
 
 	file_load(name, &got);
 	assert_int_equal(got.n_streams, 2);
@@ -826,41 +817,41 @@ static void test_tables(void **state)
 	assert_int_equal(moov.size, size);
 
 	q = full(path(moov, "mvhd", 0), NULL, NULL);
-	assert_int_equal(rd32(q + 12), 300);
-	assert_int_equal(rd32(q + 92), 8);
+	assert_int_equal(AV_RB32(q + 12), 300);
+	assert_int_equal(AV_RB32(q + 92), 8);
 	for (int k = 0; k < 2; k++) {
 		q = full(path(moov, "trak/mdia/minf/stbl/stts", k), NULL, NULL);
-		assert_int_equal(rd32(q), 3);
-		assert_int_equal(rd32(q + 4), 7);
-		assert_int_equal(rd32(q + 8), 1024);
-		assert_int_equal(rd32(q + 12), 1);
-		assert_int_equal(rd32(q + 16), 512);
-		assert_int_equal(rd32(q + 20), 2);
-		assert_int_equal(rd32(q + 24), 1024);
+		assert_int_equal(AV_RB32(q), 3);
+		assert_int_equal(AV_RB32(q + 4), 7);
+		assert_int_equal(AV_RB32(q + 8), 1024);
+		assert_int_equal(AV_RB32(q + 12), 1);
+		assert_int_equal(AV_RB32(q + 16), 512);
+		assert_int_equal(AV_RB32(q + 20), 2);
+		assert_int_equal(AV_RB32(q + 24), 1024);
 		q = full(path(moov, "trak/mdia/minf/stbl/stsc", k), NULL, NULL);
-		assert_int_equal(rd32(q), 2);
+		assert_int_equal(AV_RB32(q), 2);
 		assert_memory_equal(q + 4, ((uint8_t[]){ 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 1,
 							  0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1 }), 24);
 		b = path(moov, "trak/mdia/minf/stbl/stsz", k);
 		assert_int_equal(b.size, 20);
 		q = full(b, NULL, NULL);
-		assert_int_equal(rd32(q), 100);
-		assert_int_equal(rd32(q + 4), 10);
+		assert_int_equal(AV_RB32(q), 100);
+		assert_int_equal(AV_RB32(q + 4), 10);
 		q = full(path(moov, "trak/mdia/minf/stbl/co64", k), NULL, NULL);
-		assert_int_equal(rd32(q), 4);
+		assert_int_equal(AV_RB32(q), 4);
 		for (int i = 0; i < 4; i++)
-			assert_int_equal(rd64(q + 4 + 8 * i), 100 * (i + 1));
+			assert_int_equal(AV_RB64(q + 4 + 8 * i), 100 * (i + 1));
 		/* all sync: no stss, audio or video */
 		assert_null(path(moov, "trak/mdia/minf/stbl/stss", k).p);
 		q = full(path(moov, "trak/mdia/mdhd", k), NULL, NULL);
-		assert_int_equal(rd32(q + 12), 9 * 1024 + 512);
+		assert_int_equal(AV_RB32(q + 12), 9 * 1024 + 512);
 		b = path(moov, "trak/mdia/minf/dinf/dref", k);
 		q = full(b, NULL, NULL);
-		assert_int_equal(rd32(q), 1);
+		assert_int_equal(AV_RB32(q), 1);
 		assert_memory_equal(q + 4, ((uint8_t[]){ 0, 0, 0, 12, 'u', 'r', 'l', ' ', 0, 0, 0, 1 }), 12);
 	}
 	q = full(path(moov, "trak/edts/elst", 0), NULL, NULL);
-	assert_int_equal((int32_t)rd32(q + 8), -1);
+	assert_int_equal((int32_t)AV_RB32(q + 8), -1);
 	b = path(moov, "trak/mdia/hdlr", 0);
 	assert_memory_equal(b.p + 16, "soun", 4);
 	assert_string_equal((const char *)b.p + 32, "SoundHandler");
@@ -868,8 +859,8 @@ static void test_tables(void **state)
 	full(path(moov, "trak/mdia/minf/vmhd", 1), NULL, &flags);
 	assert_int_equal(flags, 1);
 	q = full(path(moov, "trak/tkhd", 1), NULL, NULL);
-	assert_int_equal(rd32(q + 72), 640 << 16);
-	assert_int_equal(rd32(q + 76), 360 << 16);
+	assert_int_equal(AV_RB32(q + 72), 640 << 16);
+	assert_int_equal(AV_RB32(q + 76), 360 << 16);
 
 	/* a non-keyframe brings a stss to video only, of 1-based numbers */
 	s[4].keyframe = false;
@@ -877,9 +868,9 @@ static void test_tables(void **state)
 	moov = child(file_root(buf, size + 64), "moov", 0);
 	assert_null(path(moov, "trak/mdia/minf/stbl/stss", 0).p);
 	q = full(path(moov, "trak/mdia/minf/stbl/stss", 1), NULL, NULL);
-	assert_int_equal(rd32(q), 9);
-	assert_int_equal(rd32(q + 4 * 4), 4);
-	assert_int_equal(rd32(q + 5 * 4), 6);
+	assert_int_equal(AV_RB32(q), 9);
+	assert_int_equal(AV_RB32(q + 4 * 4), 4);
+	assert_int_equal(AV_RB32(q + 5 * 4), 6);
 	s[4].keyframe = true;
 
 	/* refused: 0, nothing written */
@@ -971,7 +962,7 @@ static void test_day(void **state)
 	assert_int_equal(v, 1);
 	q = full(path(moov, "trak/mdia/mdhd", 0), &v, NULL);
 	assert_int_equal(v, 1);
-	assert_int_equal(rd64(q + 20), (uint64_t)N * 3600);
+	assert_int_equal(AV_RB64(q + 20), (uint64_t)N * 3600);
 
 	mp4build_ftyp(buf, ftyp);
 	mdat_header(buf + ftyp + size, data);

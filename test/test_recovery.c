@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libavutil/intreadwrite.h>
+
 #include "util/log.h"
 #include "mp4/mp4box.h"
 #include "record/recovery.h"
@@ -26,14 +28,6 @@ struct buf {
 	size_t n_ends;
 	size_t init_end;
 };
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 static void grow(struct buf *b, size_t more)
 {
@@ -49,12 +43,10 @@ static void box(struct buf *b, const char *type, size_t payload, int large)
 
 	grow(b, size);
 	p = b->data + b->len;
-	put_be32(p, large ? 1 : (uint32_t)size);
+	AV_WB32(p, large ? 1 : (uint32_t)size);
 	memcpy(p + 4, type, 4);
-	if (large) {
-		put_be32(p + 8, (uint32_t)((uint64_t)size >> 32));
-		put_be32(p + 12, (uint32_t)size);
-	}
+	if (large)
+		AV_WB64(p + 8, size);
 	memset(p + head, 0x5a, payload);
 	b->len += size;
 }
@@ -368,9 +360,9 @@ static void test_garbage_sizes(void **state)
 		uint8_t h[16] = { 0, 0, 0, 0, 'm', 'o', 'o', 'f' };
 
 		b.len = good;
-		put_be32(h, size);
+		AV_WB32(h, size);
 		/* size 1 reads a largesize next: make it garbage too. */
-		put_be32(h + 12, size == 1 ? 9 : 0);
+		AV_WB32(h + 12, size == 1 ? 9 : 0);
 		raw(&b, h, sizeof(h));
 		box(&b, "moof", 100, 0);   /* would-be fragment after the garbage */
 		box(&b, "mdat", 100, 0);

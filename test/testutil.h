@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libavutil/intreadwrite.h>
+
 /* Makes a fresh dir /tmp/camfs-<name>-XXXXXX; dir (n bytes) receives its path. */
 static inline void testutil_temp_dir(char *dir, size_t n, const char *name)
 {
@@ -124,14 +126,14 @@ static inline size_t testutil_canonical_nals(const uint8_t *p, size_t size, bool
 			i = end == size ? size : i;
 		} else {
 			start = i + 4;
-			end = start + ((uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3]);
+			end = start + AV_RB32(p + i);
 			assert_true(end <= size);
 			i = end;
 		}
 		if (start >= size)
 			break;
-		out[o++] = (end - start) >> 24; out[o++] = (end - start) >> 16;
-		out[o++] = (end - start) >> 8;  out[o++] = (end - start);
+		AV_WB32(out + o, (uint32_t)(end - start));
+		o += 4;
 		memcpy(out + o, p + start, end - start);
 		o += end - start;
 	}

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libavutil/intreadwrite.h>
+
 #include "mp4/mp4box.h"
 
 /* Boxes are read through a window of the file this big, refilled with one
@@ -63,32 +65,38 @@ static const uint8_t *take(struct cursor *c, size_t n)
 	return p;
 }
 
-static uint64_t get_be(struct cursor *c, size_t n)
+/* Each takes its bytes from c and reads them, or gives 0 past the end. */
+static uint8_t get_u8(struct cursor *c)
 {
-	const uint8_t *p = take(c, n);
-	uint64_t v = 0;
+	const uint8_t *p = take(c, 1);
 
-	for (size_t i = 0; p && i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	return p ? AV_RB8(p) : 0;
 }
 
-static uint8_t get_u8(struct cursor *c) { return (uint8_t)get_be(c, 1); }
-static uint32_t get_u24(struct cursor *c) { return (uint32_t)get_be(c, 3); }
-static uint32_t get_u32(struct cursor *c) { return (uint32_t)get_be(c, 4); }
-static uint64_t get_u64(struct cursor *c) { return get_be(c, 8); }
+static uint32_t get_u24(struct cursor *c)
+{
+	const uint8_t *p = take(c, 3);
+
+	return p ? AV_RB24(p) : 0;
+}
+
+static uint32_t get_u32(struct cursor *c)
+{
+	const uint8_t *p = take(c, 4);
+
+	return p ? AV_RB32(p) : 0;
+}
+
+static uint64_t get_u64(struct cursor *c)
+{
+	const uint8_t *p = take(c, 8);
+
+	return p ? AV_RB64(p) : 0;
+}
 
 static void skip(struct cursor *c, size_t n)
 {
 	take(c, n);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* The next child box in c: its type and a cursor over its body. 1: a box,
@@ -229,11 +237,9 @@ static int read_box(struct reader *r, uint64_t offset, struct mp4box *box)
 	ret = window_get(r, offset, 8, &h);
 	if (ret < 0)
 		return ret;
-	size32 = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-	box->type = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+	size32 = AV_RB32(h);
+	box->type = AV_RB32(h + 4);
 	if (size32 == 1) {
-		struct cursor c;
-
 		if (left < 16) {
 			box->type = 0;
 			return -EBADMSG;
@@ -243,9 +249,8 @@ static int read_box(struct reader *r, uint64_t offset, struct mp4box *box)
 			box->type = 0;
 			return ret;
 		}
-		c = (struct cursor){ .p = h + 8, .left = 8 };
 		box->header_size = 16;
-		box->size = get_u64(&c);
+		box->size = AV_RB64(h + 8);
 	} else {
 		box->header_size = 8;
 		box->size = size32 ? size32 : left;
@@ -355,8 +360,8 @@ static int parse_trak(struct index *ix, struct cursor trak)
 	tr->stsd = malloc(tr->stsd_size);
 	if (!tr->stsd)
 		return -ENOMEM;
-	put_u32(tr->stsd, (uint32_t)tr->stsd_size);
-	put_u32(tr->stsd + 4, MP4BOX_FOURCC('s', 't', 's', 'd'));
+	AV_WB32(tr->stsd, (uint32_t)tr->stsd_size);
+	AV_WB32(tr->stsd + 4, MP4BOX_FOURCC('s', 't', 's', 'd'));
 	memcpy(tr->stsd + 8, stsd.p, stsd.left);
 	ix->n_tracks++;
 	return 0;

@@ -6,10 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include <libavutil/intreadwrite.h>
 
 int mp4box_read_full(int fd, uint64_t offset, uint8_t *buf, size_t len)
 {
@@ -46,7 +43,7 @@ int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box)
 	ret = mp4box_read_full(fd, offset, h, 8);
 	if (ret < 0)
 		return ret;
-	size32 = be32(h);
+	size32 = AV_RB32(h);
 	if (size32 == 1) {
 		if (left < 16)
 			return -EBADMSG;
@@ -55,11 +52,11 @@ int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box)
 			return ret;
 	}
 
-	box->type = be32(h + 4);
+	box->type = AV_RB32(h + 4);
 	box->offset = offset;
 	if (size32 == 1) {
 		box->header_size = 16;
-		box->size = (uint64_t)be32(h + 8) << 32 | be32(h + 12);
+		box->size = AV_RB64(h + 8);
 	} else {
 		box->header_size = 8;
 		box->size = size32 ? size32 : left;

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <libavutil/intreadwrite.h>
+
 #include "mp4/mp4box.h"
 
 #define FOURCC(s) MP4BOX_FOURCC((s)[0], (s)[1], (s)[2], (s)[3])
@@ -17,32 +19,23 @@ struct wr {
 
 static void put16(struct wr *w, uint16_t v)
 {
-	if (w->p) {
-		w->p[w->len] = v >> 8;
-		w->p[w->len + 1] = v;
-	}
+	if (w->p)
+		AV_WB16(w->p + w->len, v);
 	w->len += 2;
-}
-
-static void set32(uint8_t *q, uint32_t v)
-{
-	q[0] = v >> 24;
-	q[1] = v >> 16;
-	q[2] = v >> 8;
-	q[3] = v;
 }
 
 static void put32(struct wr *w, uint32_t v)
 {
 	if (w->p)
-		set32(w->p + w->len, v);
+		AV_WB32(w->p + w->len, v);
 	w->len += 4;
 }
 
 static void put64(struct wr *w, uint64_t v)
 {
-	put32(w, v >> 32);
-	put32(w, v);
+	if (w->p)
+		AV_WB64(w->p + w->len, v);
+	w->len += 8;
 }
 
 /* 32 bits in version 0 boxes, 64 in version 1. */
@@ -81,7 +74,7 @@ static size_t reserve32(struct wr *w)
 static void patch32(struct wr *w, size_t at, uint32_t v)
 {
 	if (w->p)
-		set32(w->p + at, v);
+		AV_WB32(w->p + at, v);
 }
 
 static size_t box_begin(struct wr *w, const char *type)
@@ -441,11 +434,6 @@ static void put_mvhd(struct wr *w, const struct mp4build_track *tracks, int n_tr
 	box_end(w, at);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The chunks must take the samples in order, each chunk starting where the
  * previous one ended, and cover them all: that is all stsc can say. The
  * stsd must be one whole stsd box. */
@@ -453,8 +441,8 @@ static bool track_ok(const struct mp4build_track *t)
 {
 	uint64_t next = 0;
 
-	if (!t->stsd || t->stsd_size < 16 || be32(t->stsd) != t->stsd_size ||
-	    be32(t->stsd + 4) != FOURCC("stsd"))
+	if (!t->stsd || t->stsd_size < 16 || AV_RB32(t->stsd) != t->stsd_size ||
+	    AV_RB32(t->stsd + 4) != FOURCC("stsd"))
 		return false;
 	if (t->n_samples > UINT32_MAX || (t->n_samples && !t->samples) ||
 	    (t->n_chunks && !t->chunks))

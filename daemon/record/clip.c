@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libavutil/intreadwrite.h>
+
 #include "util/array.h"
 #include "mp4/index.h"
 #include "util/log.h"
@@ -531,15 +533,10 @@ static int assemble(struct build *b, struct vfile *v)
 	mp4build_moov(tr, n_tr, vt->timescale, head + f, m);
 	uint8_t *p = head + f + m;
 	uint64_t mdat = b->payload + h;
-	if (h == 8) {
-		p[0] = mdat >> 24; p[1] = mdat >> 16; p[2] = mdat >> 8; p[3] = mdat;
-		memcpy(p + 4, "mdat", 4);
-	} else {
-		p[0] = p[1] = p[2] = 0; p[3] = 1;
-		memcpy(p + 4, "mdat", 4);
-		for (int i = 0; i < 8; i++)
-			p[8 + i] = mdat >> (56 - 8 * i);
-	}
+	AV_WB32(p, h == 8 ? (uint32_t)mdat : 1);   /* 1: the size follows, in 64 bits */
+	memcpy(p + 4, "mdat", 4);
+	if (h == 16)
+		AV_WB64(p + 8, mdat);
 	int ret = vfile_add_owned(v, head, base);
 	for (size_t i = 0; ret == 0 && i < b->n_ranges; i++)
 		ret = vfile_add_range(v, b->ranges[i].slot, b->ranges[i].pos, b->ranges[i].len);
