@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "util/array.h"
 #include "events/hook.h"
 #include "util/log.h"
 
@@ -625,7 +626,7 @@ static void camera_defaults(struct camera_config *cam, const char *name)
 struct camera_config *config_add_camera(struct config *cfg, const char *name,
 					const char *url)
 {
-	struct camera_config *cams, *cam;
+	struct camera_config *cam;
 	char *copy = NULL;
 
 	if (bad_camera_name(name)) {
@@ -634,13 +635,13 @@ struct camera_config *config_add_camera(struct config *cfg, const char *name,
 	}
 	if (url && !(copy = strdup(url)))
 		return NULL;
-	cams = realloc(cfg->cameras, (size_t)(cfg->n_cameras + 1) * sizeof(*cams));
-	if (!cams) {
+	if (array_grow(&cfg->cameras, &cfg->cap_cameras, (size_t)cfg->n_cameras,
+		       sizeof(*cfg->cameras)) < 0) {
 		free(copy);
+		errno = ENOMEM;
 		return NULL;
 	}
-	cfg->cameras = cams;
-	cam = &cams[cfg->n_cameras++];
+	cam = &cfg->cameras[cfg->n_cameras++];
 	camera_defaults(cam, name);
 	cam->url = copy;
 	return cam;

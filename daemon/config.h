@@ -60,6 +60,7 @@ struct config {
 	int on_event_timeout;       /* seconds a hook may run */
 	struct camera_config *cameras;
 	int n_cameras;
+	size_t cap_cameras;         /* room in cameras (config_add_camera) */
 };
 
 /* Fills every key with its default. Free with config_free(). */

@@ -9,6 +9,7 @@
 
 #include <libavutil/intreadwrite.h>
 
+#include "util/array.h"
 #include "mp4/mp4box.h"
 
 /* Boxes are read through a window of the file this big, refilled with one
@@ -301,21 +302,6 @@ static int track_by_id(const struct index *ix, uint32_t track_id)
 	return -1;
 }
 
-/* array with room for element n (of elem bytes), *cap growing by doubling;
- * NULL when out of memory (array is still valid then). */
-static void *grow(void *array, size_t *cap, size_t n, size_t elem)
-{
-	size_t want = *cap ? *cap * 2 : 64;
-	void *grown;
-
-	if (n < *cap)
-		return array;
-	if (want > SIZE_MAX / elem || !(grown = realloc(array, want * elem)))
-		return NULL;
-	*cap = want;
-	return grown;
-}
-
 static int parse_trak(struct index *ix, struct cursor trak)
 {
 	struct cursor tkhd, mdia, mdhd, hdlr, minf, stbl, stsd;
@@ -458,13 +444,12 @@ static int parse_trun(struct reader *r, int t, struct cursor trun, const uint32_
 		return -EBADMSG;
 
 	for (uint32_t i = 0; i < count; i++) {
-		struct index_sample *s = grow(tr->samples, &r->samples_cap[t], tr->n_samples, sizeof(*s));
+		struct index_sample *s;
 		uint32_t sflags;
 
-		if (!s)
+		if (array_grow(&tr->samples, &r->samples_cap[t], tr->n_samples, sizeof(*s)) < 0)
 			return -ENOMEM;
-		tr->samples = s;
-		s += tr->n_samples;
+		s = &tr->samples[tr->n_samples];
 		s->duration = flags & TRUN_DURATION ? get_u32(&trun) : defaults[0];
 		s->size = flags & TRUN_SIZE ? get_u32(&trun) : defaults[1];
 		sflags = flags & TRUN_FLAGS ? get_u32(&trun) :
@@ -565,11 +550,9 @@ static int parse_fragment(struct reader *r, const struct mp4box *moof, const str
 	if (ret < 0)
 		return -EBADMSG;
 
-	frag = grow(ix->fragments, &r->fragments_cap, ix->n_fragments, sizeof(*frag));
-	if (!frag)
+	if (array_grow(&ix->fragments, &r->fragments_cap, ix->n_fragments, sizeof(*frag)) < 0)
 		return -ENOMEM;
-	ix->fragments = frag;
-	frag += ix->n_fragments++;
+	frag = &ix->fragments[ix->n_fragments++];
 	*frag = r->have_prft ? r->prft : (struct index_fragment){ 0 };
 	/* The fragment starts at its prft, so consecutive fragments tile the
 	 * file from the end of the moov to indexed_size. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/array.h"
 #include "util/log.h"
 #include "mp4/mp4box.h"
 #include "record/sidecar.h"
@@ -134,34 +135,33 @@ int recovery_check_segment(const char *path)
 	return check(path, &cut);
 }
 
-struct camera_count {
-	const char *camera;
-	int seen;
+struct camera_counts {
+	struct {
+		const char *camera;
+		int seen;
+	} *v;
+	size_t n, cap;
 };
 
 /* How many of this camera's segments were already met, counting this one. */
-static int count_camera(struct camera_count **cams, size_t *n, const char *camera)
+static int count_camera(struct camera_counts *c, const char *camera)
 {
-	struct camera_count *v;
-
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*cams)[i].camera, camera) == 0)
-			return ++(*cams)[i].seen;
-	v = realloc(*cams, (*n + 1) * sizeof(*v));
-	if (!v)
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].camera, camera) == 0)
+			return ++c->v[i].seen;
+	if (array_grow(&c->v, &c->cap, c->n, sizeof(*c->v)) < 0)
 		return -ENOMEM;
-	*cams = v;
-	v[*n].camera = camera;
-	v[*n].seen = 1;
-	(*n)++;
+	c->v[c->n].camera = camera;
+	c->v[c->n].seen = 1;
+	c->n++;
 	return 1;
 }
 
 int recovery_run(const char *store)
 {
 	struct store_segment *segs = NULL;
-	struct camera_count *cams = NULL;
-	size_t n = 0, n_cams = 0;
+	struct camera_counts cams = { 0 };
+	size_t n = 0;
 	int ret, first_err = 0;
 
 	ret = store_list_segments(store, &segs, &n);
@@ -173,7 +173,7 @@ int recovery_run(const char *store)
 	for (size_t i = n; i-- > 0;) {
 		const struct store_segment *s = &segs[i];
 		int64_t cut;
-		int seen = count_camera(&cams, &n_cams, s->camera);
+		int seen = count_camera(&cams, s->camera);
 
 		if (seen < 0) {
 			first_err = seen;
@@ -194,7 +194,7 @@ int recovery_run(const char *store)
 				first_err = ret;
 		}
 	}
-	free(cams);
+	free(cams.v);
 	store_segments_free(segs, n);
 	return first_err;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/array.h"
 #include "record/sidecar.h"
 
 #define DIR_MODE 0755   /* umask (systemd UMask=) narrows it */
@@ -250,15 +251,8 @@ static int add_segment(struct seg_list *l, const char *store, const char *camera
 {
 	struct store_segment *s;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct store_segment *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (array_grow(&l->v, &l->cap, l->n, sizeof(*l->v)) < 0)
+		return -ENOMEM;
 	s = &l->v[l->n];
 	memset(s, 0, sizeof(*s));
 	/* Same form as store_new_segment_path, so busy paths compare equal. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "stream/fragment.h"
 
 /*
@@ -230,15 +231,8 @@ static int park(struct hub_reader *r, void *waiter)
 {
 	struct hub *h = r->h;
 
-	if (r->n_waiters == r->waiters_cap) {
-		size_t cap = r->waiters_cap ? 2 * r->waiters_cap : 4;
-		void **w = realloc(r->waiters, cap * sizeof(*w));
-
-		if (!w)
-			return -ENOMEM;
-		r->waiters = w;
-		r->waiters_cap = cap;
-	}
+	if (array_grow(&r->waiters, &r->waiters_cap, r->n_waiters, sizeof(*r->waiters)) < 0)
+		return -ENOMEM;
 	r->waiters[r->n_waiters++] = waiter;
 	if (r->n_waiters == 1) {
 		r->park_prev = NULL;
