@@ -13,6 +13,7 @@
 
 #include "util/clock.h"
 #include "config.h"
+#include "util/deadline.h"
 #include "events/events.h"
 #include "stream/fragment.h"
 #include "util/log.h"
@@ -27,7 +28,7 @@
 /* The writer wakes on this period and drains the queue, rather than being
  * woken for every frame of every camera: per-frame wake-ups cost more than
  * the writes. Live readers never wait on the writer. */
-#define DRAIN_INTERVAL_MS 50
+#define DRAIN_INTERVAL_US 50000
 #define RETENTION_INTERVAL_US 5000000
 #define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
 
@@ -82,21 +83,23 @@ struct writer {
 int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
 {
 	struct writer *w = calloc(1, sizeof(*w));
+	int ret = -ENOMEM;
 
 	*out = NULL;
 	if (!w)
 		return -ENOMEM;
 	w->cams = calloc(cfg->n_cameras ? cfg->n_cameras : 1, sizeof(*w->cams));
-	if (!w->cams) {
+	/* The drain wait must not stretch when the wall clock steps back. */
+	if (!w->cams || (ret = deadline_cond_init(&w->cond)) < 0) {
+		free(w->cams);
 		free(w);
-		return -ENOMEM;
+		return ret;
 	}
 	w->cfg = cfg;
 	w->clock = clock;
 	for (int i = 0; i < cfg->n_cameras; i++)
 		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
 	*out = w;
 	return 0;
 }
@@ -379,14 +382,8 @@ static void *writer_main(void *arg)
 		if (w->count == 0 && w->stop)
 			break;
 		if (!w->stop) {
-			struct timespec ts;
+			struct timespec ts = deadline_after_us(DRAIN_INTERVAL_US);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += DRAIN_INTERVAL_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 		}
 		do {
