@@ -127,6 +127,55 @@ static void old_days_expire(void **state)
 	assert_int_equal(access(day, F_OK), 0);
 }
 
+/* An event day folder with one snapshot in it. */
+static void make_day(const char *store, const char *date)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/cam/events/%s/10-00-00-camera.jpg", store, date);
+	testutil_make_parents(path, store);
+	testutil_write_file(path, "J", 1, TESTUTIL_NEW);
+}
+
+static bool day_there(const char *store, const char *date)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/cam/events/%s", store, date);
+	return access(path, F_OK) == 0;
+}
+
+/* Days are calendar dates, not 24-hour steps: near midnight after a 25-hour
+ * day, now - 24 h still falls on today's date and would drop yesterday;
+ * after a 23-hour day it falls on the day before yesterday and would keep
+ * it. Folders not named as dates are never deleted. */
+static void expiry_counts_calendar_days(void **state)
+{
+	struct fixture *f = *state;
+
+	testutil_set_tz("Europe/Berlin");
+	make_day(f->store, "2026-10-23");
+	make_day(f->store, "2026-10-24");
+	make_day(f->store, "2026-10-25");
+	make_day(f->store, "1999-xx-yy");
+	/* 2026-10-25 23:30 CET, the end of the day the clocks went back. */
+	assert_int_equal(events_expire(f->store, "cam", 1, 1792967400 * US), 1);
+	assert_false(day_there(f->store, "2026-10-23"));
+	assert_true(day_there(f->store, "2026-10-24"));
+	assert_true(day_there(f->store, "2026-10-25"));
+	assert_true(day_there(f->store, "1999-xx-yy"));
+
+	make_day(f->store, "2026-03-28");
+	make_day(f->store, "2026-03-29");
+	make_day(f->store, "2026-03-30");
+	/* 2026-03-30 00:30 CEST, just after the day the clocks went forward. */
+	assert_int_equal(events_expire(f->store, "cam", 1, 1774823400 * US), 1);
+	assert_false(day_there(f->store, "2026-03-28"));
+	assert_true(day_there(f->store, "2026-03-29"));
+	assert_true(day_there(f->store, "2026-03-30"));
+	testutil_set_tz("UTC");
+}
+
 static void snapshot_names(void **state)
 {
 	char stem[EVENTS_STEM_MAX];
@@ -149,6 +198,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(motion_event_writes_snapshot_and_span, setup, teardown),
 		cmocka_unit_test_setup_teardown(upload_is_moved_never_replacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(old_days_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(expiry_counts_calendar_days, setup, teardown),
 		cmocka_unit_test(snapshot_names),
 	};
 

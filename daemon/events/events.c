@@ -361,18 +361,20 @@ int events_expire(const char *store, const char *camera, int retain_days, int64_
 
 	if (retain_days <= 0)
 		return 0;
-	store_date_name(now_us - (int64_t)retain_days * 86400 * 1000000, oldest_kept);
+	/* Calendar dates back from today's: retain_days × 24 h would keep a
+	 * day too many, or too few, near midnight after a 23- or 25-hour day. */
+	store_date_name(store_date_step_us(now_us, -retain_days), oldest_kept);
 	snprintf(dir, sizeof(dir), "%s/%s/" EVENTS_DIR, store, camera);
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d))) {
 		char day[4096 + 256];
+		struct tm tm;
 		int ret;
 
 		/* Dates sort as text; anything else is not ours to delete. */
-		if (strlen(e->d_name) != STORE_DATE_LEN - 1 || e->d_name[4] != '-' ||
-		    strcmp(e->d_name, oldest_kept) >= 0)
+		if (!store_parse_date(e->d_name, &tm) || strcmp(e->d_name, oldest_kept) >= 0)
 			continue;
 		snprintf(day, sizeof(day), "%s/%s", dir, e->d_name);
 		ret = remove_day(day);

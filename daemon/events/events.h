@@ -53,9 +53,10 @@ int events_span(struct events *ev, const char *date, const char *stem, int64_t n
 		int64_t *start_us, int64_t *end_us, bool *open);
 
 /* Deletes STORE/camera/events/ days older than retain_days (0: keep
- * forever) at now_us. Needs no struct events: the writer runs it for every
- * camera, recording or not. Returns the number of days deleted, or
- * negative errno. */
+ * forever) at now_us: those dated before the day retain_days calendar days
+ * before now_us's local date. Folders not named as dates stay. Needs no
+ * struct events: the writer runs it for every camera, recording or not.
+ * Returns the number of days deleted, or negative errno. */
 int events_expire(const char *store, const char *camera, int retain_days, int64_t now_us);
 
 /* True for a snapshot name: <HH-MM-SS>-<kind>[_N].jpg, kind motion or
