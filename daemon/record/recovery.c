@@ -74,13 +74,9 @@ static int64_t playable_end(int fd, uint64_t file_size)
 /* Removes the segment and its motion sidecar, then makes that durable. */
 static int remove_segment(const char *path)
 {
-	char sidecar[4096];
-
 	if (unlink(path) < 0)
 		return -errno;
-	sidecar_path(path, sidecar, sizeof(sidecar));
-	if (unlink(sidecar) < 0 && errno != ENOENT)
-		log_warning(TAG, "%s: %s", sidecar, strerror(errno));
+	sidecar_remove(path);
 	return store_sync_parent(path);
 }
 

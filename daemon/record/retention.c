@@ -144,19 +144,9 @@ static int64_t unlink_counted(const char *path)
 
 static int64_t delete_segment(const char *path)
 {
-	char sidecar[4096];
-	int64_t bytes, side;
+	int64_t bytes = unlink_counted(path);
 
-	bytes = unlink_counted(path);
-	if (bytes < 0)
-		return bytes;
-	sidecar_path(path, sidecar, sizeof(sidecar));
-	side = unlink_counted(sidecar);
-	if (side < 0)
-		log_warning(TAG, "%s: %s", sidecar, strerror((int)-side));
-	else
-		bytes += side;
-	return bytes;
+	return bytes < 0 ? bytes : bytes + sidecar_remove(path);
 }
 
 /* Victims by path, so each day dir's victims are adjacent (strings that

@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/log.h"
 
 void sidecar_path(const char *segment_path, char *out, size_t n)
 {
@@ -15,6 +18,22 @@ void sidecar_path(const char *segment_path, char *out, size_t n)
 	if (len > 4 && strcmp(segment_path + len - 4, ".mp4") == 0)
 		len -= 4;
 	snprintf(out, n, "%.*s" SIDECAR_SUFFIX, (int)len, segment_path);
+}
+
+int64_t sidecar_remove(const char *segment_path)
+{
+	char path[4096];
+	struct stat st;
+	int64_t bytes = 0;
+
+	sidecar_path(segment_path, path, sizeof(path));
+	if (lstat(path, &st) == 0)
+		bytes = (int64_t)st.st_blocks * 512;
+	if (unlink(path) == 0)
+		return bytes;
+	if (errno != ENOENT)
+		log_warning("sidecar", "%s: %s", path, strerror(errno));
+	return 0;
 }
 
 int sidecar_row(int64_t second_us, int score, char row[SIDECAR_ROW_MAX])

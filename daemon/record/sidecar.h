@@ -15,6 +15,11 @@
 /* The sidecar path of a segment path (its .mp4 replaced). */
 void sidecar_path(const char *segment_path, char *out, size_t n);
 
+/* Unlinks segment_path's sidecar, if it has one; says how many bytes it
+ * held on disk (st_blocks), 0 when there was none. A failure is logged, not
+ * returned: it must not stop the segment's own removal. Does not fsync. */
+int64_t sidecar_remove(const char *segment_path);
+
 /* One row as text: "2026-11-21 10:03:12,37\n". Returns its length. */
 int sidecar_row(int64_t second_us, int score, char row[SIDECAR_ROW_MAX]);
 
