@@ -74,8 +74,7 @@ struct writer {
 	bool stop;                       /* guarded by lock */
 
 	struct cam_state *cams;
-	int64_t last_sync_us, last_retention_us;
-	int64_t last_events_expiry_us;   /* 0: not yet */
+	int64_t last_sync_us, last_retention_us, last_events_expiry_us;
 	writer_segment_fn *on_segment;
 	void *on_segment_opaque;
 };
@@ -362,7 +361,7 @@ static void expire_events(struct writer *w)
 {
 	int64_t now = clock_monotonic_us(w->clock);
 
-	if (w->last_events_expiry_us && now - w->last_events_expiry_us < EVENTS_EXPIRY_INTERVAL_US)
+	if (now - w->last_events_expiry_us < EVENTS_EXPIRY_INTERVAL_US)
 		return;
 	w->last_events_expiry_us = now;
 	for (int i = 0; i < w->cfg->n_cameras; i++)
@@ -413,6 +412,8 @@ int writer_start(struct writer *w)
 	int ret;
 
 	w->last_sync_us = clock_monotonic_us(w->clock);
+	/* Event days are due at the first sync, then hourly. */
+	w->last_events_expiry_us = w->last_sync_us - EVENTS_EXPIRY_INTERVAL_US;
 	ret = pthread_create(&w->thread, NULL, writer_main, w);
 	if (ret)
 		return -ret;
