@@ -1,4 +1,4 @@
-/* clipname.c - parses the names of virtual clips (DESIGN.md §4) into a range
+/* clipname.c - parses the names of virtual clips (docs/clips.md) into a range
  * of µs; strict, bounded by the name's length, fuzzed (test/fuzz). */
 #include "fs/clipname.h"
 

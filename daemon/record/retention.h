@@ -26,8 +26,10 @@ size_t retention_plan(const struct config *cfg, const struct store_segment *segs
 		      bool *victim);
 
 /* Lists the store, plans with the real disk (statvfs), unlinks the victims
- * (each: unlink, fsync dir; then empty day/camera dirs go too). Returns bytes
- * freed (>= 0) or negative errno. */
+ * oldest first (each with its sidecar), then fsyncs each day dir touched and
+ * removes it if empty, except today's and yesterday's; camera dirs always
+ * stay (docs/durability.md, Retention). Returns bytes freed (>= 0) or
+ * negative errno. */
 int64_t retention_run(const struct config *cfg, int64_t now_us,
 		      const char *const *busy, size_t n_busy, int64_t need_bytes);
 
