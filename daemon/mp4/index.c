@@ -220,46 +220,15 @@ static int window_get(struct reader *r, uint64_t offset, size_t len, const uint8
 	return 0;
 }
 
-/* The header of the box at offset, as mp4box_read does it (same checks,
- * same results) but from the window. */
+static int fetch_window(void *opaque, uint64_t offset, size_t len, const uint8_t **p)
+{
+	return window_get(opaque, offset, len, p);
+}
+
+/* The header of the box at offset, as mp4box_read reads it, from the window. */
 static int read_box(struct reader *r, uint64_t offset, struct mp4box *box)
 {
-	const uint8_t *h;
-	uint64_t left;
-	uint32_t size32;
-	int ret;
-
-	memset(box, 0, sizeof(*box));
-	if (offset == r->file_size)
-		return -ENODATA;
-	if (offset > r->file_size || r->file_size - offset < 8)
-		return -EBADMSG;
-	left = r->file_size - offset;
-	ret = window_get(r, offset, 8, &h);
-	if (ret < 0)
-		return ret;
-	size32 = AV_RB32(h);
-	box->type = AV_RB32(h + 4);
-	if (size32 == 1) {
-		if (left < 16) {
-			box->type = 0;
-			return -EBADMSG;
-		}
-		ret = window_get(r, offset, 16, &h);
-		if (ret < 0) {
-			box->type = 0;
-			return ret;
-		}
-		box->header_size = 16;
-		box->size = AV_RB64(h + 8);
-	} else {
-		box->header_size = 8;
-		box->size = size32 ? size32 : left;
-	}
-	box->offset = offset;
-	if (box->size < box->header_size || box->size > left)
-		return -EBADMSG;
-	return 0;
+	return mp4box_read_from(fetch_window, r, offset, r->file_size, box);
 }
 
 /* The body of box, with a cursor over it: in the window, or read into

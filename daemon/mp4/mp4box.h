@@ -22,6 +22,14 @@ struct mp4box {
  * file_size (box still filled when its header was readable). -errno on I/O. */
 int mp4box_read(int fd, uint64_t offset, uint64_t file_size, struct mp4box *box);
 
+/* Points *p at [offset, offset + len) of the file (len 8 or 16), valid until
+ * the next call: 0, -EBADMSG when the file ends first, or -errno. */
+typedef int mp4box_fetch_fn(void *opaque, uint64_t offset, size_t len, const uint8_t **p);
+/* mp4box_read with the header bytes from fetch: for a reader that keeps
+ * the file in a buffer of its own. */
+int mp4box_read_from(mp4box_fetch_fn *fetch, void *opaque, uint64_t offset,
+		     uint64_t file_size, struct mp4box *box);
+
 /* Reads all of [offset, offset + len) with pread. -EBADMSG when the file
  * ends first (shorter than its size said: it shrank), else 0 or -errno. */
 int mp4box_read_full(int fd, uint64_t offset, uint8_t *buf, size_t len);
