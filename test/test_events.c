@@ -127,22 +127,29 @@ static void old_days_expire(void **state)
 	assert_int_equal(access(day, F_OK), 0);
 }
 
+/* STORE/cam/events/<date>, then file (if not NULL) inside it. */
+static const char *day_path(const char *store, const char *date, const char *file)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/cam/events/%s%s%s", store, date, file ? "/" : "",
+		 file ? file : "");
+	return path;
+}
+
 /* An event day folder with one snapshot in it. */
 static void make_day(const char *store, const char *date)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/cam/events/%s/10-00-00-camera.jpg", store, date);
+	snprintf(path, sizeof(path), "%s", day_path(store, date, "10-00-00-camera.jpg"));
 	testutil_make_parents(path, store);
 	testutil_write_file(path, "J", 1, TESTUTIL_NEW);
 }
 
 static bool day_there(const char *store, const char *date)
 {
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/cam/events/%s", store, date);
-	return access(path, F_OK) == 0;
+	return access(day_path(store, date, NULL), F_OK) == 0;
 }
 
 /* Days are calendar dates, not 24-hour steps: near midnight after a 25-hour
@@ -151,28 +158,28 @@ static bool day_there(const char *store, const char *date)
  * it. Folders not named as dates are never deleted. */
 static void expiry_counts_calendar_days(void **state)
 {
+	static const struct {
+		int64_t now_s;
+		const char *days[3];   /* the first goes */
+	} cases[] = {
+		/* 2026-10-25 23:30 CET, the end of the day the clocks went back. */
+		{ 1792967400, { "2026-10-23", "2026-10-24", "2026-10-25" } },
+		/* 2026-03-30 00:30 CEST, just after the day they went forward. */
+		{ 1774823400, { "2026-03-28", "2026-03-29", "2026-03-30" } },
+	};
 	struct fixture *f = *state;
 
 	testutil_set_tz("Europe/Berlin");
-	make_day(f->store, "2026-10-23");
-	make_day(f->store, "2026-10-24");
-	make_day(f->store, "2026-10-25");
 	make_day(f->store, "1999-xx-yy");
-	/* 2026-10-25 23:30 CET, the end of the day the clocks went back. */
-	assert_int_equal(events_expire(f->store, "cam", 1, 1792967400 * US), 1);
-	assert_false(day_there(f->store, "2026-10-23"));
-	assert_true(day_there(f->store, "2026-10-24"));
-	assert_true(day_there(f->store, "2026-10-25"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int d = 0; d < 3; d++)
+			make_day(f->store, cases[i].days[d]);
+		assert_int_equal(events_expire(f->store, "cam", 1, cases[i].now_s * US), 1);
+		assert_false(day_there(f->store, cases[i].days[0]));
+		assert_true(day_there(f->store, cases[i].days[1]));
+		assert_true(day_there(f->store, cases[i].days[2]));
+	}
 	assert_true(day_there(f->store, "1999-xx-yy"));
-
-	make_day(f->store, "2026-03-28");
-	make_day(f->store, "2026-03-29");
-	make_day(f->store, "2026-03-30");
-	/* 2026-03-30 00:30 CEST, just after the day the clocks went forward. */
-	assert_int_equal(events_expire(f->store, "cam", 1, 1774823400 * US), 1);
-	assert_false(day_there(f->store, "2026-03-28"));
-	assert_true(day_there(f->store, "2026-03-29"));
-	assert_true(day_there(f->store, "2026-03-30"));
 	testutil_set_tz("UTC");
 }
 

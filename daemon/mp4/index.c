@@ -66,34 +66,25 @@ static const uint8_t *take(struct cursor *c, size_t n)
 	return p;
 }
 
-/* Each takes its bytes from c and reads them, or gives 0 past the end. */
-static uint8_t get_u8(struct cursor *c)
+/* The next n (1, 3, 4 or 8) bytes of c as a big-endian number; 0 past the end. */
+static uint64_t get_be(struct cursor *c, size_t n)
 {
-	const uint8_t *p = take(c, 1);
+	const uint8_t *p = take(c, n);
 
-	return p ? AV_RB8(p) : 0;
+	if (!p)
+		return 0;
+	switch (n) {
+	case 1: return AV_RB8(p);
+	case 3: return AV_RB24(p);
+	case 4: return AV_RB32(p);
+	default: return AV_RB64(p);
+	}
 }
 
-static uint32_t get_u24(struct cursor *c)
-{
-	const uint8_t *p = take(c, 3);
-
-	return p ? AV_RB24(p) : 0;
-}
-
-static uint32_t get_u32(struct cursor *c)
-{
-	const uint8_t *p = take(c, 4);
-
-	return p ? AV_RB32(p) : 0;
-}
-
-static uint64_t get_u64(struct cursor *c)
-{
-	const uint8_t *p = take(c, 8);
-
-	return p ? AV_RB64(p) : 0;
-}
+static uint8_t get_u8(struct cursor *c) { return (uint8_t)get_be(c, 1); }
+static uint32_t get_u24(struct cursor *c) { return (uint32_t)get_be(c, 3); }
+static uint32_t get_u32(struct cursor *c) { return (uint32_t)get_be(c, 4); }
+static uint64_t get_u64(struct cursor *c) { return get_be(c, 8); }
 
 static void skip(struct cursor *c, size_t n)
 {
