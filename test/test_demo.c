@@ -15,13 +15,14 @@
 #include "ingest/demo.h"
 #include "util/log.h"
 #include "ingest/source.h"
+#include "util/stop.h"
 
 /* A clock that moves only when read: each monotonic read advances by step,
  * and after stop_after reads it raises the stop flag. */
 struct fake {
 	int64_t mono, step, wall;
 	int calls, stop_after;
-	atomic_bool *stop;
+	struct stop *stop;
 };
 
 static int64_t fake_mono(const struct clock *c)
@@ -29,7 +30,7 @@ static int64_t fake_mono(const struct clock *c)
 	struct fake *f = c->opaque;
 
 	if (f->stop && ++f->calls >= f->stop_after)
-		atomic_store(f->stop, true);
+		stop_request(f->stop);
 	f->mono += f->step;
 	return f->mono;
 }
@@ -53,7 +54,7 @@ struct cam {
 };
 
 static int cam_open(struct cam *c, const char *url, bool realtime, const struct clock *clk,
-		    const atomic_bool *stop)
+		    struct stop *stop)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts.url = url;
@@ -319,12 +320,13 @@ static void test_stop(void **state)
 {
 	struct fake f = { .mono = 1000000, .wall = 1700000000000000 };
 	struct clock clk = { .wall_us = fake_wall, .monotonic_us = fake_mono, .opaque = &f };
-	atomic_bool stop = false;
+	struct stop stop;
 	AVPacket *pkt = av_packet_alloc();
 	struct cam c;
 	int64_t t0;
 
 	assert_non_null(pkt);
+	assert_int_equal(stop_init(&stop), 0);
 	assert_int_equal(cam_open(&c, "demo:static?fps=1", true, &clk, &stop), 0);
 	/* Frame 0 is due at once; frame 1 a second later, on a clock that
 	 * stands still. The flag goes up while read waits for it. */
@@ -343,6 +345,7 @@ static void test_stop(void **state)
 	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
 	cam_close(&c);
 	av_packet_free(&pkt);
+	stop_destroy(&stop);
 }
 
 static void test_pacing(void **state)

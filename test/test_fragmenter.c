@@ -65,10 +65,9 @@ struct demo_packets {
 
 static void read_demo(struct demo_packets *d)
 {
-	static atomic_bool stop;
 	static const struct source_opts opts = {
 		.url = "demo:moving?fps=15&gop=30", .timeout_us = 5000000,
-		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+		.realtime = false, .clock = &clock_system, .tag = "test",
 	};
 
 	assert_int_equal(source_open(&d->src, &opts), 0);

@@ -85,8 +85,12 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 	cam->writer = writer;
 	cam->clock = clock;
 	pthread_mutex_init(&cam->lock, NULL);
-	pthread_cond_init(&cam->wake, NULL);
 	cam->status.since_us = clock_wall_us(clock);
+	if (stop_init(&cam->stop) < 0) {
+		pthread_mutex_destroy(&cam->lock);
+		free(cam);
+		return -ENOMEM;
+	}
 	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0 ||
 	    events_new(&cam->events, cfg->store, cam->conf->name) < 0) {
 		camera_free(cam);
@@ -226,7 +230,7 @@ static int run_session(struct camera *cam, struct backoff *bo)
 	}
 	ret = source_open(&s.src, &opts);
 	if (ret < 0) {
-		if (!atomic_load(&cam->stop))
+		if (!stop_requested(&cam->stop))
 			set_offline(cam, ret, "cannot connect");
 		goto out;
 	}
@@ -244,7 +248,7 @@ static int run_session(struct camera *cam, struct backoff *bo)
 	}
 	set_online(&s);
 	s.window_start_us = clock_monotonic_us(cam->clock);
-	while (!atomic_load(&cam->stop)) {
+	while (!stop_requested(&cam->stop)) {
 		ret = source_read(s.src, pkt);
 		if (ret < 0)
 			break;
@@ -283,7 +287,7 @@ static int run_session(struct camera *cam, struct backoff *bo)
 	fragmenter_flush(s.frag);
 	if (!cam->substream)
 		detector_finish(cam->detector);
-	if (!atomic_load(&cam->stop) && ret != AVERROR(EAGAIN))
+	if (!stop_requested(&cam->stop) && ret != AVERROR(EAGAIN))
 		set_offline(cam, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 	writer_end_session(cam->writer, cam->index);
 out:
@@ -294,24 +298,6 @@ out:
 	return ret;
 }
 
-void camera_pause(struct camera *cam, int64_t delay_us)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += delay_us / 1000000;
-	ts.tv_nsec += (delay_us % 1000000) * 1000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&cam->lock);
-	while (!atomic_load(&cam->stop))
-		if (pthread_cond_timedwait(&cam->wake, &cam->lock, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&cam->lock);
-}
-
 static void *camera_main(void *arg)
 {
 	struct camera *cam = arg;
@@ -320,14 +306,14 @@ static void *camera_main(void *arg)
 
 	backoff_init(&bo, BACKOFF_MIN_US, BACKOFF_MAX_US,
 		     (uint64_t)clock_monotonic_us(cam->clock) ^ ((uint64_t)cam->index << 32));
-	while (!atomic_load(&cam->stop)) {
+	while (!stop_requested(&cam->stop)) {
 		ret = run_session(cam, &bo);
-		if (atomic_load(&cam->stop))
+		if (stop_requested(&cam->stop))
 			break;
 		pthread_mutex_lock(&cam->lock);
 		cam->status.reconnects++;
 		pthread_mutex_unlock(&cam->lock);
-		camera_pause(cam, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&bo));
+		stop_sleep(&cam->stop, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&bo));
 	}
 	return NULL;
 }
@@ -362,10 +348,7 @@ int camera_start(struct camera *cam)
 
 void camera_request_stop(struct camera *cam)
 {
-	pthread_mutex_lock(&cam->lock);
-	atomic_store(&cam->stop, true);
-	pthread_cond_broadcast(&cam->wake);
-	pthread_mutex_unlock(&cam->lock);
+	stop_request(&cam->stop);
 }
 
 void camera_free(struct camera *cam)
@@ -381,6 +364,6 @@ void camera_free(struct camera *cam)
 	detector_free(cam->detector);
 	events_free(cam->events);
 	pthread_mutex_destroy(&cam->lock);
-	pthread_cond_destroy(&cam->wake);
+	stop_destroy(&cam->stop);
 	free(cam);
 }

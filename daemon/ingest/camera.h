@@ -5,9 +5,10 @@
 #define CAMFS_CAMERA_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "util/stop.h"
 
 struct camera_config;
 struct clock;
@@ -51,9 +52,8 @@ struct camera {
 	struct substream *substream; /* feeds detector when motion_url is set; owned */
 	pthread_t thread;
 	bool started;
-	atomic_bool stop;
+	struct stop stop;          /* the camera's and its substream's */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;       /* signalled by camera_stop during a backoff */
 	struct camera_status status;   /* guarded by lock */
 	uint32_t generation;       /* camera thread only */
 	int64_t media_end_us;      /* camera thread only: end of the last fragment */
@@ -67,9 +67,6 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 int camera_start(struct camera *cam);
 /* Asks the thread (and its motion substream's) to stop; returns at once. */
 void camera_request_stop(struct camera *cam);
-/* Waits delay_us or until camera_request_stop, whichever comes first: the
- * backoff of the camera's threads. */
-void camera_pause(struct camera *cam, int64_t delay_us);
 /* Stops (if needed) and joins; accepts NULL. */
 void camera_free(struct camera *cam);
 void camera_get_status(struct camera *cam, struct camera_status *out);

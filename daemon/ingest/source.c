@@ -5,12 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <libavformat/avformat.h>
 
 #include "util/clock.h"
 #include "ingest/demo.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 struct av_source {
 	AVFormatContext *in;
@@ -67,7 +67,7 @@ static int interrupt_cb(void *opaque)
 	struct source *src = opaque;
 	struct av_source *av = src->priv;
 
-	if (src->opts->stop && atomic_load(src->opts->stop))
+	if (stop_requested(src->opts->stop))
 		return 1;
 	if (clock_monotonic_us(src->opts->clock) > av->deadline_us)
 		av->timed_out = true;
@@ -170,7 +170,7 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	return pick_streams(src);
 }
 
-/* Sleeps until a file's packet is due, in slices so a stop is seen. */
+/* Sleeps until a file's packet is due, or until a stop. */
 static int pace(struct source *src, const AVPacket *pkt)
 {
 	struct av_source *av = src->priv;
@@ -186,12 +186,12 @@ static int pace(struct source *src, const AVPacket *pkt)
 	for (;;) {
 		int64_t wait = due - clock_monotonic_us(src->opts->clock);
 
-		if (src->opts->stop && atomic_load(src->opts->stop))
+		if (stop_requested(src->opts->stop))
 			return AVERROR_EXIT;
 		if (wait <= 0)
 			return 0;
-		struct timespec ts = { 0, (wait > 50000 ? 50000 : wait) * 1000 };
-		nanosleep(&ts, NULL);
+		/* In slices: the clock seam's time may run apart from real time. */
+		stop_sleep(src->opts->stop, FFMIN(wait, 50000));
 	}
 }
 

@@ -4,13 +4,13 @@
 #ifndef CAMFS_SOURCE_H
 #define CAMFS_SOURCE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <libavcodec/avcodec.h>
 
 struct clock;
+struct stop;
 
 /* Packets come out with stream_index SOURCE_VIDEO or SOURCE_AUDIO, timestamps
  * in that stream's time_base, dts set and increasing. */
@@ -26,7 +26,8 @@ struct source_opts {
 	bool udp;                 /* RTSP over UDP instead of TCP */
 	int64_t timeout_us;       /* an open or a read that waits longer fails */
 	bool realtime;            /* files: pace packets at their timestamps */
-	const atomic_bool *stop;  /* set: the pending open/read returns AVERROR_EXIT */
+	struct stop *stop;        /* raised: the pending open/read returns AVERROR_EXIT;
+	                           * NULL: never */
 	const struct clock *clock;
 	const char *tag;          /* camera name for log lines */
 };

@@ -1,6 +1,6 @@
 /* substream.c - the motion substream's thread: connect, feed video packets
  * to the detector, and on any failure end the scored stream and retry. It
- * stops and pauses with its camera (cam->stop, camera_pause). */
+ * stops with its camera (they share its stop token). */
 #include "ingest/substream.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "events/detector.h"
 #include "util/log.h"
 #include "ingest/source.h"
+#include "util/stop.h"
 
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
@@ -57,14 +58,14 @@ static void run_session(struct substream *s, struct backoff *bo)
 	int ret = pkt ? source_open(&src, &opts) : AVERROR(ENOMEM);
 
 	if (ret < 0) {
-		if (!atomic_load(&cam->stop))
+		if (!stop_requested(&cam->stop))
 			report(s, ret, "cannot connect");
 		goto out;
 	}
 	if (s->last_reason[0])
 		log_notice(cam->conf->name, "motion substream back");
 	s->last_reason[0] = '\0';
-	while (!atomic_load(&cam->stop) && (ret = source_read(src, pkt)) >= 0) {
+	while (!stop_requested(&cam->stop) && (ret = source_read(src, pkt)) >= 0) {
 		if (pkt->stream_index == SOURCE_VIDEO) {
 			backoff_reset(bo);
 			detector_packet(cam->detector, src->video.par, pkt,
@@ -73,7 +74,7 @@ static void run_session(struct substream *s, struct backoff *bo)
 		av_packet_unref(pkt);
 	}
 	detector_finish(cam->detector);
-	if (!atomic_load(&cam->stop))
+	if (!stop_requested(&cam->stop))
 		report(s, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
 out:
 	source_close(src);
@@ -87,9 +88,9 @@ static void *substream_main(void *arg)
 
 	backoff_init(&bo, BACKOFF_MIN_US, BACKOFF_MAX_US,
 		     (uint64_t)clock_monotonic_us(s->cam->clock) ^ (uint64_t)(uintptr_t)s);
-	while (!atomic_load(&s->cam->stop)) {
+	while (!stop_requested(&s->cam->stop)) {
 		run_session(s, &bo);
-		camera_pause(s->cam, backoff_next(&bo));
+		stop_sleep(&s->cam->stop, backoff_next(&bo));
 	}
 	return NULL;
 }
