@@ -62,9 +62,9 @@ static int cam_open(struct cam *c, const char *url, bool realtime, const struct 
 	c->opts.clock = clk;
 	c->opts.stop = stop;
 	c->opts.tag = "test";
-	c->src.ops = &source_ops_demo;
+	c->src.ops = &demo_source_ops;
 	c->src.opts = &c->opts;
-	return source_ops_demo.open(&c->src, &c->opts);
+	return demo_source_ops.open(&c->src, &c->opts);
 }
 
 static void cam_read(struct cam *c, int n)
@@ -74,7 +74,7 @@ static void cam_read(struct cam *c, int n)
 	for (c->n = 0; c->n < n; c->n++) {
 		c->pkts[c->n] = av_packet_alloc();
 		assert_non_null(c->pkts[c->n]);
-		assert_int_equal(source_ops_demo.read(&c->src, c->pkts[c->n]), 0);
+		assert_int_equal(demo_source_ops.read(&c->src, c->pkts[c->n]), 0);
 	}
 }
 
@@ -131,7 +131,7 @@ static void cam_close(struct cam *c)
 	}
 	free(c->pkts);
 	free(c->luma);
-	source_ops_demo.close(&c->src);
+	demo_source_ops.close(&c->src);
 	assert_null(c->src.priv);
 	assert_null(c->src.video.par);
 }
@@ -330,19 +330,19 @@ static void test_stop(void **state)
 	assert_int_equal(cam_open(&c, "demo:static?fps=1", true, &clk, &stop), 0);
 	/* Frame 0 is due at once; frame 1 a second later, on a clock that
 	 * stands still. The flag goes up while read waits for it. */
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	f.stop = &stop;
 	f.stop_after = f.calls + 3;
 	t0 = real_us();
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	assert_true(real_us() - t0 < 500000);
 	/* Once raised, every read says so straight away. */
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	cam_close(&c);
 
 	/* Unpaced sources honour it too. */
 	assert_int_equal(cam_open(&c, "demo:moving", false, NULL, &stop), 0);
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	cam_close(&c);
 	av_packet_free(&pkt);
 	stop_destroy(&stop);
@@ -361,18 +361,18 @@ static void test_pacing(void **state)
 	start = f.mono;
 	/* No packet before its due time. */
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+		assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 		assert_int_equal(pkt->pts, av_rescale(i, 90000, 60));
 		assert_true(f.mono - start >= av_rescale(i, 1000000, 60));
 		av_packet_unref(pkt);
 	}
 	/* A consumer 10 s late gets the present, not a 10 s burst. */
 	f.mono += 10000000;
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	assert_true(pkt->pts >= 10 * 90000);
 	assert_true(pkt->pts <= 11 * 90000);
 	av_packet_unref(pkt);
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	av_packet_unref(pkt);
 	cam_close(&c);
 	av_packet_free(&pkt);

@@ -1,6 +1,6 @@
-/* camera.h - one camera's ingest thread: keeps one connection to the source,
- * muxes its packets once and hands the fragments on; reconnects with backoff
- * and keeps the camera's status. */
+/* camera.h - one camera: its feed (one connection to the source, kept up by
+ * ingest/feed.c) muxes the packets once and hands the fragments on to live
+ * readers and the writer; keeps the camera's status, motion and events. */
 #ifndef CAMFS_CAMERA_H
 #define CAMFS_CAMERA_H
 
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ingest/source.h"
 #include "util/stop.h"
 
 struct camera_config;
@@ -15,6 +16,8 @@ struct clock;
 struct config;
 struct detector;
 struct events;
+struct feed;
+struct fragmenter;
 struct hook;
 struct hub;
 struct snapshot;
@@ -50,14 +53,17 @@ struct camera {
 	const char *mountpoint;    /* for the hook's clip paths; NULL: not mounted */
 	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
 	struct substream *substream; /* feeds detector when motion_url is set; owned */
-	pthread_t thread;
-	bool started;
+	struct source_opts main_opts, sub_opts;  /* what the feeds open */
+	struct feed *feed;         /* the recorded stream; NULL until started */
 	struct stop stop;          /* the camera's and its substream's */
 	pthread_mutex_t lock;
 	struct camera_status status;   /* guarded by lock */
-	uint32_t generation;       /* camera thread only */
-	int64_t media_end_us;      /* camera thread only: end of the last fragment */
-	int64_t media_end_wall_us; /* camera thread only: when that was */
+	/* Feed thread only: the session being recorded, and the timeline. */
+	struct fragmenter *frag;
+	int64_t window_start_us, window_bytes, window_frames;
+	uint32_t generation;
+	int64_t media_end_us;      /* end of the last fragment */
+	int64_t media_end_wall_us; /* when that was */
 };
 
 int camera_new(struct camera **out, const struct config *cfg, int index,
@@ -75,9 +81,5 @@ void camera_get_status(struct camera *cam, struct camera_status *out);
 struct hub *camera_hub(struct camera *cam);
 struct snapshot *camera_snapshot(struct camera *cam);
 struct events *camera_events(struct camera *cam);
-
-/* A short, credential-free reason for an FFmpeg error while talking to a
- * camera ("authentication failed", "connection refused", ...). */
-void camera_describe_error(int err, char *buf, size_t n);
 
 #endif

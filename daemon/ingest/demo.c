@@ -564,7 +564,7 @@ static int demo_read(struct source *src, AVPacket *pkt)
 	return 0;
 }
 
-const struct source_ops source_ops_demo = {
+const struct source_ops demo_source_ops = {
 	.name = "demo",
 	.open = demo_open,
 	.read = demo_read,

@@ -1,6 +1,7 @@
 /* source.h - the packet source seam: where a camera's compressed packets come
- * from (RTSP or a file through libavformat, the built-in demo encoder, or a
- * test's replay). The recorder only ever sees this interface. */
+ * from (RTSP or a file through libavformat, the built-in demo encoder, a
+ * push connection through an inbox, or a test's script). The feed loop
+ * (feed.h) is its only caller in the recorder. */
 #ifndef CAMFS_SOURCE_H
 #define CAMFS_SOURCE_H
 
@@ -30,10 +31,19 @@ struct source_opts {
 	                           * NULL: never */
 	const struct clock *clock;
 	const char *tag;          /* camera name for log lines */
+	const struct source_ops *ops;  /* NULL: chosen by url; else this one */
 };
 
 struct source;
 
+/* One kind of source. A pull source reads from the network or a file; a
+ * push source's packets arrive on another thread (a WebSocket connection)
+ * and its read takes them from an inbox (inbox.h). Either way:
+ * - open fills in video (and audio, if any) or fails, within the timeout;
+ * - read waits for the next packet no longer than the timeout and returns
+ *   AVERROR(ETIMEDOUT) when it passed, AVERROR_EXIT on a stop, or the
+ *   source's own error; it never blocks without a deadline;
+ * - close accepts a half-opened source (priv NULL or partly made). */
 struct source_ops {
 	const char *name;
 	int (*open)(struct source *src, const struct source_opts *opts);
@@ -66,8 +76,8 @@ int source_read(struct source *src, AVPacket *pkt);
 /* Accepts NULL and half-opened sources. */
 void source_close(struct source *src);
 
-/* Implementations. */
-extern const struct source_ops source_ops_av;    /* source.c */
-extern const struct source_ops source_ops_demo;  /* demo.c */
+/* A short, credential-free reason for a source's error ("authentication
+ * failed", "connection refused", ...). */
+void source_describe_error(int err, char *buf, size_t n);
 
 #endif

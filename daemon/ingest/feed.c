@@ -1,0 +1,140 @@
+/* feed.c - the loop behind every camera connection: open, read, notice a
+ * stall, report, back off, again; the consumer only sees sessions. */
+#include "ingest/feed.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/backoff.h"
+#include "util/clock.h"
+#include "util/stop.h"
+
+#define BACKOFF_MIN_US 1000000
+#define BACKOFF_MAX_US 30000000
+#define REASON_MAX 160
+
+struct feed {
+	struct feed_opts opts;
+	const struct feed_consumer *consumer;
+	void *opaque;
+	pthread_t thread;
+	struct backoff backoff;           /* feed thread only */
+	char last_reason[REASON_MAX];     /* feed thread only: "" after an open */
+};
+
+/* Tells the consumer, unless the failure is the stop itself. */
+static void report(struct feed *f, int err, const char *what)
+{
+	char reason[REASON_MAX], desc[96];
+	bool repeated;
+
+	if (stop_requested(f->opts.source.stop))
+		return;
+	source_describe_error(err, desc, sizeof(desc));
+	snprintf(reason, sizeof(reason), "%s: %s", what, desc);
+	repeated = strcmp(reason, f->last_reason) == 0;
+	snprintf(f->last_reason, sizeof(f->last_reason), "%s", reason);
+	f->consumer->offline(f->opaque, reason, repeated);
+}
+
+/* One connection: open, then hand packets on until an error or a stop.
+ * Returns the error that ended it. */
+static int run_session(struct feed *f)
+{
+	const struct source_opts *so = &f->opts.source;
+	struct source *src = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	const char *what = "lost";
+	bool footage = false;
+	int ret;
+
+	if (!pkt)
+		return AVERROR(ENOMEM);
+	ret = source_open(&src, so);
+	if (ret < 0) {
+		report(f, ret, "cannot connect");
+		goto out;
+	}
+	f->last_reason[0] = '\0';
+	ret = f->consumer->start(f->opaque, src);
+	if (ret < 0) {
+		report(f, ret, "cannot record this stream");
+		goto out;
+	}
+	while (!stop_requested(so->stop)) {
+		ret = source_read(src, pkt);
+		if (ret < 0) {
+			what = ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost";
+			break;
+		}
+		if (!footage && pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
+			/* Only a session that delivered a picture resets backoff. */
+			footage = true;
+			backoff_reset(&f->backoff);
+		}
+		ret = f->consumer->packet(f->opaque, src, pkt, clock_wall_us(so->clock));
+		av_packet_unref(pkt);
+		if (ret < 0) {
+			what = "cannot record this stream";
+			break;
+		}
+	}
+	if (stop_requested(so->stop))
+		ret = AVERROR_EXIT;
+	f->consumer->end(f->opaque, src, ret);
+	if (ret != AVERROR(EAGAIN))
+		report(f, ret, what);
+out:
+	source_close(src);
+	av_packet_free(&pkt);
+	return ret;
+}
+
+static void *feed_main(void *arg)
+{
+	struct feed *f = arg;
+	struct stop *stop = f->opts.source.stop;
+
+	backoff_init(&f->backoff, f->opts.backoff_min_us ? f->opts.backoff_min_us : BACKOFF_MIN_US,
+		     f->opts.backoff_max_us ? f->opts.backoff_max_us : BACKOFF_MAX_US,
+		     (uint64_t)clock_monotonic_us(f->opts.source.clock) ^ (uint64_t)(uintptr_t)f);
+	while (!stop_requested(stop)) {
+		int ret = run_session(f);
+
+		stop_sleep(stop, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&f->backoff));
+	}
+	return NULL;
+}
+
+int feed_start(struct feed **out, const struct feed_opts *opts,
+	       const struct feed_consumer *consumer, void *opaque)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+	int ret;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	f->opts = *opts;
+	f->consumer = consumer;
+	f->opaque = opaque;
+	ret = pthread_create(&f->thread, NULL, feed_main, f);
+	if (ret) {
+		free(f);
+		return -ret;
+	}
+	pthread_setname_np(f->thread, opts->thread);
+	*out = f;
+	return 0;
+}
+
+void feed_free(struct feed *f)
+{
+	if (!f)
+		return;
+	pthread_join(f->thread, NULL);
+	free(f);
+}
