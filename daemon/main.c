@@ -236,9 +236,7 @@ static int start_threads(struct recorder *r)
 	if (ret == 0)
 		ret = writer_start(r->writer);
 	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++) {
-		r->cams[i]->hook = r->hook;
-		r->cams[i]->mountpoint = r->mountpoint;
-		ret = camera_start(r->cams[i]);
+		ret = camera_start(r->cams[i], r->hook, r->mountpoint);
 		r->events[i] = camera_events(r->cams[i]);
 	}
 	if (ret == 0 && any_incoming(cfg))

@@ -4,6 +4,7 @@
 #include "ingest/camera.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,35 @@
 #include "stream/snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 #define RATE_WINDOW_US 5000000
 #define HUB_MAX_BYTES (32 << 20)    /* a reader further behind is skipped */
+
+struct camera {
+	/* Set by camera_new and camera_start, then read-only. */
+	const struct config *cfg;
+	int index;                 /* in cfg->cameras, and for the writer */
+	const struct camera_config *conf;
+	struct writer *writer;
+	struct hub *hub;           /* live readers; owned */
+	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
+	const struct clock *clock;
+	struct events *events;     /* its event store; owned */
+	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
+	struct substream *substream; /* feeds detector when motion_url is set; owned */
+	struct source_opts main_opts, sub_opts;  /* what the feeds open */
+	struct feed *feed;         /* the recorded stream; NULL until started */
+	struct stop stop;          /* the camera's and its substream's */
+	pthread_mutex_t lock;
+	struct camera_status status;   /* guarded by lock */
+	/* Feed thread only: the session being recorded, and the timeline. */
+	struct fragmenter *frag;
+	int64_t window_start_us, window_bytes, window_frames;
+	uint32_t generation;
+	int64_t media_end_us;      /* end of the last fragment */
+	int64_t media_end_wall_us; /* when that was */
+};
 
 /* What a feed of url opens for this camera. */
 static void source_opts_for(struct camera *cam, const char *url, struct source_opts *o)
@@ -244,11 +271,11 @@ static const struct feed_consumer camera_consumer = {
 	.offline = on_offline,
 };
 
-int camera_start(struct camera *cam)
+int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint)
 {
 	struct detector_opts dopts = {
 		.cfg = cam->cfg, .cam = cam->index, .writer = cam->writer,
-		.events = cam->events, .hook = cam->hook, .mountpoint = cam->mountpoint,
+		.events = cam->events, .hook = hook, .mountpoint = mountpoint,
 	};
 	/* Thread names are at most 15 characters. */
 	char name[16];

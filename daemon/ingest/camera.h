@@ -4,24 +4,16 @@
 #ifndef CAMFS_CAMERA_H
 #define CAMFS_CAMERA_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ingest/source.h"
-#include "util/stop.h"
-
-struct camera_config;
+struct camera;
 struct clock;
 struct config;
-struct detector;
 struct events;
-struct feed;
-struct fragmenter;
 struct hook;
 struct hub;
 struct snapshot;
-struct substream;
 struct writer;
 
 #define CAMERA_REASON_MAX 160
@@ -40,38 +32,15 @@ struct camera_status {
 	bool in_event;             /* a motion event is open */
 };
 
-struct camera {
-	const struct config *cfg;
-	int index;                 /* in cfg->cameras, and for the writer */
-	const struct camera_config *conf;
-	struct writer *writer;
-	struct hub *hub;           /* live readers; owned */
-	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
-	const struct clock *clock;
-	struct events *events;     /* its event store; owned */
-	struct hook *hook;         /* on_event; NULL: none. Set before camera_start */
-	const char *mountpoint;    /* for the hook's clip paths; NULL: not mounted */
-	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
-	struct substream *substream; /* feeds detector when motion_url is set; owned */
-	struct source_opts main_opts, sub_opts;  /* what the feeds open */
-	struct feed *feed;         /* the recorded stream; NULL until started */
-	struct stop stop;          /* the camera's and its substream's */
-	pthread_mutex_t lock;
-	struct camera_status status;   /* guarded by lock */
-	/* Feed thread only: the session being recorded, and the timeline. */
-	struct fragmenter *frag;
-	int64_t window_start_us, window_bytes, window_frames;
-	uint32_t generation;
-	int64_t media_end_us;      /* end of the last fragment */
-	int64_t media_end_wall_us; /* when that was */
-};
-
 int camera_new(struct camera **out, const struct config *cfg, int index,
 	       struct writer *writer, const struct clock *clock);
-/* Makes the motion detector (with cam->hook and cam->mountpoint as they
- * are now) and starts the thread. */
-int camera_start(struct camera *cam);
-/* Asks the thread (and its motion substream's) to stop; returns at once. */
+/* Makes the motion detector, whose events run hook (NULL: none) with clip
+ * paths under mountpoint (NULL: not mounted; must outlive the camera), and
+ * starts the feeds: the recorded stream, and the motion substream if
+ * motion_url is set. */
+int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint);
+/* Raises the camera's stop token, which ends both its feeds; returns at
+ * once. */
 void camera_request_stop(struct camera *cam);
 /* Stops (if needed) and joins; accepts NULL. */
 void camera_free(struct camera *cam);
