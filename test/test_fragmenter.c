@@ -196,6 +196,79 @@ static void test_starts_at_keyframe(void **state)
 	free_demo(&d);
 }
 
+/* A live reader across a reconnect with unchanged settings: the hub keeps
+ * the first init (the second is the same bytes) and appends the second
+ * session's fragments, which set_start placed after the first's. Read back
+ * as one stream, time never goes back and the gap is where it was put. */
+static void test_reconnect_goes_on(void **state)
+{
+	struct demo_packets d;
+	struct collected a = { 0 }, b = { 0 };
+	struct fragmenter *f;
+	char path[] = "/tmp/camfs-fragXXXXXX";
+	int fd;
+
+	(void)state;
+	read_demo(&d);
+	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &a), 0);
+	for (int i = 0; i < 30; i++) {
+		AVPacket *p = av_packet_clone(d.pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+	/* Two seconds of media and 3 s of outage later, from the keyframe
+	 * at packet 60 (whose own dts says 4 s). */
+	assert_int_equal(fragmenter_open(&f, d.src, 2, collect, &b), 0);
+	fragmenter_set_start(f, 5000000);
+	for (int i = 60; i < FRAMES; i++) {
+		AVPacket *p = av_packet_clone(d.pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+	assert_int_equal(a.frags[0]->size, b.frags[0]->size);
+	assert_memory_equal(a.frags[0]->data, b.frags[0]->data, a.frags[0]->size);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < a.n; i++)
+		assert_int_equal(write(fd, a.frags[i]->data, a.frags[i]->size), (ssize_t)a.frags[i]->size);
+	for (int i = 1; i < b.n; i++)
+		assert_int_equal(write(fd, b.frags[i]->data, b.frags[i]->size), (ssize_t)b.frags[i]->size);
+	close(fd);
+
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	int64_t last = INT64_MIN, first_b = AV_NOPTS_VALUE;
+	int n = 0;
+
+	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+	while (av_read_frame(in, pkt) >= 0) {
+		int64_t us = av_rescale_q(pkt->dts, in->streams[0]->time_base, AV_TIME_BASE_Q);
+
+		if (us <= last)
+			fail_msg("packet %d: dts %lld us after %lld us", n, (long long)us, (long long)last);
+		if (n == 30)
+			first_b = us;
+		last = us;
+		n++;
+		av_packet_unref(pkt);
+	}
+	assert_int_equal(n, 30 + FRAMES - 60);
+	assert_true(llabs(first_b - 5000000) <= 1);
+	av_packet_free(&pkt);
+	avformat_close_input(&in);
+	unlink(path);
+	for (int i = 0; i < a.n; i++)
+		fragment_unref(&a.frags[i]);
+	for (int i = 0; i < b.n; i++)
+		fragment_unref(&b.frags[i]);
+	free_demo(&d);
+}
+
 static void test_refcount(void **state)
 {
 	struct fragment *f = fragment_new(FRAGMENT_MEDIA, 16);
@@ -214,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_starts_at_keyframe),
+		cmocka_unit_test(test_reconnect_goes_on),
 		cmocka_unit_test(test_refcount),
 	};
 
