@@ -303,7 +303,7 @@ static int push_open(struct source *src, const struct source_opts *opts)
 
 static int push_read(struct source *src, AVPacket *pkt)
 {
-	return inbox_take(src->priv, pkt, stop_now_us() + src->opts->timeout_us);
+	return inbox_take(src->priv, pkt, stop_now_us() + source_remaining_us(src));
 }
 
 static void push_close(struct source *src)

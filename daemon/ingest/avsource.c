@@ -14,8 +14,7 @@
 struct av_source {
 	AVFormatContext *in;
 	int video_index, audio_index;   /* in the input, -1 if none */
-	int64_t deadline_us;            /* monotonic; read by interrupt_cb */
-	bool timed_out;                 /* interrupt_cb fired on the deadline */
+	bool timed_out;                 /* interrupt_cb fired on src->deadline_us */
 	int64_t last_dts[2];            /* per output stream, for monotonic dts */
 	int64_t pace_start_us;          /* realtime files: monotonic at first packet */
 	int64_t pace_first_dts;
@@ -26,8 +25,8 @@ struct av_source {
 	AVPacket *untimed, *held;       /* empty unless waiting */
 };
 
-/* FFmpeg polls this during every blocking call: a read that waits past the
- * deadline, or a stop request, makes the call return AVERROR_EXIT. */
+/* FFmpeg polls this during every blocking call: a call still waiting at the
+ * source's deadline, or a stop request, makes it return AVERROR_EXIT. */
 static int interrupt_cb(void *opaque)
 {
 	struct source *src = opaque;
@@ -35,7 +34,7 @@ static int interrupt_cb(void *opaque)
 
 	if (stop_requested(src->opts->stop))
 		return 1;
-	if (clock_monotonic_us(src->opts->clock) > av->deadline_us)
+	if (clock_monotonic_us(src->opts->clock) > src->deadline_us)
 		av->timed_out = true;
 	return av->timed_out;
 }
@@ -48,11 +47,13 @@ static int deadline_error(struct source *src, int ret)
 	return ret < 0 && av->timed_out ? AVERROR(ETIMEDOUT) : ret;
 }
 
+/* A new step of the open gets its own timeout. */
 static void arm_deadline(struct source *src)
 {
 	struct av_source *av = src->priv;
 
-	av->deadline_us = clock_monotonic_us(src->opts->clock) + src->opts->timeout_us;
+	if (src->opts->timeout_us > 0)
+		src->deadline_us = clock_monotonic_us(src->opts->clock) + src->opts->timeout_us;
 	av->timed_out = false;
 }
 
@@ -184,8 +185,8 @@ static int next_timed(struct source *src, AVPacket *pkt)
 		av_packet_move_ref(pkt, av->held);
 		return 0;
 	}
+	av->timed_out = false;
 	for (;;) {
-		arm_deadline(src);
 		ret = av_read_frame(av->in, pkt);
 		if (ret < 0)
 			return deadline_error(src, ret);

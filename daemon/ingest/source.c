@@ -10,6 +10,12 @@
 
 #include "ingest/avsource.h"
 #include "ingest/demo.h"
+#include "util/clock.h"
+
+static int64_t deadline_from(const struct source_opts *opts, int64_t start_us)
+{
+	return opts->timeout_us > 0 ? start_us + opts->timeout_us : INT64_MAX;
+}
 
 int source_open(struct source **out, const struct source_opts *opts)
 {
@@ -20,6 +26,7 @@ int source_open(struct source **out, const struct source_opts *opts)
 	if (!src)
 		return AVERROR(ENOMEM);
 	src->opts = opts;
+	src->deadline_us = deadline_from(opts, clock_monotonic_us(opts->clock));
 	if (opts->ops)
 		src->ops = opts->ops;
 	else if (strncmp(opts->url, DEMO_URL_PREFIX, strlen(DEMO_URL_PREFIX)) == 0)
@@ -31,13 +38,33 @@ int source_open(struct source **out, const struct source_opts *opts)
 		source_close(src);
 		return ret;
 	}
+	src->last_packet_us = clock_monotonic_us(opts->clock);
 	*out = src;
 	return 0;
 }
 
 int source_read(struct source *src, AVPacket *pkt)
 {
-	return src->ops->read(src, pkt);
+	int64_t now;
+	int ret;
+
+	if (src->expired)
+		return AVERROR(ETIMEDOUT);
+	src->deadline_us = deadline_from(src->opts, src->last_packet_us);
+	ret = src->ops->read(src, pkt);
+	if (ret < 0)
+		return ret;
+	now = clock_monotonic_us(src->opts->clock);
+	src->expired = now > src->deadline_us;
+	src->last_packet_us = now;
+	return 0;
+}
+
+int64_t source_remaining_us(const struct source *src)
+{
+	int64_t left = src->deadline_us - clock_monotonic_us(src->opts->clock);
+
+	return left > 0 ? left : 0;
 }
 
 void source_close(struct source *src)

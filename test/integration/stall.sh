@@ -1,0 +1,36 @@
+#!/bin/bash
+# stall.sh - a camera that freezes (SIGSTOP: the connection stays open, no
+# packet comes) is found stalled within stall_seconds of its last packet,
+# and status.json says offline from then on. Once it thaws it comes back.
+. "$(dirname "$0")/lib.sh"
+
+STALL=3
+start_fixture cam --mount /cam=h264
+# A stopped camera ignores SIGTERM: thaw it before the cleanup stops it.
+trap 'kill -CONT "$cam_PID" 2>/dev/null; cleanup' EXIT
+camfs_config segment_seconds=2 stall_seconds=$STALL -- cam=rtsp://127.0.0.1:$cam_PORT/cam
+M=$T/mnt
+mount_camfs "$M" -o config="$T/camfs.conf"
+wait_until 20 grep -q '\[cam\] online' "$T/camfs.log" || fail "camera did not come online"
+online() { [ "$(jq -r .online "$M/cam/status.json")" = "$1" ]; }
+wait_until 10 online true || fail "status.json does not say online"
+sleep 2
+
+now() { date +%s.%N; }
+kill -STOP "$cam_PID"
+t_stop=$(now)
+wait_until 20 grep -q '\[cam\] offline: stalled' "$T/camfs.log" || fail "the frozen camera was not found stalled"
+t_found=$(now)
+wait_until 2 online false || fail "status.json still says online once stalled"
+took=$(echo "$t_found - $t_stop" | bc -l)
+# Polling adds up to 0.1 s; the last packet came at most a frame before the stop.
+(( $(echo "$took < $STALL + 1.0" | bc -l) )) || fail "stall found after $took s (stall_seconds = $STALL)"
+ok "stall found $(printf %.1f "$took") s after the camera froze (stall_seconds = $STALL), status offline"
+
+sleep 6   # a few reconnect attempts against the frozen camera
+kill -CONT "$cam_PID"
+wait_until 40 grep -q '\[cam\] online again after' "$T/camfs.log" || fail "camera did not come back"
+wait_until 5 online true || fail "status.json does not say online again"
+ok "$(grep '\[cam\] online again' "$T/camfs.log")"
+unmount_camfs "$M"
+check_log '\[cam\] offline: (stalled|cannot connect): no answer in time'
