@@ -35,6 +35,7 @@ ok "$(grep '\[flaky\] online again' "$T/camfs.log")"
 wait_until 20 have flaky $((before + 2)) || fail "recording did not resume"
 kill -0 $reader 2>/dev/null || fail "the live reader ended at the reconnect"
 kill $reader
+wait $reader 2>/dev/null || true   # its open file would keep the mount busy
 unmount_camfs "$M"
 check_log '\[flaky\] offline: (lost|stalled|cannot connect)'
 
