@@ -71,13 +71,20 @@ static void on_end(void *opaque, const struct source *src, int err)
 	add(opaque, "end %s", err == AVERROR(EAGAIN) ? "again" : err == AVERROR_EXIT ? "stop" : "error");
 }
 
+static void on_online(void *opaque, const struct source *src)
+{
+	(void)src;
+	add(opaque, "online");
+}
+
 static void on_offline(void *opaque, const char *reason, bool repeated)
 {
 	add(opaque, "offline %s%s", reason, repeated ? " (again)" : "");
 }
 
 static const struct feed_consumer consumer = {
-	.start = on_start, .packet = on_packet, .end = on_end, .offline = on_offline,
+	.start = on_start, .packet = on_packet, .end = on_end, .online = on_online,
+	.offline = on_offline,
 };
 
 static void record_init(struct record *r)
@@ -205,23 +212,25 @@ static void run_script(struct record *r, const struct attempt *s, int n, int64_t
 	stop_destroy(&stop);
 }
 
-/* A failure repeating is told as such; a session in between makes the
- * next failure news again. */
+/* A failure repeating is told as such, also when the connection opens each
+ * time but delivers nothing; footage in between makes the next failure
+ * news again. */
 static void test_reports_once(void **state)
 {
 	static const struct attempt s[] = {
 		{ .open = AVERROR(ECONNREFUSED) },
 		{ .open = AVERROR(ECONNREFUSED) },
+		{ .open = 0, .packets = 0, .end = AVERROR_EOF },
+		{ .open = 0, .packets = 0, .end = AVERROR_EOF },
 		{ .open = 0, .packets = 2, .end = AVERROR_EOF },
 		{ .open = AVERROR_HTTP_UNAUTHORIZED },
 	};
 	static const char *const want[] = {
 		"offline cannot connect: connection refused",
 		"offline cannot connect: connection refused (again)",
-		"start",
-		"packet 0 key",
-		"packet 6000",
-		"end error",
+		"start", "end error", "offline lost: stream ended",
+		"start", "end error", "offline lost: stream ended (again)",
+		"start", "online", "packet 0 key", "packet 6000", "end error",
 		"offline lost: stream ended",
 		"offline cannot connect: authentication failed",
 		"offline cannot connect: connection refused",
@@ -231,8 +240,8 @@ static void test_reports_once(void **state)
 
 	(void)state;
 	record_init(&r);
-	run_script(&r, s, 4, 1 * MS, 10);
-	expect_events(&r, want, 10);
+	run_script(&r, s, 6, 1 * MS, 17);
+	expect_events(&r, want, 17);
 	record_destroy(&r);
 }
 
@@ -245,8 +254,8 @@ static void test_again_reconnects_at_once(void **state)
 		{ .open = 0, .packets = 1, .end = AVERROR_EOF },
 	};
 	static const char *const want[] = {
-		"start", "packet 0 key", "packet 6000", "end again",
-		"start", "packet 0 key", "end error", "offline lost: stream ended",
+		"start", "online", "packet 0 key", "packet 6000", "end again",
+		"start", "online", "packet 0 key", "end error", "offline lost: stream ended",
 	};
 	struct record r;
 	int64_t t0 = stop_now_us();
@@ -254,9 +263,9 @@ static void test_again_reconnects_at_once(void **state)
 	(void)state;
 	record_init(&r);
 	r.again_at_packet = 2;
-	run_script(&r, s, 2, 30000 * MS, 8);
+	run_script(&r, s, 2, 30000 * MS, 10);
 	assert_true(stop_now_us() - t0 < 5000 * MS);
-	expect_events(&r, want, 8);
+	expect_events(&r, want, 10);
 	record_destroy(&r);
 }
 
@@ -324,7 +333,7 @@ static const struct source_ops push_ops = {
 static void test_push_source(void **state)
 {
 	static const char *const want[] = {
-		"start", "packet 0 key", "packet 6000", "packet 12000",
+		"start", "online", "packet 0 key", "packet 6000", "packet 12000",
 		"end error", "offline stalled: no answer in time",
 	};
 	struct stop stop;
@@ -361,15 +370,15 @@ static void test_push_source(void **state)
 	/* Then the connection goes quiet: the feed's deadline ends the
 	 * session as a stall, like a pulled camera's. */
 	t0 = stop_now_us();
-	assert_true(wait_events(&r, 6, 5000 * MS));
+	assert_true(wait_events(&r, 7, 5000 * MS));
 	assert_true(stop_now_us() - t0 >= 300 * MS - 50 * MS);
-	expect_events(&r, want, 6);
+	expect_events(&r, want, 7);
 	/* In a 30 s backoff now: the stop ends it at once. */
 	t0 = stop_now_us();
 	stop_request(&stop);
 	feed_free(f);
 	assert_true(stop_now_us() - t0 < 2000 * MS);
-	assert_int_equal(r.n, 6);
+	assert_int_equal(r.n, 7);
 	stop_destroy(&stop);
 	av_packet_free(&pkt);
 	record_destroy(&r);

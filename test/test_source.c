@@ -1,7 +1,7 @@
 /* test_source.c - the source seam: a read's deadline counts from the last
  * packet received, not from the read call; a packet that only comes after
- * its deadline is the last one of a stalled session; and every failure
- * gets a plain reason. */
+ * its deadline is the last one of a stalled session; and failures get
+ * plain reasons. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,10 +92,34 @@ static void test_deadline_from_last_packet(void **state)
 	av_packet_free(&pkt);
 }
 
+/* Reasons are plain words, never FFmpeg's raw messages. */
+static void test_reasons(void **state)
+{
+	static const struct {
+		int err;
+		const char *want;
+	} cases[] = {
+		{ AVERROR_HTTP_SERVER_ERROR, "camera error (5xx)" },
+		{ AVERROR_HTTP_OTHER_4XX, "request refused (4xx)" },
+		{ AVERROR_HTTP_UNAUTHORIZED, "authentication failed" },
+		{ SOURCE_ERROR_NO_MEDIA, "no media in time" },
+		{ AVERROR(ETIMEDOUT), "no answer in time" },
+		{ AVERROR(ECONNREFUSED), "connection refused" },
+	};
+	char buf[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		source_describe_error(cases[i].err, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deadline_from_last_packet),
+		cmocka_unit_test(test_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,6 +134,10 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	ret = avformat_find_stream_info(av->in, NULL);
 	if (ret < 0)
 		return deadline_error(src, ret);
+	/* Interrupted, it still returns success with whatever it had: a
+	 * camera that answered PLAY and sent nothing. */
+	if (av->timed_out)
+		return SOURCE_ERROR_NO_MEDIA;
 	return pick_streams(src);
 }
 

@@ -111,7 +111,8 @@ struct hub *camera_hub(struct camera *cam) { return cam->hub; }
 struct snapshot *camera_snapshot(struct camera *cam) { return cam->snapshot; }
 struct events *camera_events(struct camera *cam) { return cam->events; }
 
-/* Marks the camera offline; logs only when the reason changed. */
+/* Marks the camera offline; logs only when the reason changed. Offline
+ * since the end of the last frame, when the footage stopped. */
 static void on_offline(void *opaque, const char *reason, bool repeated)
 {
 	struct camera *cam = opaque;
@@ -120,25 +121,28 @@ static void on_offline(void *opaque, const char *reason, bool repeated)
 	pthread_mutex_lock(&cam->lock);
 	changed = cam->status.online || !repeated;
 	if (cam->status.online)
-		cam->status.since_us = clock_wall_us(cam->clock);
+		cam->status.since_us = cam->media_end_wall_us ? cam->media_end_wall_us :
+			clock_wall_us(cam->clock);
 	cam->status.online = false;
-	cam->status.reconnects++;
 	snprintf(cam->status.last_error, sizeof(cam->status.last_error), "%s", reason);
 	pthread_mutex_unlock(&cam->lock);
 	if (changed)
 		log_warning(cam->conf->name, "offline: %s", reason);
 }
 
-static void set_online(struct camera *cam, const struct source *src)
+/* A connection delivered its first keyframe. After earlier footage this is
+ * a reconnection, and the gap runs from the end of the last frame. */
+static void on_online(void *opaque, const struct source *src)
 {
+	struct camera *cam = opaque;
 	const AVCodecParameters *par = src->video.par;
 	int64_t now = clock_wall_us(cam->clock);
-	int64_t gap_us;
-	bool was_offline_after_online;
+	bool again = cam->media_end_wall_us != 0;
+	int64_t gap_us = again ? now - cam->media_end_wall_us : 0;
 
 	pthread_mutex_lock(&cam->lock);
-	gap_us = now - cam->status.since_us;
-	was_offline_after_online = cam->status.reconnects > 0 || cam->generation > 1;
+	if (again)
+		cam->status.reconnects++;
 	cam->status.online = true;
 	cam->status.since_us = now;
 	snprintf(cam->status.codec, sizeof(cam->status.codec), "%s", avcodec_get_name(par->codec_id));
@@ -146,7 +150,7 @@ static void set_online(struct camera *cam, const struct source *src)
 	cam->status.height = par->height;
 	pthread_mutex_unlock(&cam->lock);
 
-	if (was_offline_after_online)
+	if (again)
 		log_notice(cam->conf->name, "online again after %.1f s without footage: %s %dx%d",
 			   gap_us / 1e6, avcodec_get_name(par->codec_id), par->width, par->height);
 	else
@@ -214,7 +218,6 @@ static int on_start(void *opaque, const struct source *src)
 
 		fragmenter_set_start(cam->frag, cam->media_end_us + (missed > 0 ? missed : 0));
 	}
-	set_online(cam, src);
 	cam->window_start_us = clock_monotonic_us(cam->clock);
 	cam->window_bytes = cam->window_frames = 0;
 	return 0;
@@ -268,6 +271,7 @@ static const struct feed_consumer camera_consumer = {
 	.start = on_start,
 	.packet = on_packet,
 	.end = on_end,
+	.online = on_online,
 	.offline = on_offline,
 };
 

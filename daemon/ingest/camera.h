@@ -25,8 +25,8 @@ struct camera_status {
 	int width, height;
 	double fps;
 	int64_t bitrate;           /* bits/s over the last few seconds */
-	int64_t since_us;          /* wall time of the last online/offline change */
-	int reconnects;
+	int64_t since_us;          /* online: since footage came; offline: since it stopped */
+	int reconnects;            /* connections after the first that delivered footage */
 	char last_error[CAMERA_REASON_MAX];
 	int motion_score;          /* the last second's, 0..100; -1: none (off) */
 	bool in_event;             /* a motion event is open */

@@ -22,10 +22,11 @@ struct feed {
 	void *opaque;
 	pthread_t thread;
 	struct backoff backoff;           /* feed thread only */
-	char last_reason[REASON_MAX];     /* feed thread only: "" after an open */
+	char last_reason[REASON_MAX];     /* feed thread only: "" once footage came */
 };
 
-/* Tells the consumer, unless the failure is the stop itself. */
+/* Tells the consumer, unless the failure is the stop itself. what: the
+ * stage that failed, NULL where the reason says it all. */
 static void report(struct feed *f, int err, const char *what)
 {
 	char reason[REASON_MAX], desc[96];
@@ -34,7 +35,10 @@ static void report(struct feed *f, int err, const char *what)
 	if (stop_requested(f->opts.source.stop))
 		return;
 	source_describe_error(err, desc, sizeof(desc));
-	snprintf(reason, sizeof(reason), "%s: %s", what, desc);
+	if (what)
+		snprintf(reason, sizeof(reason), "%s: %s", what, desc);
+	else
+		snprintf(reason, sizeof(reason), "%s", desc);
 	repeated = strcmp(reason, f->last_reason) == 0;
 	snprintf(f->last_reason, sizeof(f->last_reason), "%s", reason);
 	f->consumer->offline(f->opaque, reason, repeated);
@@ -48,6 +52,7 @@ static int run_session(struct feed *f)
 	struct source *src = NULL;
 	AVPacket *pkt = av_packet_alloc();
 	const char *what = "lost";
+	int64_t wall_us = 0;      /* the last packet's arrival */
 	bool footage = false;
 	int ret;
 
@@ -55,10 +60,10 @@ static int run_session(struct feed *f)
 		return AVERROR(ENOMEM);
 	ret = source_open(&src, so);
 	if (ret < 0) {
-		report(f, ret, "cannot connect");
+		/* Connected, only the media never came. */
+		report(f, ret, ret == SOURCE_ERROR_NO_MEDIA ? NULL : "cannot connect");
 		goto out;
 	}
-	f->last_reason[0] = '\0';
 	ret = f->consumer->start(f->opaque, src);
 	if (ret < 0) {
 		report(f, ret, "cannot record this stream");
@@ -71,11 +76,19 @@ static int run_session(struct feed *f)
 			break;
 		}
 		if (!footage && pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
-			/* Only a session that delivered a picture resets backoff. */
+			/* Only a session that delivered a picture resets backoff
+			 * and makes the next failure news. */
 			footage = true;
 			backoff_reset(&f->backoff);
+			f->last_reason[0] = '\0';
+			f->consumer->online(f->opaque, src);
 		}
-		ret = f->consumer->packet(f->opaque, src, pkt, clock_wall_us(so->clock));
+		/* A packet that came after its deadline was held back (by a
+		 * parser) since before the stall: it arrived about when the one
+		 * before it did, not now. */
+		if (!src->expired || !wall_us)
+			wall_us = clock_wall_us(so->clock);
+		ret = f->consumer->packet(f->opaque, src, pkt, wall_us);
 		av_packet_unref(pkt);
 		if (ret < 0) {
 			what = "cannot record this stream";

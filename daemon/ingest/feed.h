@@ -28,10 +28,13 @@ struct feed_consumer {
 	int (*packet)(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us);
 	/* The session start() opened is over (err: why; AVERROR_EXIT on stop). */
 	void (*end)(void *opaque, const struct source *src, int err);
+	/* The connection delivered its first video keyframe: footage again.
+	 * Called before that packet's packet(). */
+	void (*online)(void *opaque, const struct source *src);
 	/* The source is not delivering: reason is short and credential-free
 	 * ("stalled: no answer in time"). repeated: the same reason as the last
-	 * one since a session last opened, so a log line would repeat. Never
-	 * called for a stop. */
+	 * one reported since footage last came, so a log line would repeat.
+	 * Never called for a stop. */
 	void (*offline)(void *opaque, const char *reason, bool repeated);
 };
 

@@ -88,6 +88,18 @@ void source_describe_error(int err, char *buf, size_t n)
 	case AVERROR_HTTP_NOT_FOUND:
 		snprintf(buf, n, "stream not found");
 		return;
+	case AVERROR_HTTP_BAD_REQUEST:
+		snprintf(buf, n, "request refused (400)");
+		return;
+	case AVERROR_HTTP_OTHER_4XX:
+		snprintf(buf, n, "request refused (4xx)");
+		return;
+	case AVERROR_HTTP_SERVER_ERROR:
+		snprintf(buf, n, "camera error (5xx)");
+		return;
+	case SOURCE_ERROR_NO_MEDIA:
+		snprintf(buf, n, "no media in time");
+		return;
 	case AVERROR(ECONNREFUSED):
 		snprintf(buf, n, "connection refused");
 		return;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
 
 struct clock;
 struct stop;
@@ -92,8 +93,11 @@ int64_t source_remaining_us(const struct source *src);
 /* Accepts NULL and half-opened sources. */
 void source_close(struct source *src);
 
+/* The source connected but no media came within the timeout. */
+#define SOURCE_ERROR_NO_MEDIA FFERRTAG('N', 'M', 'D', 'A')
+
 /* A short, credential-free reason for a source's error ("authentication
- * failed", "connection refused", ...). */
+ * failed", "connection refused", "camera error (5xx)", ...). */
 void source_describe_error(int err, char *buf, size_t n);
 
 #endif

@@ -13,11 +13,18 @@
 struct substream {
 	struct detector *detector;
 	const char *tag;
-	bool failed;         /* feed thread only: a failure reported since the last session */
+	bool failed;         /* feed thread only: a failure reported since footage came */
 	struct feed *feed;
 };
 
 static int sub_start(void *opaque, const struct source *src)
+{
+	(void)opaque;
+	(void)src;
+	return 0;
+}
+
+static void sub_online(void *opaque, const struct source *src)
 {
 	struct substream *s = opaque;
 
@@ -25,7 +32,6 @@ static int sub_start(void *opaque, const struct source *src)
 	if (s->failed)
 		log_notice(s->tag, "motion substream back");
 	s->failed = false;
-	return 0;
 }
 
 static int sub_packet(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us)
@@ -59,6 +65,7 @@ static const struct feed_consumer substream_consumer = {
 	.start = sub_start,
 	.packet = sub_packet,
 	.end = sub_end,
+	.online = sub_online,
 	.offline = sub_offline,
 };
 

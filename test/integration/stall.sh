@@ -1,7 +1,9 @@
 #!/bin/bash
 # stall.sh - a camera that freezes (SIGSTOP: the connection stays open, no
 # packet comes) is found stalled within stall_seconds of its last packet,
-# and status.json says offline from then on. Once it thaws it comes back.
+# and status.json says offline from then on. Once it thaws it comes back:
+# the gap logged is counted from its last frame, and status.json counts one
+# reconnection, however many attempts failed meanwhile.
 . "$(dirname "$0")/lib.sh"
 
 STALL=3
@@ -30,7 +32,18 @@ ok "stall found $(printf %.1f "$took") s after the camera froze (stall_seconds =
 sleep 6   # a few reconnect attempts against the frozen camera
 kill -CONT "$cam_PID"
 wait_until 40 grep -q '\[cam\] online again after' "$T/camfs.log" || fail "camera did not come back"
+t_back=$(now)
 wait_until 5 online true || fail "status.json does not say online again"
-ok "$(grep '\[cam\] online again' "$T/camfs.log")"
+# The gap is counted from the last frame (about when it froze), not from
+# when the stall was found.
+gap=$(sed -n 's/.*\[cam\] online again after \([0-9.]*\) s.*/\1/p' "$T/camfs.log")
+outage=$(echo "$t_back - $t_stop" | bc -l)
+(( $(echo "$gap > $outage - 1.0 && $gap < $outage + 0.5" | bc -l) )) ||
+	fail "online again after $gap s, but the camera was gone $(printf %.1f "$outage") s"
+ok "$(grep '\[cam\] online again' "$T/camfs.log") (gone $(printf %.1f "$outage") s)"
+# Several attempts failed while it was frozen; it reconnected once.
+[ "$(jq .reconnects "$M/cam/status.json")" = 1 ] ||
+	fail "status.json: reconnects $(jq .reconnects "$M/cam/status.json") after one outage"
+ok "status.json: reconnects 1 after one outage"
 unmount_camfs "$M"
 check_log '\[cam\] offline: (stalled|cannot connect): no answer in time'
