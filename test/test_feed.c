@@ -68,7 +68,8 @@ static int on_packet(void *opaque, const struct source *src, AVPacket *pkt, int6
 static void on_end(void *opaque, const struct source *src, int err)
 {
 	(void)src;
-	add(opaque, "end %s", err == AVERROR(EAGAIN) ? "again" : err == AVERROR_EXIT ? "stop" : "error");
+	add(opaque, "end %s", err == AVERROR(EAGAIN) ? "again" : err == AVERROR_EXIT ? "stop" :
+	    err == FEED_NEW_TIMELINE ? "timeline" : "error");
 }
 
 static void on_online(void *opaque, const struct source *src)
@@ -124,9 +125,13 @@ static void expect_events(struct record *r, const char *const *want, int n)
 
 /* A scripted pull source: attempt i opens with script[i].open and then
  * gives script[i].packets packets (the first a keyframe) before failing
- * with script[i].end. Attempts past the script are refused. */
+ * with script[i].end. Packet n has dts n * 6000 (15 fps at 90 kHz), plus
+ * jump_by from packet jump_at on (0: none); key_every > 0 makes every such
+ * packet a keyframe too. Attempts past the script are refused. */
 struct attempt {
 	int open, packets, end;
+	int jump_at, key_every;
+	int64_t jump_by;
 };
 
 static const struct attempt *script;
@@ -169,8 +174,10 @@ static int scripted_read(struct source *src, AVPacket *pkt)
 	if ((ret = av_new_packet(pkt, 16)) < 0)
 		return ret;
 	pkt->stream_index = SOURCE_VIDEO;
-	pkt->dts = pkt->pts = s->given * 6000;
-	pkt->flags = s->given == 0 ? AV_PKT_FLAG_KEY : 0;
+	pkt->dts = pkt->pts = s->given * 6000 +
+		(s->a.jump_at && s->given >= s->a.jump_at ? s->a.jump_by : 0);
+	pkt->flags = s->given == 0 || (s->a.key_every && s->given % s->a.key_every == 0) ?
+		AV_PKT_FLAG_KEY : 0;
 	s->given++;
 	return 0;
 }
@@ -266,6 +273,38 @@ static void test_again_reconnects_at_once(void **state)
 	run_script(&r, s, 2, 30000 * MS, 10);
 	assert_true(stop_now_us() - t0 < 5000 * MS);
 	expect_events(&r, want, 10);
+	record_destroy(&r);
+}
+
+/* A camera clock that jumps back 10 s, or on 20 s within a moment, starts
+ * a new timeline on the same connection (end, start; no report, no
+ * reconnect) instead of squashing frames onto one-tick steps after the
+ * last time. A step back within the bound is only nudged forward. */
+static void test_time_jumps(void **state)
+{
+	static const struct attempt s[] = {
+		{ .open = 0, .packets = 6, .end = AVERROR_EOF, .jump_at = 3, .jump_by = -900000 },
+		{ .open = 0, .packets = 5, .end = AVERROR_EOF, .jump_at = 3, .jump_by = 1800000,
+		  .key_every = 3 },
+		{ .open = 0, .packets = 3, .end = AVERROR_EOF, .jump_at = 2, .jump_by = -12000 },
+	};
+	static const char *const want[] = {
+		"start", "online", "packet 0 key", "packet 6000", "packet 12000",
+		"end timeline", "start", "packet -882000", "packet -876000", "packet -870000",
+		"end error", "offline lost: stream ended",
+		"start", "online", "packet 0 key", "packet 6000", "packet 12000",
+		"end timeline", "start", "packet 1818000 key", "packet 1824000",
+		"end error", "offline lost: stream ended",
+		"start", "online", "packet 0 key", "packet 6000", "packet 6001",
+		"end error",
+	};
+	int n = sizeof(want) / sizeof(want[0]);
+	struct record r;
+
+	(void)state;
+	record_init(&r);
+	run_script(&r, s, 3, 1 * MS, n);
+	expect_events(&r, want, n);
 	record_destroy(&r);
 }
 
@@ -440,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_reports_once),
 		cmocka_unit_test(test_again_reconnects_at_once),
 		cmocka_unit_test(test_stop_ends_backoff),
+		cmocka_unit_test(test_time_jumps),
 		cmocka_unit_test(test_push_source),
 		cmocka_unit_test(test_inbox),
 	};

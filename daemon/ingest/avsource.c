@@ -15,7 +15,7 @@ struct av_source {
 	AVFormatContext *in;
 	int video_index, audio_index;   /* in the input, -1 if none */
 	bool timed_out;                 /* interrupt_cb fired on src->deadline_us */
-	int64_t last_dts[2];            /* per output stream, for monotonic dts */
+	bool video_timed;               /* a timed video packet went out */
 	int64_t pace_start_us;          /* realtime files: monotonic at first packet */
 	int64_t pace_first_dts;
 	bool told_dropped_audio;
@@ -106,7 +106,6 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	if (!av)
 		return AVERROR(ENOMEM);
 	src->priv = av;
-	av->last_dts[0] = av->last_dts[1] = AV_NOPTS_VALUE;
 	av->untimed = av_packet_alloc();
 	av->held = av_packet_alloc();
 	if (!av->untimed || !av->held)
@@ -206,7 +205,7 @@ static int next_timed(struct source *src, AVPacket *pkt)
 			pkt->dts = pkt->pts;
 		if (pkt->dts == AV_NOPTS_VALUE) {
 			if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY) &&
-			    av->last_dts[SOURCE_VIDEO] == AV_NOPTS_VALUE) {
+			    !av->video_timed) {
 				av_packet_unref(av->untimed);
 				av_packet_move_ref(av->untimed, pkt);
 			} else {
@@ -228,18 +227,13 @@ static int next_timed(struct source *src, AVPacket *pkt)
 static int av_read(struct source *src, AVPacket *pkt)
 {
 	struct av_source *av = src->priv;
-	int64_t *last;
 	int ret = next_timed(src, pkt);
 
 	if (ret < 0)
 		return ret;
-	/* The muxer rejects dts that do not increase; cameras send them. */
-	last = &av->last_dts[pkt->stream_index];
-	if (*last != AV_NOPTS_VALUE && pkt->dts <= *last)
-		pkt->dts = *last + 1;
-	if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
-		pkt->pts = pkt->dts;
-	*last = pkt->dts;
+	/* Whether time goes on is the feed's to judge (feed.c, timeline). */
+	if (pkt->stream_index == SOURCE_VIDEO)
+		av->video_timed = true;
 	if (src->opts->realtime && !is_rtsp(src->opts->url)) {
 		ret = pace(src, pkt);
 		if (ret < 0) {

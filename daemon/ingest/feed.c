@@ -9,12 +9,16 @@
 #include <string.h>
 
 #include "util/backoff.h"
+#include "util/log.h"
 #include "util/clock.h"
 #include "util/stop.h"
 
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
 #define REASON_MAX 160
+/* A timestamp further back than this, or further on than the time since
+ * the last packet plus this, is another timeline: a camera clock stepped. */
+#define JUMP_US 1000000
 
 struct feed {
 	struct feed_opts opts;
@@ -24,6 +28,44 @@ struct feed {
 	struct backoff backoff;           /* feed thread only */
 	char last_reason[REASON_MAX];     /* feed thread only: "" once footage came */
 };
+
+/* The last timestamp per stream of the current timeline. */
+struct timeline {
+	int64_t dts[2];       /* stream time base; AV_NOPTS_VALUE: none yet */
+	int64_t mono_us[2];   /* when it came */
+};
+
+static void timeline_reset(struct timeline *t)
+{
+	t->dts[SOURCE_VIDEO] = t->dts[SOURCE_AUDIO] = AV_NOPTS_VALUE;
+}
+
+/* Places pkt on the timeline: its dts made to increase (the muxer needs
+ * that; cameras repeat a time now and then) and its pts not before it.
+ * Returns 0, or how far its time jumped (µs) past the bound, leaving pkt
+ * and the timeline as they were. */
+static int64_t timeline_place(struct timeline *t, const struct source *src, AVPacket *pkt,
+			      int64_t mono_us)
+{
+	int s = pkt->stream_index;
+	AVRational tb = s == SOURCE_VIDEO ? src->video.time_base : src->audio.time_base;
+
+	if (pkt->dts == AV_NOPTS_VALUE)
+		pkt->dts = pkt->pts;
+	if (t->dts[s] != AV_NOPTS_VALUE) {
+		int64_t step = av_rescale_q(pkt->dts - t->dts[s], tb, AV_TIME_BASE_Q);
+
+		if (step < -JUMP_US || step > mono_us - t->mono_us[s] + JUMP_US)
+			return step;
+		if (pkt->dts <= t->dts[s])
+			pkt->dts = t->dts[s] + 1;
+	}
+	if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
+		pkt->pts = pkt->dts;
+	t->dts[s] = pkt->dts;
+	t->mono_us[s] = mono_us;
+	return 0;
+}
 
 /* Tells the consumer, unless the failure is the stop itself. what: the
  * stage that failed, NULL where the reason says it all. */
@@ -53,7 +95,8 @@ static int run_session(struct feed *f)
 	AVPacket *pkt = av_packet_alloc();
 	const char *what = "lost";
 	int64_t wall_us = 0;      /* the last packet's arrival */
-	bool footage = false;
+	struct timeline tl;
+	bool footage = false, started = false;
 	int ret;
 
 	if (!pkt)
@@ -69,11 +112,31 @@ static int run_session(struct feed *f)
 		report(f, ret, "cannot record this stream");
 		goto out;
 	}
+	started = true;
+	timeline_reset(&tl);
 	while (!stop_requested(so->stop)) {
+		int64_t jump_us;
+
 		ret = source_read(src, pkt);
 		if (ret < 0) {
 			what = ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost";
 			break;
+		}
+		jump_us = timeline_place(&tl, src, pkt, clock_monotonic_us(so->clock));
+		if (jump_us) {
+			/* Squashing a lagging clock onto one-tick steps would last
+			 * as long as the lag: end this timeline cleanly instead. */
+			log_notice(so->tag, "timestamps jumped %+.1f s: a new timeline starts",
+				   jump_us / 1e6);
+			f->consumer->end(f->opaque, src, FEED_NEW_TIMELINE);
+			timeline_reset(&tl);
+			timeline_place(&tl, src, pkt, clock_monotonic_us(so->clock));
+			started = (ret = f->consumer->start(f->opaque, src)) == 0;
+			if (!started) {
+				av_packet_unref(pkt);
+				what = "cannot record this stream";
+				break;
+			}
 		}
 		if (!footage && pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
 			/* Only a session that delivered a picture resets backoff
@@ -97,7 +160,8 @@ static int run_session(struct feed *f)
 	}
 	if (stop_requested(so->stop))
 		ret = AVERROR_EXIT;
-	f->consumer->end(f->opaque, src, ret);
+	if (started)
+		f->consumer->end(f->opaque, src, ret);
 	if (ret != AVERROR(EAGAIN))
 		report(f, ret, what);
 out:

@@ -10,10 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
 
 #include "ingest/source.h"
 
 struct feed;
+
+/* end()'s err when the source's timestamps jumped: the session's timeline
+ * ends and start() begins a new one on the same connection. */
+#define FEED_NEW_TIMELINE FFERRTAG('T', 'I', 'M', 'E')
 
 /* Called on the feed's thread, one session at a time: start, then packets,
  * then end. */
@@ -21,8 +26,10 @@ struct feed_consumer {
 	/* A session opened; src's streams are known. A negative AVERROR ends
 	 * it at once (reported as "cannot record this stream"). */
 	int (*start)(void *opaque, const struct source *src);
-	/* The session's next packet, received at wall_us (the clock seam). The
-	 * callee may take its data. A negative AVERROR ends the session:
+	/* The session's next packet, received at wall_us (the clock seam), its
+	 * dts increasing per stream (a step back within a second is nudged to
+	 * one tick on; a bigger jump starts a new timeline, see
+	 * FEED_NEW_TIMELINE) and pts not before dts. The callee may take its data. A negative AVERROR ends the session:
 	 * AVERROR(EAGAIN) to start a new one at once, unreported (new codec
 	 * parameters); anything else is reported and backed off. */
 	int (*packet)(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us);

@@ -15,7 +15,8 @@ struct clock;
 struct stop;
 
 /* Packets come out with stream_index SOURCE_VIDEO or SOURCE_AUDIO, timestamps
- * in that stream's time_base, dts set and increasing. */
+ * in that stream's time_base, dts set (as the camera sent it: the feed keeps
+ * it increasing and notices jumps). */
 enum { SOURCE_VIDEO = 0, SOURCE_AUDIO = 1 };
 
 struct source_stream {
