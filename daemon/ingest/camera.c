@@ -260,6 +260,8 @@ static void on_end(void *opaque, const struct source *src, int err)
 	(void)src;
 	(void)err;
 	fragmenter_flush(cam->frag);
+	/* Nothing stale for a live reader that opens before the next session. */
+	hub_end_session(cam->hub);
 	if (!cam->substream)
 		detector_finish(cam->detector);
 	writer_end_session(cam->writer, cam->index);

@@ -3,7 +3,8 @@
 # packet comes) is found stalled within stall_seconds of its last packet,
 # and status.json says offline from then on. Once it thaws it comes back:
 # the gap logged is counted from its last frame, and status.json counts one
-# reconnection, however many attempts failed meanwhile.
+# reconnection, however many attempts failed meanwhile. live.mp4 opened
+# while it is offline gives nothing stale: it waits for the next session.
 . "$(dirname "$0")/lib.sh"
 
 STALL=3
@@ -29,7 +30,16 @@ took=$(echo "$t_found - $t_stop" | bc -l)
 (( $(echo "$took < $STALL + 1.0" | bc -l) )) || fail "stall found after $took s (stall_seconds = $STALL)"
 ok "stall found $(printf %.1f "$took") s after the camera froze (stall_seconds = $STALL), status offline"
 
-sleep 6   # a few reconnect attempts against the frozen camera
+# Opened while the camera is offline, live.mp4 gives nothing stale: it
+# waits for the next session's first keyframe.
+got=$( (timeout 2 cat "$M/cam/live.mp4" || true) | wc -c)
+[ "$got" = 0 ] || fail "live.mp4 opened while offline gave $got stale bytes"
+cat "$M/cam/live.mp4" >"$T/waiting.mp4" &
+waiting=$!
+PIDS+=($waiting)
+ok "live.mp4 opened while offline: nothing stale"
+
+sleep 4   # a few reconnect attempts against the frozen camera
 kill -CONT "$cam_PID"
 wait_until 40 grep -q '\[cam\] online again after' "$T/camfs.log" || fail "camera did not come back"
 t_back=$(now)
@@ -45,5 +55,15 @@ ok "$(grep '\[cam\] online again' "$T/camfs.log") (gone $(printf %.1f "$outage")
 [ "$(jq .reconnects "$M/cam/status.json")" = 1 ] ||
 	fail "status.json: reconnects $(jq .reconnects "$M/cam/status.json") after one outage"
 ok "status.json: reconnects 1 after one outage"
+# The reader that opened while offline got the new session, from its
+# first keyframe: a stream that plays.
+grow() { [ "$(stat -c %s "$T/waiting.mp4")" -gt 100000 ]; }
+wait_until 10 grow || fail "a reader waiting while offline got nothing once back"
+kill $waiting
+wait $waiting 2>/dev/null || true   # its open file would keep the mount busy
+[ "$(ffprobe -v error -select_streams v:0 -show_entries packet=flags -of csv=p=0 "$T/waiting.mp4" | head -1)" = K_ ] ||
+	fail "the waiting reader's stream does not start at a keyframe"
+plays "$T/waiting.mp4" || fail "the waiting reader's stream does not play"
+ok "the reader that waited got the next session from its keyframe"
 unmount_camfs "$M"
 check_log '\[cam\] offline: (stalled|cannot connect): no answer in time'
