@@ -166,26 +166,34 @@ static void test_split(void **state)
 	free_demo(&d);
 }
 
+/* One session of packets [from, to) of d, its first keyframe placed at
+ * start_us, collected into c; packet i arrives at wall time i. */
+static void run_session(struct demo_packets *d, int from, int to, uint32_t generation,
+			int64_t start_us, struct collected *c)
+{
+	struct fragmenter *f;
+
+	assert_int_equal(fragmenter_open(&f, d->src, generation, collect, c), 0);
+	fragmenter_set_start(f, start_us);
+	for (int i = from; i < to; i++) {
+		AVPacket *p = av_packet_clone(d->pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+}
+
 /* Packets before the first keyframe cannot be decoded: they are dropped and
  * the session's time starts at that keyframe, placed at the given start. */
 static void test_starts_at_keyframe(void **state)
 {
 	struct demo_packets d;
 	struct collected c = { 0 };
-	struct fragmenter *f;
 
 	(void)state;
 	read_demo(&d);
-	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &c), 0);
-	fragmenter_set_start(f, 5000000);
-	for (int i = 20; i < FRAMES; i++) {
-		AVPacket *p = av_packet_clone(d.pkts[i]);
-		assert_int_equal(fragmenter_write(f, p, i), 0);
-		av_packet_free(&p);
-	}
-	assert_int_equal(fragmenter_flush(f), 0);
-	fragmenter_close(f);
-
+	run_session(&d, 20, FRAMES, 1, 5000000, &c);
 	assert_int_equal(c.n, 1 + FRAMES - 30);
 	assert_true(c.frags[1]->keyframe);
 	assert_int_equal(c.frags[1]->media_us, 5000000);
@@ -204,31 +212,15 @@ static void test_reconnect_goes_on(void **state)
 {
 	struct demo_packets d;
 	struct collected a = { 0 }, b = { 0 };
-	struct fragmenter *f;
 	char path[] = "/tmp/camfs-fragXXXXXX";
 	int fd;
 
 	(void)state;
 	read_demo(&d);
-	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &a), 0);
-	for (int i = 0; i < 30; i++) {
-		AVPacket *p = av_packet_clone(d.pkts[i]);
-		assert_int_equal(fragmenter_write(f, p, i), 0);
-		av_packet_free(&p);
-	}
-	assert_int_equal(fragmenter_flush(f), 0);
-	fragmenter_close(f);
+	run_session(&d, 0, 30, 1, 0, &a);
 	/* Two seconds of media and 3 s of outage later, from the keyframe
 	 * at packet 60 (whose own dts says 4 s). */
-	assert_int_equal(fragmenter_open(&f, d.src, 2, collect, &b), 0);
-	fragmenter_set_start(f, 5000000);
-	for (int i = 60; i < FRAMES; i++) {
-		AVPacket *p = av_packet_clone(d.pkts[i]);
-		assert_int_equal(fragmenter_write(f, p, i), 0);
-		av_packet_free(&p);
-	}
-	assert_int_equal(fragmenter_flush(f), 0);
-	fragmenter_close(f);
+	run_session(&d, 60, FRAMES, 2, 5000000, &b);
 	assert_int_equal(a.frags[0]->size, b.frags[0]->size);
 	assert_memory_equal(a.frags[0]->data, b.frags[0]->data, a.frags[0]->size);
 

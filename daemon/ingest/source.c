@@ -75,49 +75,34 @@ void source_close(struct source *src)
 	free(src);
 }
 
+/* Plain words for the errors a camera gives; FFmpeg's own text otherwise. */
+static const struct {
+	int err;
+	const char *text;
+} reasons[] = {
+	{ AVERROR_HTTP_UNAUTHORIZED, "authentication failed" },
+	{ AVERROR(EACCES), "authentication failed" },
+	{ AVERROR_HTTP_FORBIDDEN, "access forbidden" },
+	{ AVERROR_HTTP_NOT_FOUND, "stream not found" },
+	{ AVERROR_HTTP_BAD_REQUEST, "request refused (400)" },
+	{ AVERROR_HTTP_OTHER_4XX, "request refused (4xx)" },
+	{ AVERROR_HTTP_SERVER_ERROR, "camera error (5xx)" },
+	{ AVERROR(ECONNREFUSED), "connection refused" },
+	{ AVERROR(EHOSTUNREACH), "host unreachable" },
+	{ AVERROR(ENETUNREACH), "host unreachable" },
+	{ AVERROR(ETIMEDOUT), "no answer in time" },
+	{ SOURCE_ERROR_NO_MEDIA, "no media in time" },
+	{ AVERROR_EOF, "stream ended" },
+	{ AVERROR(EINVAL), "bad URL or unusable stream" },
+	{ AVERROR_INVALIDDATA, "bad URL or unusable stream" },
+};
+
 void source_describe_error(int err, char *buf, size_t n)
 {
-	switch (err) {
-	case AVERROR_HTTP_UNAUTHORIZED:
-	case AVERROR(EACCES):
-		snprintf(buf, n, "authentication failed");
-		return;
-	case AVERROR_HTTP_FORBIDDEN:
-		snprintf(buf, n, "access forbidden");
-		return;
-	case AVERROR_HTTP_NOT_FOUND:
-		snprintf(buf, n, "stream not found");
-		return;
-	case AVERROR_HTTP_BAD_REQUEST:
-		snprintf(buf, n, "request refused (400)");
-		return;
-	case AVERROR_HTTP_OTHER_4XX:
-		snprintf(buf, n, "request refused (4xx)");
-		return;
-	case AVERROR_HTTP_SERVER_ERROR:
-		snprintf(buf, n, "camera error (5xx)");
-		return;
-	case SOURCE_ERROR_NO_MEDIA:
-		snprintf(buf, n, "no media in time");
-		return;
-	case AVERROR(ECONNREFUSED):
-		snprintf(buf, n, "connection refused");
-		return;
-	case AVERROR(EHOSTUNREACH):
-	case AVERROR(ENETUNREACH):
-		snprintf(buf, n, "host unreachable");
-		return;
-	case AVERROR(ETIMEDOUT):
-		snprintf(buf, n, "no answer in time");
-		return;
-	case AVERROR_EOF:
-		snprintf(buf, n, "stream ended");
-		return;
-	default:
-		if (err == AVERROR(EINVAL) || err == AVERROR_INVALIDDATA) {
-			snprintf(buf, n, "bad URL or unusable stream");
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].err == err) {
+			snprintf(buf, n, "%s", reasons[i].text);
 			return;
 		}
-		av_strerror(err, buf, n);
-	}
+	av_strerror(err, buf, n);
 }
