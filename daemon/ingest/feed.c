@@ -86,6 +86,22 @@ static void report(struct feed *f, int err, const char *what)
 	f->consumer->offline(f->opaque, reason, repeated);
 }
 
+/* pkt's time jumped by jump_us: squashing a lagging clock onto one-tick
+ * steps would last as long as the lag, so the consumer's timeline ends
+ * cleanly and a new one starts with pkt. 0, or start()'s error (then no
+ * session is open). */
+static int new_timeline(struct feed *f, const struct source *src, struct timeline *tl,
+			AVPacket *pkt, int64_t jump_us)
+{
+	const struct source_opts *so = &f->opts.source;
+
+	log_notice(so->tag, "timestamps jumped %+.1f s: a new timeline starts", jump_us / 1e6);
+	f->consumer->end(f->opaque, src, FEED_NEW_TIMELINE);
+	timeline_reset(tl);
+	timeline_place(tl, src, pkt, clock_monotonic_us(so->clock));
+	return f->consumer->start(f->opaque, src);
+}
+
 /* One connection: open, then hand packets on until an error or a stop.
  * Returns the error that ended it. */
 static int run_session(struct feed *f)
@@ -123,20 +139,11 @@ static int run_session(struct feed *f)
 			break;
 		}
 		jump_us = timeline_place(&tl, src, pkt, clock_monotonic_us(so->clock));
-		if (jump_us) {
-			/* Squashing a lagging clock onto one-tick steps would last
-			 * as long as the lag: end this timeline cleanly instead. */
-			log_notice(so->tag, "timestamps jumped %+.1f s: a new timeline starts",
-				   jump_us / 1e6);
-			f->consumer->end(f->opaque, src, FEED_NEW_TIMELINE);
-			timeline_reset(&tl);
-			timeline_place(&tl, src, pkt, clock_monotonic_us(so->clock));
-			started = (ret = f->consumer->start(f->opaque, src)) == 0;
-			if (!started) {
-				av_packet_unref(pkt);
-				what = "cannot record this stream";
-				break;
-			}
+		if (jump_us && (ret = new_timeline(f, src, &tl, pkt, jump_us)) < 0) {
+			started = false;
+			av_packet_unref(pkt);
+			what = "cannot record this stream";
+			break;
 		}
 		if (!footage && pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
 			/* Only a session that delivered a picture resets backoff
