@@ -29,9 +29,10 @@ struct feed_consumer {
 	/* The session's next packet, received at wall_us (the clock seam), its
 	 * dts increasing per stream (a step back within a second is nudged to
 	 * one tick on; a bigger jump starts a new timeline, see
-	 * FEED_NEW_TIMELINE) and pts not before dts. The callee may take its data. A negative AVERROR ends the session:
-	 * AVERROR(EAGAIN) to start a new one at once, unreported (new codec
-	 * parameters); anything else is reported and backed off. */
+	 * FEED_NEW_TIMELINE) and pts not before dts. The callee may take its
+	 * data. A negative AVERROR ends the session: AVERROR(EAGAIN) to start
+	 * a new one at once, unreported (new codec parameters); anything else
+	 * is reported and backed off. */
 	int (*packet)(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us);
 	/* The session start() opened is over (err: why; AVERROR_EXIT on stop). */
 	void (*end)(void *opaque, const struct source *src, int err);
