@@ -1,6 +1,7 @@
-/* main.c - camfs: parse the command line and config, mount the tree, start
- * one ingest thread per camera and the writer, serve until unmounted or
- * SIGINT/SIGTERM, stop in reverse. */
+/* main.c - camfs: the command line and the wiring. Parses the CLI, loads
+ * the config, makes the recorder (recorder.c), makes the tree and the mount
+ * (fs/) around it, runs until unmounted or SIGINT/SIGTERM, tears down in
+ * reverse. The one file of daemon/ that includes fs/: the core never does. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -8,23 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <fuse_lowlevel.h>
 #include <libavformat/avformat.h>
 
-#include "ingest/camera.h"
-#include "util/clock.h"
 #include "config.h"
-#include "events/events.h"
-#include "events/hook.h"
-#include "stream/hub.h"
-#include "events/uploads.h"
+#include "recorder.h"
+#include "record/writer.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "fs/mount.h"
-#include "record/recovery.h"
 #include "fs/tree.h"
-#include "record/writer.h"
 
 struct cli {
 	char *config_path;
@@ -159,132 +154,38 @@ static int load_config(struct config *cfg, const struct cli *cli)
 	return 0;
 }
 
-static int make_dirs(const char *path)
+/* Mounts the tree over r and serves it until unmounted or signalled. */
+static int serve(struct recorder *r, const struct config *cfg, const struct cli *cli,
+		 struct fuse_args *fuse_args)
 {
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* What runs: made by run(), started by start_threads(), stopped in reverse. */
-struct recorder {
-	const struct config *cfg;
-	struct camera **cams;
-	struct writer *writer;
-	struct hook *hook;        /* on_event; NULL: none */
-	struct events **events;   /* camera i's event store, for the upload watcher */
-	struct uploads *uploads; /* NULL: no camera has events_incoming */
-	char *mountpoint;         /* absolute, for the hook's clip paths; NULL: no mount */
-};
-
-#define HOOKS_RUNNING_MAX 4   /* a hook hanging on every event costs at most this many */
-
-static bool any_incoming(const struct config *cfg)
-{
-	for (int i = 0; i < cfg->n_cameras; i++)
-		if (cfg->cameras[i].events_incoming)
-			return true;
-	return false;
-}
-
-/* A camera's upload was filed: the hook hears of it as an event with no
- * end (an upload is a moment). */
-static void upload_filed(int cam, const char *stem, const char *path, int64_t wall_us,
-			 void *opaque)
-{
-	struct recorder *r = opaque;
-	struct hook_event ev = {
-		.camera = r->cfg->cameras[cam].name,
-		.kind = "camera",
-		.phase = "start",
-		.wall_us = wall_us,
-		.snapshot = path,
-	};
-
-	(void)stem;   /* the watcher logged it */
-	if (r->hook)
-		hook_run(r->hook, &ev);
-}
-
-/* Threads start only here: daemonizing forks, and a fork keeps only the
- * calling thread. */
-static int start_threads(struct recorder *r)
-{
-	const struct config *cfg = r->cfg;
-	sigset_t stop_signals, old;
-	int ret = 0;
-
-	/* Threads inherit this mask, so only the main thread sees the signals. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
-	if (cfg->on_event)
-		ret = hook_new(&r->hook, cfg->on_event, cfg->on_event_timeout, HOOKS_RUNNING_MAX);
-	if (ret == 0)
-		ret = writer_start(r->writer);
-	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++) {
-		r->cams[i]->hook = r->hook;
-		r->cams[i]->mountpoint = r->mountpoint;
-		ret = camera_start(r->cams[i]);
-		r->events[i] = camera_events(r->cams[i]);
-	}
-	if (ret == 0 && any_incoming(cfg))
-		ret = uploads_new(&r->uploads, cfg, r->events, upload_filed, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret == 0)
-		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
-			   cfg->n_cameras == 1 ? "" : "s", cfg->store);
-	return ret;
-}
-
-/* Mounts the tree and serves it until unmounted or signalled. Called with
- * everything created but no thread started. */
-static int serve(struct recorder *r, const struct cli *cli, struct fuse_args *fuse_args)
-{
-	const struct config *cfg = r->cfg;
+	struct camera **cams = recorder_cameras(r);
 	struct tree *tree = NULL;
 	struct mount *mnt = NULL;
+	char *mountpoint = NULL;
 	int ret;
 
-	if ((ret = tree_new(&tree, cfg, r->cams, r->writer)) < 0 ||
+	if ((ret = tree_new(&tree, cfg, cams, recorder_writer(r))) < 0 ||
 	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
-			     cfg, r->cams, tree)) < 0)
+			     cfg, cams, tree)) < 0)
 		goto out;
 	/* Before daemonizing changes the working directory. */
-	r->mountpoint = realpath(cli->mountpoint, NULL);
-	writer_on_segment(r->writer, mount_file_created, mnt);
+	mountpoint = realpath(cli->mountpoint, NULL);
+	writer_on_segment(recorder_writer(r), mount_file_created, mnt);
 	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {
 		ret = -EIO;
 		goto out;
 	}
-	if ((ret = start_threads(r)) < 0)
+	if ((ret = recorder_start(r, mountpoint)) < 0)
 		goto out;
 	ret = mount_run(mnt);
 	log_notice("camfs", "unmounted: stopping");
 out:
 	/* Parked live readers get end of stream before the mount goes. */
-	for (int i = 0; i < cfg->n_cameras; i++)
-		if (r->cams[i])
-			hub_close(camera_hub(r->cams[i]));
-	for (int i = 0; i < cfg->n_cameras; i++)
-		if (r->cams[i])
-			camera_request_stop(r->cams[i]);
-	writer_on_segment(r->writer, NULL, NULL);
+	recorder_request_stop(r);
+	writer_on_segment(recorder_writer(r), NULL, NULL);
 	mount_free(mnt);
 	tree_free(tree);
+	free(mountpoint);
 	return ret;
 }
 
@@ -298,7 +199,7 @@ static int record_only(struct recorder *r)
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	ret = start_threads(r);
+	ret = recorder_start(r, NULL);
 	if (ret == 0) {
 		sigwait(&stop_signals, &sig);
 		log_notice("camfs", "%s: stopping", strsignal(sig));
@@ -308,33 +209,12 @@ static int record_only(struct recorder *r)
 
 static int run(const struct config *cfg, const struct cli *cli, struct fuse_args *fuse_args)
 {
-	struct recorder r = {
-		.cfg = cfg,
-		.cams = calloc(cfg->n_cameras, sizeof(*r.cams)),
-		.events = calloc(cfg->n_cameras, sizeof(*r.events)),
-	};
-	int ret = 0;
+	struct recorder *r = NULL;
+	int ret = recorder_new(&r, cfg, &clock_system);
 
-	if (!r.cams || !r.events)
-		ret = -ENOMEM;
 	if (ret == 0)
-		ret = writer_new(&r.writer, cfg, &clock_system);
-	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)
-		ret = camera_new(&r.cams[i], cfg, i, r.writer, &clock_system);
-	if (ret == 0)
-		ret = cli->no_mount ? record_only(&r) : serve(&r, cli, fuse_args);
-	uploads_free(r.uploads);
-	for (int i = 0; r.cams && i < cfg->n_cameras; i++)
-		if (r.cams[i])
-			camera_request_stop(r.cams[i]);
-	for (int i = 0; r.cams && i < cfg->n_cameras; i++)
-		camera_free(r.cams[i]);
-	/* After the cameras and the upload watcher: they run hooks. */
-	hook_free(r.hook);
-	writer_free(r.writer);
-	free(r.cams);
-	free(r.events);
-	free(r.mountpoint);
+		ret = cli->no_mount ? record_only(r) : serve(r, cfg, cli, fuse_args);
+	recorder_free(r);
 	return ret;
 }
 
@@ -379,13 +259,7 @@ int main(int argc, char *argv[])
 	if (cfg.timezone && *cfg.timezone)
 		setenv("TZ", cfg.timezone, 1);
 	tzset();
-	if ((ret = make_dirs(cfg.store)) < 0) {
-		log_error("camfs", "cannot create store %s: %s", cfg.store, strerror(-ret));
-		ret = 1;
-		goto out;
-	}
 	avformat_network_init();
-	recovery_run(cfg.store);
 	ret = run(&cfg, &cli, &args) < 0;
 	avformat_network_deinit();
 out:

@@ -74,10 +74,9 @@ static void open_store(struct fixture *f, const char *tz)
  * Unix time start_s. */
 static void record_session(struct fixture *f, const char *url, time_t start_s, int seconds)
 {
-	static atomic_bool stop;
 	struct source_opts opts = {
 		.url = url, .timeout_us = 5000000,
-		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+		.realtime = false, .clock = &clock_system, .tag = "test",
 	};
 	struct source *src;
 	struct fragmenter *frag;

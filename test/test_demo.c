@@ -15,13 +15,14 @@
 #include "ingest/demo.h"
 #include "util/log.h"
 #include "ingest/source.h"
+#include "util/stop.h"
 
 /* A clock that moves only when read: each monotonic read advances by step,
  * and after stop_after reads it raises the stop flag. */
 struct fake {
 	int64_t mono, step, wall;
 	int calls, stop_after;
-	atomic_bool *stop;
+	struct stop *stop;
 };
 
 static int64_t fake_mono(const struct clock *c)
@@ -29,7 +30,7 @@ static int64_t fake_mono(const struct clock *c)
 	struct fake *f = c->opaque;
 
 	if (f->stop && ++f->calls >= f->stop_after)
-		atomic_store(f->stop, true);
+		stop_request(f->stop);
 	f->mono += f->step;
 	return f->mono;
 }
@@ -53,7 +54,7 @@ struct cam {
 };
 
 static int cam_open(struct cam *c, const char *url, bool realtime, const struct clock *clk,
-		    const atomic_bool *stop)
+		    struct stop *stop)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts.url = url;
@@ -61,9 +62,9 @@ static int cam_open(struct cam *c, const char *url, bool realtime, const struct 
 	c->opts.clock = clk;
 	c->opts.stop = stop;
 	c->opts.tag = "test";
-	c->src.ops = &source_ops_demo;
+	c->src.ops = &demo_source_ops;
 	c->src.opts = &c->opts;
-	return source_ops_demo.open(&c->src, &c->opts);
+	return demo_source_ops.open(&c->src, &c->opts);
 }
 
 static void cam_read(struct cam *c, int n)
@@ -73,7 +74,7 @@ static void cam_read(struct cam *c, int n)
 	for (c->n = 0; c->n < n; c->n++) {
 		c->pkts[c->n] = av_packet_alloc();
 		assert_non_null(c->pkts[c->n]);
-		assert_int_equal(source_ops_demo.read(&c->src, c->pkts[c->n]), 0);
+		assert_int_equal(demo_source_ops.read(&c->src, c->pkts[c->n]), 0);
 	}
 }
 
@@ -130,7 +131,7 @@ static void cam_close(struct cam *c)
 	}
 	free(c->pkts);
 	free(c->luma);
-	source_ops_demo.close(&c->src);
+	demo_source_ops.close(&c->src);
 	assert_null(c->src.priv);
 	assert_null(c->src.video.par);
 }
@@ -319,30 +320,32 @@ static void test_stop(void **state)
 {
 	struct fake f = { .mono = 1000000, .wall = 1700000000000000 };
 	struct clock clk = { .wall_us = fake_wall, .monotonic_us = fake_mono, .opaque = &f };
-	atomic_bool stop = false;
+	struct stop stop;
 	AVPacket *pkt = av_packet_alloc();
 	struct cam c;
 	int64_t t0;
 
 	assert_non_null(pkt);
+	assert_int_equal(stop_init(&stop), 0);
 	assert_int_equal(cam_open(&c, "demo:static?fps=1", true, &clk, &stop), 0);
 	/* Frame 0 is due at once; frame 1 a second later, on a clock that
 	 * stands still. The flag goes up while read waits for it. */
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	f.stop = &stop;
 	f.stop_after = f.calls + 3;
 	t0 = real_us();
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	assert_true(real_us() - t0 < 500000);
 	/* Once raised, every read says so straight away. */
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	cam_close(&c);
 
 	/* Unpaced sources honour it too. */
 	assert_int_equal(cam_open(&c, "demo:moving", false, NULL, &stop), 0);
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), AVERROR_EXIT);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), AVERROR_EXIT);
 	cam_close(&c);
 	av_packet_free(&pkt);
+	stop_destroy(&stop);
 }
 
 static void test_pacing(void **state)
@@ -358,18 +361,18 @@ static void test_pacing(void **state)
 	start = f.mono;
 	/* No packet before its due time. */
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+		assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 		assert_int_equal(pkt->pts, av_rescale(i, 90000, 60));
 		assert_true(f.mono - start >= av_rescale(i, 1000000, 60));
 		av_packet_unref(pkt);
 	}
 	/* A consumer 10 s late gets the present, not a 10 s burst. */
 	f.mono += 10000000;
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	assert_true(pkt->pts >= 10 * 90000);
 	assert_true(pkt->pts <= 11 * 90000);
 	av_packet_unref(pkt);
-	assert_int_equal(source_ops_demo.read(&c.src, pkt), 0);
+	assert_int_equal(demo_source_ops.read(&c.src, pkt), 0);
 	av_packet_unref(pkt);
 	cam_close(&c);
 	av_packet_free(&pkt);

@@ -61,10 +61,9 @@ struct demo_packets {
 
 static void read_demo(struct demo_packets *d)
 {
-	static atomic_bool stop;
 	static const struct source_opts opts = {
 		.url = "demo:moving?fps=15&gop=30", .timeout_us = 5000000,
-		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "test",
+		.realtime = false, .clock = &clock_system, .tag = "test",
 	};
 
 	assert_int_equal(source_open(&d->src, &opts), 0);
@@ -163,26 +162,34 @@ static void test_split(void **state)
 	free_demo(&d);
 }
 
+/* One session of packets [from, to) of d, its first keyframe placed at
+ * start_us, collected into c; packet i arrives at wall time i. */
+static void run_session(struct demo_packets *d, int from, int to, uint32_t generation,
+			int64_t start_us, struct collected *c)
+{
+	struct fragmenter *f;
+
+	assert_int_equal(fragmenter_open(&f, d->src, generation, collect, c), 0);
+	fragmenter_set_start(f, start_us);
+	for (int i = from; i < to; i++) {
+		AVPacket *p = av_packet_clone(d->pkts[i]);
+		assert_int_equal(fragmenter_write(f, p, i), 0);
+		av_packet_free(&p);
+	}
+	assert_int_equal(fragmenter_flush(f), 0);
+	fragmenter_close(f);
+}
+
 /* Packets before the first keyframe cannot be decoded: they are dropped and
  * the session's time starts at that keyframe, placed at the given start. */
 static void test_starts_at_keyframe(void **state)
 {
 	struct demo_packets d;
 	struct collected c = { 0 };
-	struct fragmenter *f;
 
 	(void)state;
 	read_demo(&d);
-	assert_int_equal(fragmenter_open(&f, d.src, 1, collect, &c), 0);
-	fragmenter_set_start(f, 5000000);
-	for (int i = 20; i < FRAMES; i++) {
-		AVPacket *p = av_packet_clone(d.pkts[i]);
-		assert_int_equal(fragmenter_write(f, p, i), 0);
-		av_packet_free(&p);
-	}
-	assert_int_equal(fragmenter_flush(f), 0);
-	fragmenter_close(f);
-
+	run_session(&d, 20, FRAMES, 1, 5000000, &c);
 	assert_int_equal(c.n, 1 + FRAMES - 30);
 	assert_true(c.frags[1]->keyframe);
 	assert_int_equal(c.frags[1]->media_us, 5000000);
@@ -190,6 +197,63 @@ static void test_starts_at_keyframe(void **state)
 	assert_int_equal(c.frags[1]->wall_us, 30);
 	for (int i = 0; i < c.n; i++)
 		fragment_unref(&c.frags[i]);
+	free_demo(&d);
+}
+
+/* A live reader across a reconnect with unchanged settings: the hub keeps
+ * the first init (the second is the same bytes) and appends the second
+ * session's fragments, which set_start placed after the first's. Read back
+ * as one stream, time never goes back and the gap is where it was put. */
+static void test_reconnect_goes_on(void **state)
+{
+	struct demo_packets d;
+	struct collected a = { 0 }, b = { 0 };
+	char path[] = "/tmp/camfs-fragXXXXXX";
+	int fd;
+
+	(void)state;
+	read_demo(&d);
+	run_session(&d, 0, 30, 1, 0, &a);
+	/* Two seconds of media and 3 s of outage later, from the keyframe
+	 * at packet 60 (whose own dts says 4 s). */
+	run_session(&d, 60, FRAMES, 2, 5000000, &b);
+	assert_int_equal(a.frags[0]->size, b.frags[0]->size);
+	assert_memory_equal(a.frags[0]->data, b.frags[0]->data, a.frags[0]->size);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int i = 0; i < a.n; i++)
+		assert_int_equal(write(fd, a.frags[i]->data, a.frags[i]->size), (ssize_t)a.frags[i]->size);
+	for (int i = 1; i < b.n; i++)
+		assert_int_equal(write(fd, b.frags[i]->data, b.frags[i]->size), (ssize_t)b.frags[i]->size);
+	close(fd);
+
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+	int64_t last = INT64_MIN, first_b = AV_NOPTS_VALUE;
+	int n = 0;
+
+	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+	while (av_read_frame(in, pkt) >= 0) {
+		int64_t us = av_rescale_q(pkt->dts, in->streams[0]->time_base, AV_TIME_BASE_Q);
+
+		if (us <= last)
+			fail_msg("packet %d: dts %lld us after %lld us", n, (long long)us, (long long)last);
+		if (n == 30)
+			first_b = us;
+		last = us;
+		n++;
+		av_packet_unref(pkt);
+	}
+	assert_int_equal(n, 30 + FRAMES - 60);
+	assert_true(llabs(first_b - 5000000) <= 1);
+	av_packet_free(&pkt);
+	avformat_close_input(&in);
+	unlink(path);
+	for (int i = 0; i < a.n; i++)
+		fragment_unref(&a.frags[i]);
+	for (int i = 0; i < b.n; i++)
+		fragment_unref(&b.frags[i]);
 	free_demo(&d);
 }
 
@@ -211,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_starts_at_keyframe),
+		cmocka_unit_test(test_reconnect_goes_on),
 		cmocka_unit_test(test_refcount),
 	};
 

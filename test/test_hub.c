@@ -597,6 +597,48 @@ static void test_identical_init_ignored(void **state)
 	fragment_unref(&again);
 }
 
+/* A session ended (the camera went offline): a reader that opens now gets
+ * nothing stale and waits for the next session's keyframe; readers already
+ * reading go on into the next session (same init) at its keyframe. */
+static void test_session_end(void **state)
+{
+	struct hub *h = new_hub(1 << 20);
+	struct hub_reader *live = hub_reader_new(h, NO_WAKE, NULL);
+	struct hub_reader *behind = hub_reader_new(h, NO_WAKE, NULL);
+	struct hub_reader *late;
+
+	(void)state;
+	pub_init(h, 1);
+	pub(h, 0, true);
+	pub(h, 1, false);
+	expect_init(live, 1);
+	expect_media(live, 0, true);
+	expect_media(live, 1, false);
+	expect_init(behind, 1);
+	expect_media(behind, 0, true);
+	hub_end_session(h);
+	late = hub_reader_new(h, NO_WAKE, NULL);
+	expect_nothing(late);
+	expect_nothing(live);
+	pub(h, 2, false);                  /* no keyframe to start from: dropped */
+	expect_nothing(late);
+	pub_init(h, 1);                    /* the next session, same parameters */
+	pub(h, 3, true);
+	pub(h, 4, false);
+	expect_init(late, 1);
+	expect_media(late, 3, true);
+	expect_media(late, 4, false);
+	expect_media(live, 3, true);
+	expect_media(live, 4, false);
+	assert_int_equal(hub_reader_skips(live), 0);
+	expect_media(behind, 3, true);     /* what it missed is gone */
+	assert_int_equal(hub_reader_skips(behind), 1);
+	hub_reader_free(late);
+	hub_reader_free(behind);
+	hub_reader_free(live);
+	hub_free(h);
+}
+
 static void test_new_init_ends_old_readers(void **state)
 {
 	struct hub *h = new_hub(1 << 20);
@@ -1048,6 +1090,7 @@ int main(void)
 		cmocka_unit_test(test_no_gop_no_media),
 		cmocka_unit_test(test_slow_reader_skipped),
 		cmocka_unit_test(test_identical_init_ignored),
+		cmocka_unit_test(test_session_end),
 		cmocka_unit_test(test_new_init_ends_old_readers),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_ready),

@@ -59,10 +59,9 @@ static int64_t arrival_us(int i)
  * arriving at arrival_us(i). */
 static void make_segment(struct segment *s)
 {
-	static atomic_bool stop;
 	static const struct source_opts opts = {
 		.url = "demo:moving?fps=15&gop=15", .timeout_us = 5000000,
-		.realtime = false, .stop = &stop, .clock = &clock_system, .tag = "t",
+		.realtime = false, .clock = &clock_system, .tag = "t",
 	};
 	struct source *src;
 	struct fragmenter *f;

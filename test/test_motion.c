@@ -113,10 +113,9 @@ static int64_t key_ns, key_count;   /* time in motion_packet for keyframes */
  * Returns the wall time just past the last packet. */
 static int64_t feed_demo(struct motion *m, const char *url, int seconds, int64_t start_us)
 {
-	static const atomic_bool an_atomic_bool_false = false;
 	struct source_opts opts = {
 		.url = url, .realtime = false, .clock = &clock_system, .timeout_us = 5000000,
-		.tag = "t", .stop = &an_atomic_bool_false,
+		.tag = "t",
 	};
 	struct source *src;
 	AVPacket *pkt = av_packet_alloc();
@@ -230,10 +229,9 @@ static void test_pixels_every_frame(void **state)
  * rather than only seeding a new background. */
 static void test_pixels_bad_keyframe_keeps_background(void **state)
 {
-	static const atomic_bool no = false;
 	struct source_opts opts = {
 		.url = "demo:moving?fps=15&gop=15", .realtime = false, .clock = &clock_system,
-		.timeout_us = 5000000, .tag = "t", .stop = &no,
+		.timeout_us = 5000000, .tag = "t",
 	};
 	AVPacket *pkt = av_packet_alloc(), *bad = av_packet_alloc();
 	struct source *src;

@@ -270,10 +270,9 @@ struct fixture {
 
 static void demo_video(AVPacket **pkts, AVCodecParameters *par)
 {
-	static atomic_bool never;
 	static const struct source_opts opts = {
 		.url = "demo:moving?fps=15&gop=15", .timeout_us = 5000000,
-		.realtime = false, .stop = &never, .clock = &clock_system, .tag = "t",
+		.realtime = false, .clock = &clock_system, .tag = "t",
 	};
 	struct source *src;
 

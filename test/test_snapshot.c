@@ -28,19 +28,16 @@
 struct demo {
 	struct source *src;
 	struct source_opts opts;
-	atomic_bool stop;
 };
 
 static void demo_open(struct demo *d)
 {
 	memset(d, 0, sizeof(*d));
-	atomic_init(&d->stop, false);
 	d->opts.url = DEMO_URL;
 	d->opts.realtime = false;
 	d->opts.clock = &clock_system;
 	d->opts.timeout_us = 5000000;
 	d->opts.tag = "test";
-	d->opts.stop = &d->stop;
 	assert_int_equal(source_open(&d->src, &d->opts), 0);
 	assert_int_equal(d->src->video.par->codec_id, AV_CODEC_ID_H264);
 }

@@ -46,10 +46,9 @@ static void to_writer(struct fragment *frag, void *opaque)
  * next second's first frame has been, as the motion detector does. */
 static void record(struct config *cfg, const char *url, int seconds, time_t start_local)
 {
-	static atomic_bool stop;
 	struct source_opts opts = {
 		.url = url, .timeout_us = 5000000, .realtime = false,
-		.stop = &stop, .clock = &clock_system, .tag = "test",
+		.clock = &clock_system, .tag = "test",
 	};
 	struct source *src;
 	struct fragmenter *frag;

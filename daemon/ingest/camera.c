@@ -1,74 +1,69 @@
-/* camera.c - the per-camera ingest thread. Every wait on the source has a
- * deadline (stall_seconds); a failure is logged once per distinct reason,
- * and the camera retries with backoff while the others keep recording. */
+/* camera.c - a camera as a feed consumer: each session of its source gets a
+ * fragmenter whose fragments go to the hub and the writer, keyframes to
+ * live.jpg and motion; its status follows the feed's reports. */
 #include "ingest/camera.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <libavformat/avformat.h>
 
-#include "util/backoff.h"
-#include "util/clock.h"
 #include "config.h"
 #include "events/detector.h"
 #include "events/events.h"
+#include "ingest/feed.h"
+#include "ingest/substream.h"
+#include "record/writer.h"
 #include "stream/fragment.h"
 #include "stream/fragmenter.h"
 #include "stream/hub.h"
-#include "util/log.h"
 #include "stream/snapshot.h"
-#include "ingest/source.h"
-#include "ingest/substream.h"
-#include "record/writer.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/stop.h"
 
-#define BACKOFF_MIN_US 1000000
-#define BACKOFF_MAX_US 30000000
 #define RATE_WINDOW_US 5000000
 #define HUB_MAX_BYTES (32 << 20)    /* a reader further behind is skipped */
 
-struct session {          /* one connection's worth of state */
-	struct camera *cam;
-	struct source *src;
+struct camera {
+	/* Set by camera_new and camera_start, then read-only. */
+	const struct config *cfg;
+	int index;                 /* in cfg->cameras, and for the writer */
+	const struct camera_config *conf;
+	struct writer *writer;
+	struct hub *hub;           /* live readers; owned */
+	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
+	const struct clock *clock;
+	struct events *events;     /* its event store; owned */
+	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
+	struct substream *substream; /* feeds detector when motion_url is set; owned */
+	struct source_opts main_opts, sub_opts;  /* what the feeds open */
+	struct feed *feed;         /* the recorded stream; NULL until started */
+	struct stop stop;          /* the camera's and its substream's */
+	pthread_mutex_t lock;
+	struct camera_status status;   /* guarded by lock */
+	/* Feed thread only: the session being recorded, and the timeline. */
 	struct fragmenter *frag;
 	int64_t window_start_us, window_bytes, window_frames;
+	uint32_t generation;
+	int64_t media_end_us;      /* end of the last fragment */
+	int64_t media_end_wall_us; /* when that was */
 };
 
-void camera_describe_error(int err, char *buf, size_t n)
+/* What a feed of url opens for this camera. */
+static void source_opts_for(struct camera *cam, const char *url, struct source_opts *o)
 {
-	switch (err) {
-	case AVERROR_HTTP_UNAUTHORIZED:
-	case AVERROR(EACCES):
-		snprintf(buf, n, "authentication failed");
-		return;
-	case AVERROR_HTTP_FORBIDDEN:
-		snprintf(buf, n, "access forbidden");
-		return;
-	case AVERROR_HTTP_NOT_FOUND:
-		snprintf(buf, n, "stream not found");
-		return;
-	case AVERROR(ECONNREFUSED):
-		snprintf(buf, n, "connection refused");
-		return;
-	case AVERROR(EHOSTUNREACH):
-	case AVERROR(ENETUNREACH):
-		snprintf(buf, n, "host unreachable");
-		return;
-	case AVERROR(ETIMEDOUT):
-		snprintf(buf, n, "no answer in time");
-		return;
-	case AVERROR_EOF:
-		snprintf(buf, n, "stream ended");
-		return;
-	default:
-		if (err == AVERROR(EINVAL) || err == AVERROR_INVALIDDATA) {
-			snprintf(buf, n, "bad URL or unusable stream");
-			return;
-		}
-		av_strerror(err, buf, n);
-	}
+	*o = (struct source_opts){
+		.url = url,
+		.udp = cam->conf->transport == CONFIG_TRANSPORT_UDP,
+		.timeout_us = (int64_t)config_camera_stall_seconds(cam->cfg, cam->conf) * 1000000,
+		.realtime = true,
+		.stop = &cam->stop,
+		.clock = cam->clock,
+		.tag = cam->conf->name,
+	};
 }
 
 int camera_new(struct camera **out, const struct config *cfg, int index,
@@ -85,13 +80,20 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 	cam->writer = writer;
 	cam->clock = clock;
 	pthread_mutex_init(&cam->lock, NULL);
-	pthread_cond_init(&cam->wake, NULL);
 	cam->status.since_us = clock_wall_us(clock);
+	if (stop_init(&cam->stop) < 0) {
+		pthread_mutex_destroy(&cam->lock);
+		free(cam);
+		return -ENOMEM;
+	}
 	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0 ||
 	    events_new(&cam->events, cfg->store, cam->conf->name) < 0) {
 		camera_free(cam);
 		return -ENOMEM;
 	}
+	source_opts_for(cam, cam->conf->url, &cam->main_opts);
+	if (cam->conf->motion_url)
+		source_opts_for(cam, cam->conf->motion_url, &cam->sub_opts);
 	*out = cam;
 	return 0;
 }
@@ -109,18 +111,18 @@ struct hub *camera_hub(struct camera *cam) { return cam->hub; }
 struct snapshot *camera_snapshot(struct camera *cam) { return cam->snapshot; }
 struct events *camera_events(struct camera *cam) { return cam->events; }
 
-/* Marks the camera offline; logs only when the reason changed. */
-static void set_offline(struct camera *cam, int err, const char *what)
+/* Marks the camera offline; logs only when the reason changed. Offline
+ * since the end of the last frame, when the footage stopped. */
+static void on_offline(void *opaque, const char *reason, bool repeated)
 {
-	char reason[CAMERA_REASON_MAX], desc[96];
+	struct camera *cam = opaque;
 	bool changed;
 
-	camera_describe_error(err, desc, sizeof(desc));
-	snprintf(reason, sizeof(reason), "%s: %s", what, desc);
 	pthread_mutex_lock(&cam->lock);
-	changed = cam->status.online || strcmp(cam->status.last_error, reason) != 0;
+	changed = cam->status.online || !repeated;
 	if (cam->status.online)
-		cam->status.since_us = clock_wall_us(cam->clock);
+		cam->status.since_us = cam->media_end_wall_us ? cam->media_end_wall_us :
+			clock_wall_us(cam->clock);
 	cam->status.online = false;
 	snprintf(cam->status.last_error, sizeof(cam->status.last_error), "%s", reason);
 	pthread_mutex_unlock(&cam->lock);
@@ -128,17 +130,19 @@ static void set_offline(struct camera *cam, int err, const char *what)
 		log_warning(cam->conf->name, "offline: %s", reason);
 }
 
-static void set_online(struct session *s)
+/* A connection delivered its first keyframe. After earlier footage this is
+ * a reconnection, and the gap runs from the end of the last frame. */
+static void on_online(void *opaque, const struct source *src)
 {
-	struct camera *cam = s->cam;
-	const AVCodecParameters *par = s->src->video.par;
+	struct camera *cam = opaque;
+	const AVCodecParameters *par = src->video.par;
 	int64_t now = clock_wall_us(cam->clock);
-	int64_t gap_us;
-	bool was_offline_after_online;
+	bool again = cam->media_end_wall_us != 0;
+	int64_t gap_us = again ? now - cam->media_end_wall_us : 0;
 
 	pthread_mutex_lock(&cam->lock);
-	gap_us = now - cam->status.since_us;
-	was_offline_after_online = cam->status.reconnects > 0 || cam->generation > 1;
+	if (again)
+		cam->status.reconnects++;
 	cam->status.online = true;
 	cam->status.since_us = now;
 	snprintf(cam->status.codec, sizeof(cam->status.codec), "%s", avcodec_get_name(par->codec_id));
@@ -146,42 +150,42 @@ static void set_online(struct session *s)
 	cam->status.height = par->height;
 	pthread_mutex_unlock(&cam->lock);
 
-	if (was_offline_after_online)
+	if (again)
 		log_notice(cam->conf->name, "online again after %.1f s without footage: %s %dx%d",
 			   gap_us / 1e6, avcodec_get_name(par->codec_id), par->width, par->height);
 	else
 		log_info(cam->conf->name, "online: %s %dx%d%s", avcodec_get_name(par->codec_id),
-			 par->width, par->height, s->src->audio.par ? " with AAC audio" : "");
+			 par->width, par->height, src->audio.par ? " with AAC audio" : "");
 }
 
 /* The one place a fragment leaves the camera: to live readers and to disk. */
 static void emit(struct fragment *frag, void *opaque)
 {
-	struct session *s = opaque;
+	struct camera *cam = opaque;
 
 	if (frag->kind == FRAGMENT_MEDIA) {
-		s->window_bytes += frag->size;
-		s->window_frames++;
-		s->cam->media_end_us = frag->media_us + frag->duration_us;
-		s->cam->media_end_wall_us = frag->wall_us + frag->duration_us;
+		cam->window_bytes += frag->size;
+		cam->window_frames++;
+		cam->media_end_us = frag->media_us + frag->duration_us;
+		cam->media_end_wall_us = frag->wall_us + frag->duration_us;
 	}
-	hub_publish(s->cam->hub, fragment_ref(frag));
-	writer_push(s->cam->writer, s->cam->index, frag);
+	hub_publish(cam->hub, fragment_ref(frag));
+	writer_push(cam->writer, cam->index, frag);
 }
 
-static void update_rates(struct session *s)
+static void update_rates(struct camera *cam)
 {
-	int64_t now = clock_monotonic_us(s->cam->clock);
-	int64_t span = now - s->window_start_us;
+	int64_t now = clock_monotonic_us(cam->clock);
+	int64_t span = now - cam->window_start_us;
 
 	if (span < RATE_WINDOW_US)
 		return;
-	pthread_mutex_lock(&s->cam->lock);
-	s->cam->status.bitrate = s->window_bytes * 8 * 1000000 / span;
-	s->cam->status.fps = s->window_frames * 1e6 / span;
-	pthread_mutex_unlock(&s->cam->lock);
-	s->window_start_us = now;
-	s->window_bytes = s->window_frames = 0;
+	pthread_mutex_lock(&cam->lock);
+	cam->status.bitrate = cam->window_bytes * 8 * 1000000 / span;
+	cam->status.fps = cam->window_frames * 1e6 / span;
+	pthread_mutex_unlock(&cam->lock);
+	cam->window_start_us = now;
+	cam->window_bytes = cam->window_frames = 0;
 }
 
 /* New extradata in the stream means new codec parameters: the muxer's init
@@ -200,144 +204,86 @@ static bool parameters_changed(const struct source *src, const AVPacket *pkt)
 	       memcmp(side, src->video.par->extradata, size) != 0;
 }
 
-/* One connection: open, then mux until an error or a stop. Returns the
- * error that ended it. */
-static int run_session(struct camera *cam, struct backoff *bo)
+static int on_start(void *opaque, const struct source *src)
 {
-	int64_t stall_us = (int64_t)config_camera_stall_seconds(cam->cfg, cam->conf) * 1000000;
-	struct source_opts opts = {
-		.url = cam->conf->url,
-		.udp = cam->conf->transport == CONFIG_TRANSPORT_UDP,
-		.timeout_us = stall_us,
-		.realtime = true,
-		.stop = &cam->stop,
-		.clock = cam->clock,
-		.tag = cam->conf->name,
-	};
-	struct session s = { .cam = cam };
-	AVPacket *pkt = av_packet_alloc(), *scored = av_packet_alloc();
-	bool have_keyframe = false, score;
-	int64_t wall_us;
-	int ret;
+	struct camera *cam = opaque;
+	int ret = fragmenter_open(&cam->frag, src, ++cam->generation, emit, cam);
 
-	if (!pkt || !scored) {
-		ret = AVERROR(ENOMEM);
-		goto out;
-	}
-	ret = source_open(&s.src, &opts);
-	if (ret < 0) {
-		if (!atomic_load(&cam->stop))
-			set_offline(cam, ret, "cannot connect");
-		goto out;
-	}
-	ret = fragmenter_open(&s.frag, s.src, ++cam->generation, emit, &s);
-	if (ret < 0) {
-		set_offline(cam, ret, "cannot record this stream");
-		goto out;
-	}
+	if (ret < 0)
+		return ret;
 	/* Media time goes on across reconnects, by the wall time missed: a live
 	 * reader sees one stream with a gap, never time going back. */
 	if (cam->media_end_wall_us) {
 		int64_t missed = clock_wall_us(cam->clock) - cam->media_end_wall_us;
 
-		fragmenter_set_start(s.frag, cam->media_end_us + (missed > 0 ? missed : 0));
+		fragmenter_set_start(cam->frag, cam->media_end_us + (missed > 0 ? missed : 0));
 	}
-	set_online(&s);
-	s.window_start_us = clock_monotonic_us(cam->clock);
-	while (!atomic_load(&cam->stop)) {
-		ret = source_read(s.src, pkt);
-		if (ret < 0)
-			break;
-		if (parameters_changed(s.src, pkt)) {
-			log_notice(cam->conf->name, "codec parameters changed; reconnecting");
-			av_packet_unref(pkt);
-			ret = AVERROR(EAGAIN);
-			break;
-		}
-		if (!have_keyframe && pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
-			/* Only a session that delivered a picture resets backoff. */
-			have_keyframe = true;
-			backoff_reset(bo);
-		}
-		wall_us = clock_wall_us(cam->clock);
-		if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
-			snapshot_update(cam->snapshot, s.src->video.par, pkt);
-			detector_keyframe(cam->detector, s.src->video.par, pkt, wall_us);
-		}
-		/* Scored after muxing (which consumes pkt): a second's row then
-		 * reaches the writer after the fragments before it, so it joins
-		 * the right segment. */
-		score = cam->detector && !cam->substream && pkt->stream_index == SOURCE_VIDEO &&
-			av_packet_ref(scored, pkt) == 0;
-		ret = fragmenter_write(s.frag, pkt, wall_us);
-		if (score) {
-			detector_packet(cam->detector, s.src->video.par, scored, wall_us);
-			av_packet_unref(scored);
-		}
-		if (ret < 0) {
-			set_offline(cam, ret, "cannot mux");
-			break;
-		}
-		update_rates(&s);
-	}
-	fragmenter_flush(s.frag);
-	if (!cam->substream)
-		detector_finish(cam->detector);
-	if (!atomic_load(&cam->stop) && ret != AVERROR(EAGAIN))
-		set_offline(cam, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
-	writer_end_session(cam->writer, cam->index);
-out:
-	fragmenter_close(s.frag);
-	source_close(s.src);
-	av_packet_free(&pkt);
-	av_packet_free(&scored);
-	return ret;
+	cam->window_start_us = clock_monotonic_us(cam->clock);
+	cam->window_bytes = cam->window_frames = 0;
+	return 0;
 }
 
-void camera_pause(struct camera *cam, int64_t delay_us)
+static int on_packet(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += delay_us / 1000000;
-	ts.tv_nsec += (delay_us % 1000000) * 1000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&cam->lock);
-	while (!atomic_load(&cam->stop))
-		if (pthread_cond_timedwait(&cam->wake, &cam->lock, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&cam->lock);
-}
-
-static void *camera_main(void *arg)
-{
-	struct camera *cam = arg;
-	struct backoff bo;
+	struct camera *cam = opaque;
+	AVPacket *scored = NULL;
 	int ret;
 
-	backoff_init(&bo, BACKOFF_MIN_US, BACKOFF_MAX_US,
-		     (uint64_t)clock_monotonic_us(cam->clock) ^ ((uint64_t)cam->index << 32));
-	while (!atomic_load(&cam->stop)) {
-		ret = run_session(cam, &bo);
-		if (atomic_load(&cam->stop))
-			break;
-		pthread_mutex_lock(&cam->lock);
-		cam->status.reconnects++;
-		pthread_mutex_unlock(&cam->lock);
-		camera_pause(cam, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&bo));
+	if (parameters_changed(src, pkt)) {
+		log_notice(cam->conf->name, "codec parameters changed; reconnecting");
+		return AVERROR(EAGAIN);
 	}
-	return NULL;
+	if (pkt->stream_index == SOURCE_VIDEO && (pkt->flags & AV_PKT_FLAG_KEY)) {
+		snapshot_update(cam->snapshot, src->video.par, pkt);
+		detector_keyframe(cam->detector, src->video.par, pkt, wall_us);
+	}
+	/* Scored after muxing (which consumes pkt): a second's row then
+	 * reaches the writer after the fragments before it, so it joins the
+	 * right segment. */
+	if (cam->detector && !cam->substream && pkt->stream_index == SOURCE_VIDEO)
+		scored = av_packet_clone(pkt);
+	ret = fragmenter_write(cam->frag, pkt, wall_us);
+	if (scored) {
+		detector_packet(cam->detector, src->video.par, scored, wall_us);
+		av_packet_free(&scored);
+	}
+	if (ret < 0)
+		return ret;
+	update_rates(cam);
+	return 0;
 }
 
-int camera_start(struct camera *cam)
+static void on_end(void *opaque, const struct source *src, int err)
+{
+	struct camera *cam = opaque;
+
+	(void)src;
+	(void)err;
+	fragmenter_flush(cam->frag);
+	/* Nothing stale for a live reader that opens before the next session. */
+	hub_end_session(cam->hub);
+	if (!cam->substream)
+		detector_finish(cam->detector);
+	writer_end_session(cam->writer, cam->index);
+	fragmenter_close(cam->frag);
+	cam->frag = NULL;
+}
+
+static const struct feed_consumer camera_consumer = {
+	.start = on_start,
+	.packet = on_packet,
+	.end = on_end,
+	.online = on_online,
+	.offline = on_offline,
+};
+
+int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint)
 {
 	struct detector_opts dopts = {
 		.cfg = cam->cfg, .cam = cam->index, .writer = cam->writer,
-		.events = cam->events, .hook = cam->hook, .mountpoint = cam->mountpoint,
+		.events = cam->events, .hook = hook, .mountpoint = mountpoint,
 	};
+	/* Thread names are at most 15 characters. */
 	char name[16];
 	int ret = detector_new(&cam->detector, &dopts);
 
@@ -346,26 +292,19 @@ int camera_start(struct camera *cam)
 		return ret;
 	}
 	if (cam->detector && cam->conf->motion_url) {
-		ret = substream_start(&cam->substream, cam);
+		snprintf(name, sizeof(name), "sub:%.11s", cam->conf->name);
+		ret = substream_start(&cam->substream, &cam->sub_opts, name, cam->detector);
 		if (ret < 0)
 			return ret;
 	}
-	ret = pthread_create(&cam->thread, NULL, camera_main, cam);
-	if (ret)
-		return -ret;
-	/* Thread names are at most 15 characters. */
 	snprintf(name, sizeof(name), "cam:%.11s", cam->conf->name);
-	pthread_setname_np(cam->thread, name);
-	cam->started = true;
-	return 0;
+	return feed_start(&cam->feed, &(struct feed_opts){ .source = cam->main_opts, .thread = name },
+			  &camera_consumer, cam);
 }
 
 void camera_request_stop(struct camera *cam)
 {
-	pthread_mutex_lock(&cam->lock);
-	atomic_store(&cam->stop, true);
-	pthread_cond_broadcast(&cam->wake);
-	pthread_mutex_unlock(&cam->lock);
+	stop_request(&cam->stop);
 }
 
 void camera_free(struct camera *cam)
@@ -373,14 +312,13 @@ void camera_free(struct camera *cam)
 	if (!cam)
 		return;
 	camera_request_stop(cam);   /* the substream too, even if the camera never started */
-	if (cam->started)
-		pthread_join(cam->thread, NULL);
+	feed_free(cam->feed);
 	substream_free(cam->substream);
 	hub_free(cam->hub);
 	snapshot_free(cam->snapshot);
 	detector_free(cam->detector);
 	events_free(cam->events);
 	pthread_mutex_destroy(&cam->lock);
-	pthread_cond_destroy(&cam->wake);
+	stop_destroy(&cam->stop);
 	free(cam);
 }

@@ -1,23 +1,19 @@
-/* camera.h - one camera's ingest thread: keeps one connection to the source,
- * muxes its packets once and hands the fragments on; reconnects with backoff
- * and keeps the camera's status. */
+/* camera.h - one camera: its feed (one connection to the source, kept up by
+ * ingest/feed.c) muxes the packets once and hands the fragments on to live
+ * readers and the writer; keeps the camera's status, motion and events. */
 #ifndef CAMFS_CAMERA_H
 #define CAMFS_CAMERA_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-struct camera_config;
+struct camera;
 struct clock;
 struct config;
-struct detector;
 struct events;
 struct hook;
 struct hub;
 struct snapshot;
-struct substream;
 struct writer;
 
 #define CAMERA_REASON_MAX 160
@@ -29,47 +25,23 @@ struct camera_status {
 	int width, height;
 	double fps;
 	int64_t bitrate;           /* bits/s over the last few seconds */
-	int64_t since_us;          /* wall time of the last online/offline change */
-	int reconnects;
+	int64_t since_us;          /* online: since footage came; offline: since it stopped */
+	int reconnects;            /* connections after the first that delivered footage */
 	char last_error[CAMERA_REASON_MAX];
 	int motion_score;          /* the last second's, 0..100; -1: none (off) */
 	bool in_event;             /* a motion event is open */
 };
 
-struct camera {
-	const struct config *cfg;
-	int index;                 /* in cfg->cameras, and for the writer */
-	const struct camera_config *conf;
-	struct writer *writer;
-	struct hub *hub;           /* live readers; owned */
-	struct snapshot *snapshot; /* newest keyframe for live.jpg; owned */
-	const struct clock *clock;
-	struct events *events;     /* its event store; owned */
-	struct hook *hook;         /* on_event; NULL: none. Set before camera_start */
-	const char *mountpoint;    /* for the hook's clip paths; NULL: not mounted */
-	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
-	struct substream *substream; /* feeds detector when motion_url is set; owned */
-	pthread_t thread;
-	bool started;
-	atomic_bool stop;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;       /* signalled by camera_stop during a backoff */
-	struct camera_status status;   /* guarded by lock */
-	uint32_t generation;       /* camera thread only */
-	int64_t media_end_us;      /* camera thread only: end of the last fragment */
-	int64_t media_end_wall_us; /* camera thread only: when that was */
-};
-
 int camera_new(struct camera **out, const struct config *cfg, int index,
 	       struct writer *writer, const struct clock *clock);
-/* Makes the motion detector (with cam->hook and cam->mountpoint as they
- * are now) and starts the thread. */
-int camera_start(struct camera *cam);
-/* Asks the thread (and its motion substream's) to stop; returns at once. */
+/* Makes the motion detector, whose events run hook (NULL: none) with clip
+ * paths under mountpoint (NULL: not mounted; must outlive the camera), and
+ * starts the feeds: the recorded stream, and the motion substream if
+ * motion_url is set. */
+int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint);
+/* Raises the camera's stop token, which ends both its feeds; returns at
+ * once. */
 void camera_request_stop(struct camera *cam);
-/* Waits delay_us or until camera_request_stop, whichever comes first: the
- * backoff of the camera's threads. */
-void camera_pause(struct camera *cam, int64_t delay_us);
 /* Stops (if needed) and joins; accepts NULL. */
 void camera_free(struct camera *cam);
 void camera_get_status(struct camera *cam, struct camera_status *out);
@@ -78,9 +50,5 @@ void camera_get_status(struct camera *cam, struct camera_status *out);
 struct hub *camera_hub(struct camera *cam);
 struct snapshot *camera_snapshot(struct camera *cam);
 struct events *camera_events(struct camera *cam);
-
-/* A short, credential-free reason for an FFmpeg error while talking to a
- * camera ("authentication failed", "connection refused", ...). */
-void camera_describe_error(int err, char *buf, size_t n);
 
 #endif

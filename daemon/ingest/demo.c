@@ -14,9 +14,10 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "ingest/source.h"
+#include "util/stop.h"
 
 #define TIME_BASE 90000
-#define SLICE_US 50000       /* longest sleep between two looks at opts->stop */
+#define SLICE_US 50000       /* longest sleep between two looks at the clock seam */
 #define LATE_US 1000000      /* further behind than this: skip ahead */
 #define BITRATE 500000       /* cap at 640x360; scaled by picture area */
 
@@ -488,24 +489,19 @@ out:
 	return ret;
 }
 
-static bool stopped(const struct source_opts *opts)
-{
-	return opts->stop && atomic_load(opts->stop);
-}
-
-/* Real time: returns once the next frame is due, looking at the stop flag
- * every SLICE_US. A consumer that stalled for long gets no burst of stale
- * frames: like a live camera, the source skips to the present. */
+/* Real time: returns once the next frame is due or on a stop, looking at
+ * the clock seam at least every SLICE_US. A consumer that stalled for long
+ * gets no burst of stale frames: like a live camera, the source skips to
+ * the present. */
 static int wait_due(struct demo *d, const struct source_opts *opts)
 {
-	if (stopped(opts))
+	if (stop_requested(opts->stop))
 		return AVERROR_EXIT;
 	if (!opts->realtime)
 		return 0;
 	for (;;) {
 		int64_t now = clock_monotonic_us(d->clock) - d->start_mono_us;
 		int64_t due = av_rescale(d->frame_no, 1000000, d->fps);
-		struct timespec ts;
 
 		if (now - due > LATE_US) {
 			int64_t n = av_rescale_rnd(now, d->fps, 1000000, AV_ROUND_DOWN);
@@ -517,10 +513,7 @@ static int wait_due(struct demo *d, const struct source_opts *opts)
 		}
 		if (now >= due)
 			return 0;
-		ts.tv_sec = 0;
-		ts.tv_nsec = FFMIN(due - now, SLICE_US) * 1000;
-		nanosleep(&ts, NULL);
-		if (stopped(opts))
+		if (stop_sleep(opts->stop, FFMIN(due - now, SLICE_US)))
 			return AVERROR_EXIT;
 	}
 }
@@ -571,7 +564,7 @@ static int demo_read(struct source *src, AVPacket *pkt)
 	return 0;
 }
 
-const struct source_ops source_ops_demo = {
+const struct source_ops demo_source_ops = {
 	.name = "demo",
 	.open = demo_open,
 	.read = demo_read,

@@ -8,6 +8,9 @@
  * Optional query: "demo:moving?size=640x360&fps=15&gop=30". */
 #define DEMO_URL_PREFIX "demo:"
 
+struct source_ops;
+extern const struct source_ops demo_source_ops;
+
 /* Query limits: size even, 128x96 to 3840x2160; fps 1..60; gop 1..1000
  * frames, default two seconds' worth. Anything else: AVERROR(EINVAL). */
 

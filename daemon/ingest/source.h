@@ -1,19 +1,22 @@
 /* source.h - the packet source seam: where a camera's compressed packets come
- * from (RTSP or a file through libavformat, the built-in demo encoder, or a
- * test's replay). The recorder only ever sees this interface. */
+ * from (RTSP or a file through libavformat, the built-in demo encoder, a
+ * push connection through an inbox, or a test's script). The feed loop
+ * (feed.h) is its only caller in the recorder. */
 #ifndef CAMFS_SOURCE_H
 #define CAMFS_SOURCE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
 
 struct clock;
+struct stop;
 
 /* Packets come out with stream_index SOURCE_VIDEO or SOURCE_AUDIO, timestamps
- * in that stream's time_base, dts set and increasing. */
+ * in that stream's time_base, dts set (as the camera sent it: the feed keeps
+ * it increasing and notices jumps). */
 enum { SOURCE_VIDEO = 0, SOURCE_AUDIO = 1 };
 
 struct source_stream {
@@ -24,15 +27,28 @@ struct source_stream {
 struct source_opts {
 	const char *url;          /* rtsp://, a file path, or demo:<pattern> */
 	bool udp;                 /* RTSP over UDP instead of TCP */
-	int64_t timeout_us;       /* an open or a read that waits longer fails */
+	int64_t timeout_us;       /* an open step, or a read, that waits longer than
+	                           * this fails; a read's wait counts from the last
+	                           * packet received. <= 0: no deadline */
 	bool realtime;            /* files: pace packets at their timestamps */
-	const atomic_bool *stop;  /* set: the pending open/read returns AVERROR_EXIT */
+	struct stop *stop;        /* raised: the pending open/read returns AVERROR_EXIT;
+	                           * NULL: never */
 	const struct clock *clock;
 	const char *tag;          /* camera name for log lines */
+	const struct source_ops *ops;  /* NULL: chosen by url; else this one */
 };
 
 struct source;
 
+/* One kind of source. A pull source reads from the network or a file; a
+ * push source's packets arrive on another thread (a WebSocket connection)
+ * and its read takes them from an inbox (inbox.h). Either way:
+ * - open fills in video (and audio, if any) or fails, by deadline_us (it may
+ *   give each step of its own a timeout anew);
+ * - read waits for the next packet no later than deadline_us and returns
+ *   AVERROR(ETIMEDOUT) when it passed, AVERROR_EXIT on a stop, or the
+ *   source's own error; it never blocks without a deadline;
+ * - close accepts a half-opened source (priv NULL or partly made). */
 struct source_ops {
 	const char *name;
 	int (*open)(struct source *src, const struct source_opts *opts);
@@ -45,6 +61,12 @@ struct source {
 	void *priv;
 	struct source_stream video, audio;
 	const struct source_opts *opts;
+	/* Monotonic time (opts->clock) by which the pending open or read must
+	 * end: set by source_open and source_read. A read's deadline is the
+	 * last packet's arrival plus the timeout, not the read call's time. */
+	int64_t deadline_us;
+	int64_t last_packet_us;   /* source.c: when the last packet came */
+	bool expired;             /* source.c: one came after its deadline */
 };
 
 /* Whether two stream descriptions are the same stream for a decoder:
@@ -60,13 +82,23 @@ static inline bool source_same_stream(const AVCodecParameters *a, const AVCodecP
  * source the caller frees with source_close(). Errors: negative AVERROR. */
 int source_open(struct source **out, const struct source_opts *opts);
 /* Next packet into pkt (caller-owned, unref'd by the caller). 0, AVERROR_EOF,
- * AVERROR_EXIT when stopped, or another negative AVERROR. */
+ * AVERROR_EXIT when stopped, AVERROR(ETIMEDOUT) when none came within the
+ * timeout of the previous one, or another negative AVERROR. A packet the
+ * source returns only after its deadline (a parser's leftover once the
+ * connection went quiet) is handed on, and the next read says ETIMEDOUT at
+ * once: the stall is found timeout_us after the last packet, not later. */
 int source_read(struct source *src, AVPacket *pkt);
+/* What is left of the pending wait, in µs (>= 0): for implementations that
+ * wait on a real monotonic clock (a push source's inbox). */
+int64_t source_remaining_us(const struct source *src);
 /* Accepts NULL and half-opened sources. */
 void source_close(struct source *src);
 
-/* Implementations. */
-extern const struct source_ops source_ops_av;    /* source.c */
-extern const struct source_ops source_ops_demo;  /* demo.c */
+/* The source connected but no media came within the timeout. */
+#define SOURCE_ERROR_NO_MEDIA FFERRTAG('N', 'M', 'D', 'A')
+
+/* A short, credential-free reason for a source's error ("authentication
+ * failed", "connection refused", "camera error (5xx)", ...). */
+void source_describe_error(int err, char *buf, size_t n);
 
 #endif

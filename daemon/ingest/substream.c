@@ -1,116 +1,91 @@
-/* substream.c - the motion substream's thread: connect, feed video packets
- * to the detector, and on any failure end the scored stream and retry. It
- * stops and pauses with its camera (cam->stop, camera_pause). */
+/* substream.c - the motion substream as a feed consumer: video packets go
+ * to the detector; a session's end ends the scored stream. */
 #include "ingest/substream.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "util/backoff.h"
-#include "ingest/camera.h"
-#include "util/clock.h"
-#include "config.h"
 #include "events/detector.h"
+#include "ingest/feed.h"
 #include "util/log.h"
-#include "ingest/source.h"
-
-#define BACKOFF_MIN_US 1000000
-#define BACKOFF_MAX_US 30000000
 
 struct substream {
-	struct camera *cam;
-	pthread_t thread;
-	char last_reason[CAMERA_REASON_MAX];   /* substream thread only */
+	struct detector *detector;
+	const char *tag;
+	bool failed;         /* feed thread only: a failure reported since footage came */
+	struct feed *feed;
 };
 
-static void report(struct substream *s, int err, const char *what)
+static int sub_start(void *opaque, const struct source *src)
 {
-	char reason[CAMERA_REASON_MAX], desc[96];
-
-	camera_describe_error(err, desc, sizeof(desc));
-	snprintf(reason, sizeof(reason), "%s: %s", what, desc);
-	if (strcmp(reason, s->last_reason) != 0)
-		log_warning(s->cam->conf->name, "motion substream %s; still recording the main stream",
-			    reason);
-	snprintf(s->last_reason, sizeof(s->last_reason), "%s", reason);
+	(void)opaque;
+	(void)src;
+	return 0;
 }
 
-/* One connection: returns when it fails or on stop. */
-static void run_session(struct substream *s, struct backoff *bo)
+static void sub_online(void *opaque, const struct source *src)
 {
-	struct camera *cam = s->cam;
-	struct source_opts opts = {
-		.url = cam->conf->motion_url,
-		.udp = cam->conf->transport == CONFIG_TRANSPORT_UDP,
-		.timeout_us = (int64_t)config_camera_stall_seconds(cam->cfg, cam->conf) * 1000000,
-		.realtime = true,
-		.stop = &cam->stop,
-		.clock = cam->clock,
-		.tag = cam->conf->name,
-	};
-	struct source *src = NULL;
-	AVPacket *pkt = av_packet_alloc();
-	int ret = pkt ? source_open(&src, &opts) : AVERROR(ENOMEM);
+	struct substream *s = opaque;
 
-	if (ret < 0) {
-		if (!atomic_load(&cam->stop))
-			report(s, ret, "cannot connect");
-		goto out;
-	}
-	if (s->last_reason[0])
-		log_notice(cam->conf->name, "motion substream back");
-	s->last_reason[0] = '\0';
-	while (!atomic_load(&cam->stop) && (ret = source_read(src, pkt)) >= 0) {
-		if (pkt->stream_index == SOURCE_VIDEO) {
-			backoff_reset(bo);
-			detector_packet(cam->detector, src->video.par, pkt,
-					clock_wall_us(cam->clock));
-		}
-		av_packet_unref(pkt);
-	}
-	detector_finish(cam->detector);
-	if (!atomic_load(&cam->stop))
-		report(s, ret, ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost");
-out:
-	source_close(src);
-	av_packet_free(&pkt);
+	(void)src;
+	if (s->failed)
+		log_notice(s->tag, "motion substream back");
+	s->failed = false;
 }
 
-static void *substream_main(void *arg)
+static int sub_packet(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us)
 {
-	struct substream *s = arg;
-	struct backoff bo;
+	struct substream *s = opaque;
 
-	backoff_init(&bo, BACKOFF_MIN_US, BACKOFF_MAX_US,
-		     (uint64_t)clock_monotonic_us(s->cam->clock) ^ (uint64_t)(uintptr_t)s);
-	while (!atomic_load(&s->cam->stop)) {
-		run_session(s, &bo);
-		camera_pause(s->cam, backoff_next(&bo));
-	}
-	return NULL;
+	if (pkt->stream_index == SOURCE_VIDEO)
+		detector_packet(s->detector, src->video.par, pkt, wall_us);
+	return 0;
 }
 
-int substream_start(struct substream **out, struct camera *cam)
+static void sub_end(void *opaque, const struct source *src, int err)
+{
+	struct substream *s = opaque;
+
+	(void)src;
+	(void)err;
+	detector_finish(s->detector);
+}
+
+static void sub_offline(void *opaque, const char *reason, bool repeated)
+{
+	struct substream *s = opaque;
+
+	s->failed = true;
+	if (!repeated)
+		log_warning(s->tag, "motion substream %s; still recording the main stream", reason);
+}
+
+static const struct feed_consumer substream_consumer = {
+	.start = sub_start,
+	.packet = sub_packet,
+	.end = sub_end,
+	.online = sub_online,
+	.offline = sub_offline,
+};
+
+int substream_start(struct substream **out, const struct source_opts *opts, const char *thread,
+		    struct detector *detector)
 {
 	struct substream *s = calloc(1, sizeof(*s));
-	char name[16];
+	struct feed_opts fo = { .source = *opts, .thread = thread };
 	int ret;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	s->cam = cam;
-	ret = pthread_create(&s->thread, NULL, substream_main, s);
-	if (ret) {
+	s->detector = detector;
+	s->tag = opts->tag;
+	ret = feed_start(&s->feed, &fo, &substream_consumer, s);
+	if (ret < 0) {
 		free(s);
-		return -ret;
+		return ret;
 	}
-	snprintf(name, sizeof(name), "sub:%.11s", cam->conf->name);
-	pthread_setname_np(s->thread, name);
 	*out = s;
 	return 0;
 }
@@ -119,6 +94,6 @@ void substream_free(struct substream *s)
 {
 	if (!s)
 		return;
-	pthread_join(s->thread, NULL);
+	feed_free(s->feed);
 	free(s);
 }

@@ -1,18 +1,20 @@
 /* substream.h - a camera's motion substream (motion_url): a low-resolution
- * stream of the same camera, read on its own thread only to score motion,
- * so recording never waits on it. Reconnects with backoff; its failures
- * are logged once per reason and never take the camera offline. */
+ * stream of the same camera, read by a feed of its own only to score
+ * motion, so recording never waits on it. Its failures are logged once per
+ * reason and never take the camera offline. */
 #ifndef CAMFS_SUBSTREAM_H
 #define CAMFS_SUBSTREAM_H
 
-struct camera;
+struct detector;
+struct source_opts;
 struct substream;
 
-/* Starts reading cam->conf->motion_url into cam->detector. 0 or negative
- * errno. */
-int substream_start(struct substream **out, struct camera *cam);
-/* Joins the thread, which ends once camera_request_stop(cam) was called.
- * Accepts NULL. */
+/* Starts a feed of opts (its stop token ends it; its pointers must outlive
+ * the substream) on thread "thread", scoring its video into detector. 0 or
+ * negative errno. */
+int substream_start(struct substream **out, const struct source_opts *opts, const char *thread,
+		    struct detector *detector);
+/* Joins the feed, which ends once opts->stop is raised. Accepts NULL. */
 void substream_free(struct substream *s);
 
 #endif

@@ -151,8 +151,12 @@ int fragmenter_open(struct fragmenter **out, const struct source *src,
 
 	/* Fragments only when we say (one per video frame), moof-relative
 	 * offsets as MSE wants, and a producer reference time in every
-	 * fragment so the wall clock of any fragment can be read back. */
-	av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof", 0);
+	 * fragment so the wall clock of any fragment can be read back.
+	 * frag_discont and no shifting of negative timestamps: the first
+	 * fragment's tfdt is the dts we give (fragmenter_set_start), where by
+	 * default the muxer would start every session at 0 again. */
+	av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof+frag_discont", 0);
+	av_dict_set(&opts, "avoid_negative_ts", "disabled", 0);
 	av_dict_set(&opts, "write_prft", "wallclock", 0);
 	ret = avformat_write_header(f->mux, &opts);
 	av_dict_free(&opts);

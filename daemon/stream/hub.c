@@ -303,6 +303,13 @@ drop:
 	fragment_unref(&frag);
 }
 
+void hub_end_session(struct hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	drop_all(h);    /* readers hold what they are in the middle of */
+	pthread_mutex_unlock(&h->lock);
+}
+
 void hub_close(struct hub *h)
 {
 	pthread_mutex_lock(&h->lock);

@@ -32,6 +32,13 @@ void hub_free(struct hub *h);
  * before the newest one go, and older ones still past max_bytes. Wakes the
  * parked waiters that can now complete. */
 void hub_publish(struct hub *h, struct fragment *frag);
+/* Camera thread: the session ended (connection lost, new timeline). The
+ * kept fragments go, so a reader that opens while the camera is offline
+ * gets nothing stale: it waits for the next session's first keyframe.
+ * Readers already reading keep their place and go on with the next
+ * session's fragments (if its init is the same; else a new generation ends
+ * them), at its first keyframe. */
+void hub_end_session(struct hub *h);
 /* No more data will come (shutdown): every reader reaches end of stream
  * after what it has been given; parked waiters are woken. */
 void hub_close(struct hub *h);

@@ -13,6 +13,7 @@
 #include <libavutil/log.h>
 
 #include "util/clock.h"
+#include "ingest/demo.h"
 #include "ingest/source.h"
 
 struct cam {
@@ -27,21 +28,21 @@ struct cam {
 static void *run(void *arg)
 {
 	struct cam *c = arg;
-	struct source src = { .ops = &source_ops_demo, .opts = &c->opts };
+	struct source src = { .ops = &demo_source_ops, .opts = &c->opts };
 	AVPacket *pkt = av_packet_alloc();
 	int64_t end;
 
-	c->ret = pkt ? source_ops_demo.open(&src, &c->opts) : AVERROR(ENOMEM);
+	c->ret = pkt ? demo_source_ops.open(&src, &c->opts) : AVERROR(ENOMEM);
 	end = clock_monotonic_us(&clock_system) + c->seconds * 1000000;
 	while (c->ret >= 0 && clock_monotonic_us(&clock_system) < end) {
-		c->ret = source_ops_demo.read(&src, pkt);
+		c->ret = demo_source_ops.read(&src, pkt);
 		if (c->ret >= 0) {
 			c->packets++;
 			c->bytes += pkt->size;
 			av_packet_unref(pkt);
 		}
 	}
-	source_ops_demo.close(&src);
+	demo_source_ops.close(&src);
 	av_packet_free(&pkt);
 	return NULL;
 }

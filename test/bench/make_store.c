@@ -72,9 +72,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	static atomic_bool stop;
 	struct source_opts opts = {
-		.timeout_us = 10000000, .realtime = false, .stop = &stop,
+		.timeout_us = 10000000, .realtime = false,
 		.clock = &clock_system, .tag = "make_store",
 	};
 	struct source *first = NULL, *cur = NULL, video_only;

@@ -1,0 +1,126 @@
+/* test_source.c - the source seam: a read's deadline counts from the last
+ * packet received, not from the read call; a packet that only comes after
+ * its deadline is the last one of a stalled session; and failures get
+ * plain reasons. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <libavformat/avformat.h>
+
+#include "ingest/source.h"
+#include "util/clock.h"
+
+#define S 1000000
+
+static int64_t mono;          /* the fake clock, µs */
+static int64_t read_takes[8]; /* how long read i waits before its packet */
+static int reads;             /* ops->read calls */
+static int64_t seen_deadline[8], seen_left[8];
+
+static int64_t fake_mono(const struct clock *c) { (void)c; return mono; }
+static int64_t fake_wall(const struct clock *c) { (void)c; return mono; }
+static const struct clock fake = { .wall_us = fake_wall, .monotonic_us = fake_mono };
+
+static int timed_open(struct source *src, const struct source_opts *opts)
+{
+	(void)opts;
+	src->video.time_base = (AVRational){ 1, 90000 };
+	return 0;
+}
+
+static int timed_read(struct source *src, AVPacket *pkt)
+{
+	int i = reads++;
+
+	seen_deadline[i] = src->deadline_us;
+	seen_left[i] = source_remaining_us(src);
+	mono += read_takes[i];
+	pkt->stream_index = SOURCE_VIDEO;
+	pkt->dts = pkt->pts = i;
+	return 0;
+}
+
+static void timed_close(struct source *src)
+{
+	(void)src;
+}
+
+static const struct source_ops timed_ops = {
+	.name = "timed", .open = timed_open, .read = timed_read, .close = timed_close,
+};
+
+static void test_deadline_from_last_packet(void **state)
+{
+	struct source_opts opts = {
+		.url = "timed:", .timeout_us = 3 * S, .clock = &fake, .tag = "t", .ops = &timed_ops,
+	};
+	struct source *src;
+	AVPacket *pkt = av_packet_alloc();
+
+	(void)state;
+	mono = 1000 * S;
+	reads = 0;
+	read_takes[0] = 1 * S;
+	read_takes[1] = 1 * S;
+	read_takes[2] = 3 * S + 500000;   /* past its deadline: a leftover */
+	assert_int_equal(source_open(&src, &opts), 0);
+	assert_int_equal(src->deadline_us, 1003 * S);
+
+	assert_int_equal(source_read(src, pkt), 0);
+	assert_int_equal(seen_deadline[0], 1003 * S);
+	av_packet_unref(pkt);
+	/* The caller takes 1.5 s before it reads again: the wait left is what
+	 * remains of 3 s after the last packet (at 1001 s), not 3 s. */
+	mono += 1500000;
+	assert_int_equal(source_read(src, pkt), 0);
+	assert_int_equal(seen_deadline[1], 1004 * S);
+	assert_int_equal(seen_left[1], 1500000);
+	av_packet_unref(pkt);
+
+	/* A packet after the deadline is handed on, and the session is over:
+	 * the next read fails at once without asking the source. */
+	assert_int_equal(source_read(src, pkt), 0);
+	assert_int_equal(pkt->dts, 2);
+	av_packet_unref(pkt);
+	assert_int_equal(source_read(src, pkt), AVERROR(ETIMEDOUT));
+	assert_int_equal(reads, 3);
+	source_close(src);
+	av_packet_free(&pkt);
+}
+
+/* Reasons are plain words, never FFmpeg's raw messages. */
+static void test_reasons(void **state)
+{
+	static const struct {
+		int err;
+		const char *want;
+	} cases[] = {
+		{ AVERROR_HTTP_SERVER_ERROR, "camera error (5xx)" },
+		{ AVERROR_HTTP_OTHER_4XX, "request refused (4xx)" },
+		{ AVERROR_HTTP_UNAUTHORIZED, "authentication failed" },
+		{ SOURCE_ERROR_NO_MEDIA, "no media in time" },
+		{ AVERROR(ETIMEDOUT), "no answer in time" },
+		{ AVERROR(ECONNREFUSED), "connection refused" },
+	};
+	char buf[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		source_describe_error(cases[i].err, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deadline_from_last_packet),
+		cmocka_unit_test(test_reasons),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
