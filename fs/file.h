@@ -15,7 +15,7 @@
 struct file;
 
 /* A quoted 128-bit hex validator and its NUL. */
-#define FILE_ETAG_MAX 36
+#define FILE_ETAG_MAX 35
 
 /* What an export tells its client about an open file, as of the call. */
 struct file_attr {
