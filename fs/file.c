@@ -234,9 +234,9 @@ static void hash_vfile(struct AVMurMur3 *h, const struct vfile *vf)
 	}
 }
 
-void file_attr(struct file *f, struct file_attr *out)
+int file_attr(struct file *f, struct file_attr *out)
 {
-	struct AVMurMur3 *h = av_murmur3_alloc();
+	struct AVMurMur3 *h = NULL;
 	uint8_t sum[16];
 	struct stat st;
 
@@ -246,10 +246,10 @@ void file_attr(struct file *f, struct file_attr *out)
 	out->type = f->type;
 	out->size = f->size;
 	out->mtime = f->mtime;
-	if (f->reader || !h) {
-		av_free(h);
-		return;   /* a stream has no validator (nor one without memory) */
-	}
+	if (f->reader)
+		return 0;   /* a stream has no validator */
+	if (!(h = av_murmur3_alloc()))
+		return -ENOMEM;
 	av_murmur3_init(h);
 	if (f->fd >= 0) {
 		/* A store file only grows, never changes what it has: its
@@ -272,6 +272,7 @@ void file_attr(struct file *f, struct file_attr *out)
 	av_free(h);
 	snprintf(out->etag, sizeof(out->etag), "\"%016" PRIx64 "%016" PRIx64 "\"",
 		 AV_RB64(sum), AV_RB64(sum + 8));
+	return 0;
 }
 
 size_t file_pieces(struct file *f, uint64_t off, size_t len, struct file_piece *out, size_t max)

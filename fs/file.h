@@ -63,8 +63,8 @@ enum tree_life file_life(const struct file *f);
 uint64_t file_size(struct file *f);
 /* Everything an export tells about f, with the size and validator taken
  * together. Making the validator reads a generated file's or a clip's
- * header bytes: for a response, not for every stat. */
-void file_attr(struct file *f, struct file_attr *out);
+ * header bytes: for a response, not for every stat. 0 or -ENOMEM. */
+int file_attr(struct file *f, struct file_attr *out);
 
 /* The pieces covering [off, off + len) of f, cut at the end it has now
  * (the segment being written: what is committed at this call; never past

@@ -238,7 +238,7 @@ static void test_store_file(void **state)
 	assert_int_equal(attr.life, TREE_FIXED);
 	store_path(f, "cam/" DAY "/10-00-00.mp4", path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_int_equal(a.kind, TREE_STORE_FILE);
 	assert_int_equal(a.life, TREE_FIXED);
 	assert_string_equal(a.type, "video/mp4");
@@ -282,7 +282,7 @@ static void test_growing_segment(void **state)
 	assert_int_equal(s1, writer_committed_size(f->writer, 0, path));
 	assert_int_equal(attr.life, TREE_GROWING);
 	assert_int_equal(attr.st.st_size, s1);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_int_equal(a.life, TREE_GROWING);
 	assert_int_equal(a.size, s1);
 
@@ -303,7 +303,7 @@ static void test_growing_segment(void **state)
 	/* Its sidecar grows with it. */
 	file = open_path(f, "cam/" DAY "/10-01-00.motion.csv", &attr);
 	assert_int_equal(attr.life, TREE_GROWING);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_string_equal(a.type, "text/csv");
 	file_close(file);
 }
@@ -355,7 +355,7 @@ static void test_generated(void **state)
 		struct file_attr a;
 		char *text;
 
-		file_attr(file, &a);
+		assert_int_equal(file_attr(file, &a), 0);
 		assert_int_equal(a.kind, cases[i].kind);
 		assert_int_equal(a.life, TREE_CURRENT);
 		assert_string_equal(a.type, cases[i].type);
@@ -383,7 +383,7 @@ static void test_generated(void **state)
 	struct file_attr a, b;
 
 	file = open_path(f, "cam/clips/README.txt", NULL);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	file_close(file);
 	file = open_path(f, "cam/clips/README.txt", NULL);
 	file_attr(file, &b);
@@ -392,7 +392,7 @@ static void test_generated(void **state)
 
 	/* live.jpg before any keyframe: an empty JPEG. */
 	file = open_path(f, "cam/live.jpg", NULL);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_string_equal(a.type, "image/jpeg");
 	assert_int_equal(a.size, 0);
 	assert_int_equal(file_pieces(file, 0, 4096, NULL, 0), 0);
@@ -434,7 +434,7 @@ static void test_clip(void **state)
 	file = open_path(f, name, &attr);
 	assert_int_equal(attr.kind, TREE_CLIP);
 	assert_int_equal(attr.life, TREE_FIXED);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_int_equal(a.life, TREE_FIXED);
 	assert_string_equal(a.type, "video/mp4");
 	assert_int_equal(a.size, attr.st.st_size);
@@ -489,7 +489,7 @@ static void test_live(void **state)
 	assert_int_equal(attr.life, TREE_ENDLESS);
 	assert_int_equal(file_open(&file, f->tree, ino, no_wake, NULL), 0);
 	tree_walk_release(f->tree, ino);
-	file_attr(file, &a);
+	assert_int_equal(file_attr(file, &a), 0);
 	assert_int_equal(a.life, TREE_ENDLESS);
 	assert_int_equal(a.size, TREE_LIVE_SIZE);
 	assert_string_equal(a.type, "video/mp4");
