@@ -29,6 +29,7 @@
 #include "stream/fragmenter.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "simclock.h"
 #include "testutil.h"
 #include "writerfeed.h"
 
@@ -36,12 +37,6 @@
 #define DAY "2025-03-10"
 #define FINISHED "cam/" DAY "/10-00-00.mp4"
 #define GROWING "cam/" DAY "/10-01-00.mp4"
-
-/* The simulated wall clock; monotonic time is the system's. */
-static _Atomic int64_t sim_wall_us;
-static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&sim_wall_us); }
-static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
-static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
 
 struct fixture {
 	char store[64];
