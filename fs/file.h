@@ -57,9 +57,9 @@ struct file *file_ref(struct file *f);
 void file_close(struct file *f);
 
 enum tree_life file_life(const struct file *f);
-/* The bytes readable now: for the segment being written, what the writer
- * has committed by now (it only grows); for any other file, its size at
- * open. Cheap: no validator is made. */
+/* The bytes readable now: for a growing store file, what is there by now
+ * (the segment being written: what the writer has committed; it only
+ * grows); for any other file, its size at open. Cheap: no validator. */
 uint64_t file_size(struct file *f);
 /* Everything an export tells about f, with the size and validator taken
  * together. Making the validator reads a generated file's or a clip's
