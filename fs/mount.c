@@ -1,6 +1,6 @@
-/* mount.c - libfuse low-level operations over the tree. Footage is answered
- * zero-copy from store fds; live.mp4 reads that must wait are parked in the
- * camera's hub and answered from the camera's thread when data comes. */
+/* mount.c - the FUSE export of the tree and its files (libfuse low-level):
+ * attributes and their cache times, zero-copy replies of a file's pieces, and
+ * live.mp4 reads parked in the camera's hub, answered from its thread. */
 #include "fs/mount.h"
 
 #include <errno.h>
@@ -21,12 +21,10 @@
 
 #include "ingest/camera.h"
 #include "config.h"
+#include "fs/file.h"
+#include "fs/tree.h"
 #include "stream/hub.h"
 #include "util/log.h"
-#include "stream/snapshot.h"
-#include "fs/tree.h"
-#include "record/vfile.h"
-#include "record/writer.h"
 
 #define REAP_INTERVAL_NS 100000000   /* how soon an interrupted read returns */
 
@@ -44,25 +42,14 @@ struct mount {
 	struct handle *handles;    /* guarded by handles_lock: open files */
 };
 
-/* One open file or directory. */
+/* One open file or directory. A read takes its own reference to the file:
+ * the kernel may release the file as soon as a reply's bytes are in, while
+ * the replying thread is still inside writev with them. */
 struct handle {
-	enum tree_kind kind;
-	int cam;
-	int fd;                    /* store files */
-	char path[4096];           /* store files */
-	off_t size;                /* finished store files; rendered files */
-	bool growing;              /* the segment being written when opened */
-	char *data;                /* rendered files */
-	struct snapshot_jpeg jpeg; /* live.jpg */
-	struct hub_reader *reader; /* live.mp4 */
-	struct vfile *vf;          /* clips and day.mp4 */
+	struct file *file;         /* files */
 	struct tree_entry *entries;/* directories */
 	size_t n_entries;
-	struct handle *prev, *next;/* in mount->handles while open */
-	/* The open file's reference, and one per read being answered: the
-	 * kernel may release the file as soon as a reply's bytes are in, while
-	 * the replying thread is still inside writev with them. */
-	atomic_int refs;
+	struct handle *prev, *next;/* files, in mount->handles while open */
 };
 
 /* A live.mp4 read or poll waiting in the hub. */
@@ -82,27 +69,15 @@ static struct handle *handle_of(struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* Attribute and entry cache times: a growing or generated file must be
- * asked every time; finished footage never changes. */
-static double cache_seconds(enum tree_kind kind, const struct stat *st)
+/* Attribute and entry cache times: a file that is not fixed must be asked
+ * every time; a fixed one never changes; live.mp4's size never does. */
+static double cache_seconds(const struct tree_attr *attr)
 {
-	switch (kind) {
-	case TREE_LIVE_MP4:
+	if (attr->life == TREE_ENDLESS)
 		return 3600;
-	case TREE_STORE_FILE:
-	case TREE_CLIP:
-	case TREE_DAY_MP4:
-	case TREE_EVENT_CLIP:
-		return time(NULL) - st->st_mtime > 5 ? 60 : 0;
-	case TREE_ROOT:
-	case TREE_CAMERA:
-	case TREE_DAY:
-	case TREE_EVENTS:
-	case TREE_EVENT_DAY:
+	if (S_ISDIR(attr->st.st_mode))
 		return 1;
-	default:
-		return 0;
-	}
+	return attr->life == TREE_FIXED ? 60 : 0;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -117,19 +92,18 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct mount *m = mount_of(req);
 	struct fuse_entry_param e = { 0 };
-	struct tree_node_info info;
+	struct tree_attr attr;
 	uint64_t ino;
-	int ret = tree_lookup(m->tree, parent, name, &ino, &e.attr);
+	int ret = tree_lookup(mount_of(req)->tree, parent, name, &ino, &attr);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	e.ino = ino;
-	if (tree_info(m->tree, ino, &info) == 0)
-		e.attr_timeout = e.entry_timeout = cache_seconds(info.kind, &e.attr);
+	e.attr = attr.st;
+	e.attr_timeout = e.entry_timeout = cache_seconds(&attr);
 	fuse_reply_entry(req, &e);
 }
 
@@ -148,53 +122,24 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct mount *m = mount_of(req);
-	struct tree_node_info info;
 	struct handle *h = fi ? handle_of(fi) : NULL;
-	struct stat st;
+	struct tree_attr attr;
 	double seconds;
-	int ret = tree_getattr(m->tree, ino, &st);
+	int ret = tree_getattr(mount_of(req)->tree, ino, &attr);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	tree_info(m->tree, ino, &info);
-	seconds = cache_seconds(info.kind, &st);
-	/* An open generated file, snapshot or clip keeps its content's size;
-	 * when that is not the inode's now, it is this open's alone. */
-	if (h && (h->data || h->jpeg.buf || h->vf) && st.st_size != h->size) {
-		st.st_size = h->size;
+	seconds = cache_seconds(&attr);
+	/* An open file has its own size (a generated file, a snapshot or a
+	 * clip keeps the one it was made with); when that is not the inode's
+	 * now, it is this open's alone. */
+	if (h && h->file && (off_t)file_size(h->file) != attr.st.st_size) {
+		attr.st.st_size = file_size(h->file);
 		seconds = 0;
 	}
-	fuse_reply_attr(req, &st, seconds);
-}
-
-static void handle_free(struct handle *h)
-{
-	if (!h)
-		return;
-	if (h->fd >= 0)
-		close(h->fd);
-	free(h->data);
-	av_buffer_unref(&h->jpeg.buf);
-	vfile_unref(&h->vf);
-	free(h->entries);
-	free(h);
-}
-
-static struct handle *handle_new(const struct tree_node_info *info)
-{
-	struct handle *h = calloc(1, sizeof(*h));
-
-	if (!h)
-		return NULL;
-	h->fd = -1;
-	atomic_init(&h->refs, 1);
-	h->kind = info->kind;
-	h->cam = info->cam;
-	snprintf(h->path, sizeof(h->path), "%s", info->path);
-	return h;
+	fuse_reply_attr(req, &attr.st, seconds);
 }
 
 static void live_wake(struct hub_reader *r, void *waiter, void *opaque);
@@ -223,136 +168,59 @@ static void untrack(struct mount *m, struct handle *h)
 	pthread_mutex_unlock(&m->handles_lock);
 }
 
-/* Answers whatever is parked on a live file, then frees it. */
-static void close_file(struct handle *h)
+/* Answers whatever is parked on a live file, then drops the open's
+ * reference (a read being answered may hold the file a moment longer). */
+static void handle_close(struct handle *h)
 {
+	struct hub_reader *r = h->file ? file_reader(h->file) : NULL;
 	struct waiter *w;
 
-	if (h->reader) {
-		while ((w = hub_reader_unpark_any(h->reader))) {
-			if (w->ph)
-				fuse_pollhandle_destroy(w->ph);
-			else
-				fuse_reply_err(w->req, EBADF);
-			free(w);
-		}
-		hub_reader_free(h->reader);
+	while (r && (w = hub_reader_unpark_any(r))) {
+		if (w->ph)
+			fuse_pollhandle_destroy(w->ph);
+		else
+			fuse_reply_err(w->req, EBADF);
+		free(w);
 	}
-	handle_free(h);
-}
-
-static void handle_put(struct handle *h)
-{
-	if (atomic_fetch_sub(&h->refs, 1) == 1)
-		close_file(h);
-}
-
-static int open_store_file(struct mount *m, struct handle *h, struct fuse_file_info *fi)
-{
-	struct stat st;
-	int64_t committed;
-
-	/* The fd keeps the footage readable even if retention deletes it. */
-	h->fd = open(h->path, O_RDONLY | O_CLOEXEC);
-	if (h->fd < 0 || fstat(h->fd, &st) < 0)
-		return -errno;
-	committed = writer_committed_size(tree_writer(m->tree), h->cam, h->path);
-	h->growing = committed >= 0;
-	h->size = h->growing ? committed : st.st_size;
-	/* Finished footage stays in the page cache between opens; the
-	 * growing segment goes past the cache so its size can grow. */
-	fi->keep_cache = !h->growing;
-	fi->direct_io = h->growing;
-	return 0;
+	file_close(h->file);
+	free(h->entries);
+	free(h);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	struct tree_node_info info;
-	struct handle *h = NULL;
+	struct handle *h;
+	enum tree_life life;
 	int ret;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	ret = tree_info(m->tree, ino, &info);
-	if (ret < 0)
-		goto out;
-	if (!(h = handle_new(&info))) {
-		ret = -ENOMEM;
-		goto out;
+	if (!(h = calloc(1, sizeof(*h)))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
-	switch (info.kind) {
-	case TREE_STORE_FILE:
-		ret = open_store_file(m, h, fi);
-		break;
-	case TREE_STATUS:
-	case TREE_LISTING:
-	case TREE_CLIPS_README:
-	case TREE_DAY_MOTION: {
-		size_t size;
-
-		ret = tree_render(m->tree, &info, &h->data, &size);
-		h->size = size;
-		fi->direct_io = 1;
-		break;
-	}
-	case TREE_LIVE_JPG:
-		ret = snapshot_get_jpeg(camera_snapshot(m->cams[info.cam]), &h->jpeg);
-		if (ret == -EAGAIN)
-			ret = 0;    /* no keyframe yet: an empty file */
-		h->size = h->jpeg.buf ? (off_t)h->jpeg.size : 0;
-		fi->direct_io = 1;
-		break;
-	case TREE_CLIP:
-	case TREE_DAY_MP4:
-	case TREE_EVENT_CLIP: {
-		bool fixed;
-
-		h->vf = tree_vfile(m->tree, ino, &fixed);
-		ret = h->vf ? 0 : -ENOENT;
-		h->size = h->vf ? (off_t)h->vf->size : 0;
-		/* A clip that is never built again keeps its bytes for the
-		 * inode's life: the page cache may keep them too. A growing
-		 * one's builds differ, and each open reads its own: its pages
-		 * must not reach the cache, nor its size the inode. */
-		fi->keep_cache = fixed;
-		fi->direct_io = !fixed;
-		break;
-	}
-	case TREE_LIVE_MP4:
-		h->reader = hub_reader_new(camera_hub(m->cams[info.cam]), live_wake, h);
-		ret = h->reader ? 0 : -ENOMEM;
-		fi->direct_io = 1;
-		fi->nonseekable = 1;
-		break;
-	default:
-		ret = -EISDIR;
-	}
-out:
+	ret = file_open(&h->file, m->tree, ino, live_wake, NULL);
 	if (ret < 0) {
-		handle_free(h);
+		handle_close(h);
 		fuse_reply_err(req, -ret);
 		return;
 	}
+	/* A fixed file's pages stay in the page cache between opens; any
+	 * other's bytes are this open's (or grow), so they go past it. */
+	life = file_life(h->file);
+	fi->keep_cache = life == TREE_FIXED;
+	fi->direct_io = life != TREE_FIXED;
+	fi->nonseekable = life == TREE_ENDLESS;
 	fi->fh = (uintptr_t)h;
 	track(m, h);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The opener went away (interrupted) before the reply. */
 		untrack(m, h);
-		close_file(h);
+		handle_close(h);
 	}
-}
-
-static void reply_slice(fuse_req_t req, const void *data, off_t len, off_t off, size_t size)
-{
-	if (off >= len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, (const char *)data + off,
-			       (size_t)(len - off) < size ? (size_t)(len - off) : size);
 }
 
 /* A buffer per thread for copying live data out of the hub: reads and wakes
@@ -428,7 +296,7 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 	free(w);
 }
 
-static void read_live(fuse_req_t req, struct handle *h, size_t size)
+static void read_live(fuse_req_t req, struct hub_reader *r, size_t size)
 {
 	struct waiter *w = calloc(1, sizeof(*w));
 	void *buf = thread_buffer(size);
@@ -441,43 +309,43 @@ static void read_live(fuse_req_t req, struct handle *h, size_t size)
 	}
 	w->req = req;
 	w->size = size;
-	n = hub_reader_read(h->reader, buf, size, w);
+	n = hub_reader_read(r, buf, size, w);
 	if (n == -EAGAIN)
 		return;   /* parked: live_wake or the reaper answers */
 	free(w);
 	reply_live(req, n, buf);
 }
 
-/* A clip's bytes: its in-memory parts and zero-copy ranges of the segment
- * files it holds, in one reply. A read can span any number of extents; a
- * few fit on the stack, more get an array sized for them, because a short
- * reply would be taken for EOF (the kernel shrinks the file to it). */
-static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_t off)
+/* A read of anything but live.mp4, answered at once: the file's pieces in
+ * memory and zero-copy ranges of store files, in one reply. A read can span
+ * any number of a clip's extents; a few fit on the stack, more get an array
+ * sized for them, because a short reply would be taken for EOF (the kernel
+ * shrinks the file to it). */
+static void read_file(fuse_req_t req, struct file *f, size_t size, off_t off)
 {
-	struct vfile_extent few[4], *pieces = few;
-	size_t n = vfile_slice(vf, off, size, few, 4);
-	struct fuse_bufvec *bv;
+	struct file_piece few[4], *pieces = few;
+	size_t n = file_pieces(f, off, size, few, 4);
+	struct fuse_bufvec one, *bv = &one;
 
-	if (n == 0) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (n == 4 && (n = vfile_slice(vf, off, size, NULL, 0)) > 4) {
-		if (!(pieces = calloc(n, sizeof(*pieces)))) {
+	if (n > 4) {
+		size_t room = n;
+
+		if (!(pieces = calloc(room, sizeof(*pieces)))) {
 			fuse_reply_err(req, ENOMEM);
 			return;
 		}
-		n = vfile_slice(vf, off, size, pieces, n);
+		n = file_pieces(f, off, size, pieces, room);
+		n = n < room ? n : room;
 	}
-	if (!(bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0])))) {
+	if (n > 1 && !(bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0])))) {
 		if (pieces != few)
 			free(pieces);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	bv->count = n;
+	*bv = (struct fuse_bufvec){ .count = n };
 	for (size_t i = 0; i < n; i++) {
-		bv->buf[i].size = pieces[i].len;
+		bv->buf[i] = (struct fuse_buf){ .size = pieces[i].len };
 		if (pieces[i].data) {
 			bv->buf[i].mem = (void *)pieces[i].data;
 		} else {
@@ -488,84 +356,46 @@ static void read_vfile(fuse_req_t req, const struct vfile *vf, size_t size, off_
 	}
 	if (pieces != few)
 		free(pieces);
-	fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
-	free(bv);
-}
-
-/* A read of anything but live.mp4, answered at once from the handle. */
-static void read_now(struct mount *m, fuse_req_t req, struct handle *h, size_t size, off_t off)
-{
-	switch (h->kind) {
-	case TREE_STATUS:
-	case TREE_LISTING:
-	case TREE_CLIPS_README:
-	case TREE_DAY_MOTION:
-		reply_slice(req, h->data, h->size, off, size);
-		return;
-	case TREE_LIVE_JPG:
-		reply_slice(req, h->jpeg.data, h->size, off, size);
-		return;
-	case TREE_CLIP:
-	case TREE_DAY_MP4:
-	case TREE_EVENT_CLIP:
-		read_vfile(req, h->vf, size, off);
-		return;
-	case TREE_STORE_FILE: {
-		off_t end = h->size;
-
-		if (h->growing) {
-			/* What is durable now, or all of it once it closed. */
-			int64_t c = writer_committed_size(tree_writer(m->tree), h->cam, h->path);
-			struct stat st;
-
-			end = c >= 0 ? c : (fstat(h->fd, &st) == 0 ? st.st_size : h->size);
-		}
-		if (off >= end) {
-			fuse_reply_buf(req, NULL, 0);
-			return;
-		}
-		struct fuse_bufvec buf = FUSE_BUFVEC_INIT((size_t)(end - off) < size ? (size_t)(end - off) : size);
-		buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		buf.buf[0].fd = h->fd;
-		buf.buf[0].pos = off;
-		fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
-		return;
-	}
-	default:
-		fuse_reply_err(req, EISDIR);
-	}
+	if (n == 0)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
+	if (bv != &one)
+		free(bv);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	struct hub_reader *r = file_reader(h->file);
+	struct file *f;
 
 	(void)ino;
-	if (h->kind == TREE_LIVE_MP4) {   /* answered from the hub, maybe later */
-		read_live(req, h, size);
+	if (r) {   /* live.mp4: answered from the hub, maybe later */
+		read_live(req, r, size);
 		return;
 	}
-	atomic_fetch_add(&h->refs, 1);
-	read_now(mount_of(req), req, h, size, off);
-	handle_put(h);
+	f = file_ref(h->file);
+	read_file(req, f, size, off);
+	file_close(f);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	untrack(mount_of(req), handle_of(fi));
-	handle_put(handle_of(fi));
+	handle_close(handle_of(fi));
 	fuse_reply_err(req, 0);
 }
 
 static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		    struct fuse_pollhandle *ph)
 {
-	struct handle *h = handle_of(fi);
+	struct hub_reader *r = file_reader(handle_of(fi)->file);
 
 	(void)ino;
-	if (h->kind != TREE_LIVE_MP4 || hub_reader_ready(h->reader)) {
+	if (!r || hub_reader_ready(r)) {
 		if (ph)
 			fuse_pollhandle_destroy(ph);
 		fuse_reply_poll(req, POLLIN | POLLRDNORM);
@@ -581,7 +411,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 			return;
 		}
 		w->ph = ph;
-		n = hub_reader_park(h->reader, w);
+		n = hub_reader_park(r, w);
 		if (n != -EAGAIN) {
 			fuse_pollhandle_destroy(ph);
 			free(w);
@@ -594,30 +424,23 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct mount *m = mount_of(req);
-	struct tree_node_info info;
-	struct handle *h;
-	int ret = tree_info(m->tree, ino, &info);
+	struct handle *h = calloc(1, sizeof(*h));
+	int ret;
 
-	if (ret < 0) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	h = handle_new(&info);
 	if (!h) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	/* Listed once per open, so readdir offsets stay stable. */
-	ret = tree_list(m->tree, ino, &h->entries, &h->n_entries);
+	ret = tree_list(mount_of(req)->tree, ino, &h->entries, &h->n_entries);
 	if (ret < 0) {
-		handle_free(h);
+		handle_close(h);
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	fi->fh = (uintptr_t)h;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		handle_free(h);
+		handle_close(h);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -654,7 +477,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	handle_free(handle_of(fi));
+	handle_close(handle_of(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -845,7 +668,7 @@ void mount_free(struct mount *m)
 		struct handle *h = m->handles;
 
 		m->handles = h->next;
-		close_file(h);
+		handle_close(h);
 	}
 	if (m->se) {
 		fuse_remove_signal_handlers(m->se);

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "ingest/camera.h"
 #include "record/clip.h"
+#include "util/array.h"
 #include "util/log.h"
 #include "fs/clipname.h"
 #include "config.h"
@@ -44,7 +47,9 @@ struct node {
 
 /* A clip built this long after its range ended is never built again: the
  * frames before the end are committed by then (the writer syncs about once
- * a second). One built sooner is built again at a later lookup. */
+ * a second). One built sooner is built again at a later lookup. A store
+ * file last written this long ago is fixed too: a sidecar's last rows come
+ * a second or two after its segment ends. */
 #define SETTLE_US (5 * INT64_C(1000000))
 
 static bool is_fixed(const struct node *n)
@@ -132,6 +137,11 @@ struct writer *tree_writer(struct tree *t)
 	return t->writer;
 }
 
+struct camera *tree_camera(struct tree *t, int cam)
+{
+	return t->cams[cam];
+}
+
 static bool is_date_name(const char *s)
 {
 	struct tm tm;
@@ -139,19 +149,27 @@ static bool is_date_name(const char *s)
 	return store_parse_date(s, &tm);
 }
 
+/* The segment name or path of a sidecar's (a sidecar is named as its
+ * segment, with another suffix); false if s is not a sidecar's. */
+static bool sidecar_segment(const char *s, char *segment, size_t size)
+{
+	size_t n = strlen(s), k = strlen(SIDECAR_SUFFIX);
+
+	if (n <= k || n - k + 4 >= size || strcmp(s + n - k, SIDECAR_SUFFIX) != 0)
+		return false;
+	snprintf(segment, size, "%.*s.mp4", (int)(n - k), s);
+	return true;
+}
+
 /* Segments (HH-MM-SS.mp4, HH-MM-SS_N.mp4) and their sidecars. */
 static bool is_store_file_name(const char *s)
 {
-	size_t n = strlen(s), k = strlen(SIDECAR_SUFFIX);
 	char segment[NAME_MAX + 1];
 	unsigned long seq;
 	struct tm tm;
 
-	/* A sidecar is named as its segment, with another suffix. */
-	if (n > k && n - k + 4 < sizeof(segment) && strcmp(s + n - k, SIDECAR_SUFFIX) == 0) {
-		snprintf(segment, sizeof(segment), "%.*s.mp4", (int)(n - k), s);
+	if (sidecar_segment(s, segment, sizeof(segment)))
 		s = segment;
-	}
 	return store_parse_segment_name(s, &tm, &seq);
 }
 
@@ -192,14 +210,28 @@ static void store_path(struct tree *t, const struct node *dir, const char *name,
 		snprintf(out, n, "%s/%s/%s%s%s", t->cfg->store, cam, dir->name, sep, name);
 }
 
-/* 0 if path in the store is a directory (dir) or a file, else -ENOENT. */
-static int store_has(const char *path, bool dir)
+/* 0 and *st if path in the store is a directory (dir) or a regular file,
+ * reached through no symbolic link (store_open); else -ENOENT. */
+static int store_stat(struct tree *t, const char *path, bool dir, struct stat *st)
+{
+	int fd = store_open(t->cfg->store, path, O_PATH);
+	int ret = fd >= 0 && fstat(fd, st) == 0 && (dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
+
+	if (fd >= 0)
+		close(fd);
+	return ret ? 0 : -ENOENT;
+}
+
+static int store_has(struct tree *t, const char *path, bool dir)
 {
 	struct stat st;
 
-	if (stat(path, &st) < 0 || (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
-		return -ENOENT;
-	return 0;
+	return store_stat(t, path, dir, &st);
+}
+
+int tree_open_store_file(struct tree *t, const char *path)
+{
+	return store_open_file(t->cfg->store, path);
 }
 
 static void dir_stat(struct tree *t, struct stat *st)
@@ -221,11 +253,22 @@ static void file_stat(struct tree *t, struct stat *st, off_t size)
 	(void)t;
 }
 
-off_t tree_store_file_size(struct tree *t, int cam, const char *path, off_t disk_size)
+enum tree_life tree_store_file_life(struct tree *t, int cam, const char *path, struct stat *st)
 {
 	int64_t committed = writer_committed_size(t->writer, cam, path);
+	int64_t now = (int64_t)time(NULL) * 1000000;
+	char segment[4096];
 
-	return committed >= 0 ? committed : disk_size;
+	if (committed >= 0) {
+		st->st_size = committed;
+		return TREE_GROWING;
+	}
+	/* A sidecar grows with its segment. */
+	if (sidecar_segment(path, segment, sizeof(segment)) &&
+	    writer_committed_size(t->writer, cam, segment) >= 0)
+		return TREE_GROWING;
+	return now - ((int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000) >= SETTLE_US ?
+	       TREE_FIXED : TREE_GROWING;
 }
 
 /* What a name in dir is, without touching the node table. Caller holds
@@ -267,7 +310,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 		else if (is_date_name(name)) {
 			store_path(t, dir, name, path, sizeof(path));
 			*kind = TREE_DAY;
-			return store_has(path, true);
+			return store_has(t, path, true);
 		} else
 			return -ENOENT;
 		return 0;
@@ -276,7 +319,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_EVENT_DAY;
-		return store_has(path, true);
+		return store_has(t, path, true);
 	case TREE_EVENT_DAY:
 		if (is_event_clip_name(name, NULL)) {
 			*kind = TREE_EVENT_CLIP;   /* exists if it has a span: known when built */
@@ -286,7 +329,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_STORE_FILE;
-		return store_has(path, false);
+		return store_has(t, path, false);
 	case TREE_CLIPS: {
 		int64_t a, b;
 
@@ -311,7 +354,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_STORE_FILE;
-		return store_has(path, false);
+		return store_has(t, path, false);
 	default:
 		return -ENOTDIR;
 	}
@@ -365,8 +408,12 @@ static int fill_info(struct tree *t, const struct node *n, struct tree_node_info
 }
 
 /* Attributes of a node not sized by content. Caller holds t->lock. */
-static int node_stat(struct tree *t, const struct node *n, struct stat *st)
+static int node_stat(struct tree *t, const struct node *n, struct tree_attr *attr)
 {
+	struct stat *st = &attr->st;
+
+	attr->kind = n->kind;
+	attr->life = TREE_CURRENT;
 	switch (n->kind) {
 	case TREE_ROOT:
 	case TREE_CAMERA:
@@ -379,15 +426,19 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 	case TREE_LIVE_MP4:
 		file_stat(t, st, TREE_LIVE_SIZE);
 		st->st_blocks = 0;   /* a stream, not disk space (du) */
+		attr->life = TREE_ENDLESS;
 		break;
 	case TREE_CLIP:
 	case TREE_DAY_MP4:
 	case TREE_EVENT_CLIP:
 		file_stat(t, st, n->vf->size);
+		attr->life = TREE_GROWING;
 		/* A clip that is never built again keeps one mtime, its end, so
 		 * its attributes and pages can stay cached. */
-		if (is_fixed(n))
+		if (is_fixed(n)) {
 			st->st_mtime = st->st_ctime = st->st_atime = n->range_end_us / 1000000;
+			attr->life = TREE_FIXED;
+		}
 		break;
 	case TREE_STORE_FILE: {
 		char path[4096];
@@ -396,10 +447,10 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 		if (!dir)
 			return -ENOENT;
 		store_path(t, dir, n->name, path, sizeof(path));
-		if (stat(path, st) < 0)
-			return -errno;
+		if (store_stat(t, path, false, st) < 0)
+			return -ENOENT;
 		st->st_mode = S_IFREG | 0444;
-		st->st_size = tree_store_file_size(t, n->cam, path, st->st_size);
+		attr->life = tree_store_file_life(t, n->cam, path, st);
 		break;
 	}
 	default:
@@ -409,9 +460,10 @@ static int node_stat(struct tree *t, const struct node *n, struct stat *st)
 	return 0;
 }
 
-/* Attributes of a node sized by content; no lock held. */
+/* Attributes of a node sized by content (made at each open: TREE_CURRENT);
+ * no lock held. */
 static int content_stat(struct tree *t, const struct tree_node_info *info, uint64_t ino,
-			struct stat *st)
+			struct tree_attr *attr)
 {
 	char *data;
 	size_t size;
@@ -432,8 +484,10 @@ static int content_stat(struct tree *t, const struct tree_node_info *info, uint6
 			return ret;
 		free(data);
 	}
-	file_stat(t, st, size);
-	st->st_ino = ino;
+	file_stat(t, &attr->st, size);
+	attr->st.st_ino = ino;
+	attr->kind = info->kind;
+	attr->life = TREE_CURRENT;
 	return 0;
 }
 
@@ -517,7 +571,7 @@ static struct node *add_node(struct tree *t, uint64_t parent, const char *name,
 }
 
 int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
-		struct stat *st)
+		struct tree_attr *attr)
 {
 	struct vfile *vf = NULL;
 	struct node *dir, *n;
@@ -539,8 +593,9 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 		 * when it is looked up. Open files keep theirs. */
 		stale = n && !is_fixed(n) && now - n->built_us >= 1000000;
 		if (!n || stale) {
-			/* Building reads indexes: not under the lock. The kernel
-			 * holds the directory, so it is still there after. */
+			/* Building reads indexes: not under the lock. The caller
+			 * (the kernel, a walk) holds the directory, so it is
+			 * still there after. */
 			char date[16];
 
 			snprintf(date, sizeof(date), "%s", dir->name);
@@ -569,17 +624,19 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	}
 	n->nlookup++;
 	*ino = n->ino;
+	if (!attr)
+		goto out;
 	if (sized_by_content(n->kind)) {
 		struct tree_node_info info;
 
 		fill_info(t, n, &info);
 		pthread_mutex_unlock(&t->lock);
-		ret = content_stat(t, &info, *ino, st);
+		ret = content_stat(t, &info, *ino, attr);
 		if (ret < 0)
 			tree_forget(t, *ino, 1);
 		return ret;
 	}
-	ret = node_stat(t, n, st);
+	ret = node_stat(t, n, attr);
 	if (ret < 0)
 		n->nlookup--;
 out:
@@ -588,15 +645,14 @@ out:
 	return ret;
 }
 
-struct vfile *tree_vfile(struct tree *t, uint64_t ino, bool *fixed)
+struct vfile *tree_vfile(struct tree *t, uint64_t ino, struct tree_attr *attr)
 {
 	struct node *n;
 	struct vfile *vf = NULL;
 
 	pthread_mutex_lock(&t->lock);
 	n = find_ino(t, ino);
-	*fixed = n && is_fixed(n);
-	if (n && n->vf)
+	if (n && n->vf && node_stat(t, n, attr) == 0)
 		vf = vfile_ref(n->vf);
 	pthread_mutex_unlock(&t->lock);
 	return vf;
@@ -630,6 +686,29 @@ static void unlink_node(struct tree *t, struct node *n)
 	free(n);
 }
 
+/* Caller holds t->lock. */
+static void forget_locked(struct tree *t, struct node *n, uint64_t count)
+{
+	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
+	/* Children find their parent through it, so a parent must be
+	 * forgotten after its children: the kernel does so, and so does
+	 * tree_walk_release. */
+	if (n->nlookup == 0)
+		unlink_node(t, n);
+}
+
+void tree_walk_release(struct tree *t, uint64_t ino)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&t->lock);
+	while (ino != TREE_ROOT_INO && (n = find_ino(t, ino))) {
+		ino = n->parent;
+		forget_locked(t, n, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 void tree_forget(struct tree *t, uint64_t ino, uint64_t count)
 {
 	struct node *n;
@@ -638,18 +717,53 @@ void tree_forget(struct tree *t, uint64_t ino, uint64_t count)
 		return;
 	pthread_mutex_lock(&t->lock);
 	n = find_ino(t, ino);
-	if (n) {
-		n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
-		/* A node with children the kernel still holds stays: the
-		 * children find their parent through it. The kernel forgets
-		 * children before parents. */
-		if (n->nlookup == 0)
-			unlink_node(t, n);
-	}
+	if (n)
+		forget_locked(t, n, count);
 	pthread_mutex_unlock(&t->lock);
 }
 
-int tree_getattr(struct tree *t, uint64_t ino, struct stat *st)
+int tree_walk(struct tree *t, const char *path, uint64_t *ino, struct tree_attr *attr)
+{
+	uint64_t dir = TREE_ROOT_INO;
+	char name[NAME_MAX + 1];
+	int ret = 0;
+
+	*ino = 0;
+	if (!*path) {
+		*ino = TREE_ROOT_INO;
+		return attr ? tree_getattr(t, TREE_ROOT_INO, attr) : 0;
+	}
+	for (const char *p = path;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		uint64_t next;
+
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
+			ret = -EINVAL;
+			break;
+		}
+		if (len > NAME_MAX) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		/* Directories on the way need no attributes. */
+		ret = tree_lookup(t, dir, name, &next, slash ? NULL : attr);
+		if (ret < 0)
+			break;
+		dir = next;
+		if (!slash) {
+			*ino = next;
+			return 0;
+		}
+		p = slash + 1;
+	}
+	tree_walk_release(t, dir);
+	return ret;
+}
+
+int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *attr)
 {
 	struct tree_node_info info;
 	struct node *n;
@@ -662,9 +776,9 @@ int tree_getattr(struct tree *t, uint64_t ino, struct stat *st)
 	else if (sized_by_content(n->kind))
 		ret = fill_info(t, n, &info) == 0 ? 1 : -ENOENT;
 	else
-		ret = node_stat(t, n, st);
+		ret = node_stat(t, n, attr);
 	pthread_mutex_unlock(&t->lock);
-	return ret == 1 ? content_stat(t, &info, ino, st) : ret;
+	return ret == 1 ? content_stat(t, &info, ino, attr) : ret;
 }
 
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out)
@@ -682,15 +796,8 @@ int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out)
 static int add_entry(struct tree_entry **v, size_t *n, size_t *cap, const char *name,
 		     const struct stat *st)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		struct tree_entry *grown = realloc(*v, c * sizeof(**v));
-
-		if (!grown)
-			return -ENOMEM;
-		*v = grown;
-		*cap = c;
-	}
+	if (array_grow(v, cap, *n, sizeof(**v)) < 0)
+		return -ENOMEM;
 	snprintf((*v)[*n].name, sizeof((*v)[*n].name), "%s", name);
 	(*v)[*n].st = *st;
 	(*n)++;
@@ -704,13 +811,30 @@ static int by_name(const void *a, const void *b)
 
 enum listed { LIST_DATES, LIST_SEGMENTS, LIST_SNAPSHOTS };
 
+/* A store directory opened for listing, through no link (store_open);
+ * NULL with errno set. */
+static DIR *open_store_dir(struct tree *t, const char *path)
+{
+	int fd = store_open(t->cfg->store, path, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	if (!(d = fdopendir(fd)))
+		close(fd);
+	return d;
+}
+
 /* Adds the store entries of a camera or events directory (dates), a day
  * (segments and sidecars) or an event day (snapshots, and motion events'
- * clips, sized when looked up). */
+ * clips, sized when looked up). Only real directories and regular files:
+ * a link planted in the store is not listed. */
 static int list_store(struct tree *t, const struct tree_node_info *info, enum listed what,
 		      struct tree_entry **v, size_t *n, size_t *cap)
 {
-	DIR *d = opendir(info->path);
+	DIR *d = open_store_dir(t, info->path);
 	struct dirent *e;
 	int ret = 0;
 
@@ -725,14 +849,15 @@ static int list_store(struct tree *t, const struct tree_node_info *info, enum li
 		    what == LIST_SEGMENTS ? !is_store_file_name(e->d_name) :
 		    !events_is_snapshot_name(e->d_name, stem))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", info->path, e->d_name);
-		if (store_has(path, dir) < 0 || stat(path, &st) < 0)
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
 			continue;
+		snprintf(path, sizeof(path), "%s/%s", info->path, e->d_name);
 		if (dir)
 			dir_stat(t, &st);
 		else {
 			st.st_mode = S_IFREG | 0444;
-			st.st_size = tree_store_file_size(t, info->cam, path, st.st_size);
+			tree_store_file_life(t, info->cam, path, &st);
 		}
 		ret = add_entry(v, n, cap, e->d_name, &st);
 		if (ret == 0 && what == LIST_SNAPSHOTS && strstr(stem, "-motion")) {
@@ -890,32 +1015,49 @@ static const char clips_readme[] =
 
 static int is_sidecar(const struct dirent *e)
 {
-	size_t len = strlen(e->d_name), slen = sizeof(SIDECAR_SUFFIX) - 1;
+	char segment[NAME_MAX + 1];
 
-	return is_store_file_name(e->d_name) && len > slen &&
-	       strcmp(e->d_name + len - slen, SIDECAR_SUFFIX) == 0;
+	return is_store_file_name(e->d_name) && sidecar_segment(e->d_name, segment, sizeof(segment));
+}
+
+/* A sidecar in directory dir, if it is a regular file; NULL otherwise. */
+static FILE *open_sidecar(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
 }
 
 /* A day's motion.csv: one header, then every sidecar's rows in name (and
  * so time) order. */
-static int render_day_motion(const char *day_dir, char **data, size_t *size)
+static int render_day_motion(struct tree *t, const char *day_dir, char **data, size_t *size)
 {
 	const size_t header = sizeof(SIDECAR_HEADER) - 1;
 	struct dirent **names;
 	FILE *out = open_memstream(data, size);
-	int n = scandir(day_dir, &names, is_sidecar, alphasort);
+	int dir = store_open(t->cfg->store, day_dir, O_RDONLY | O_DIRECTORY);
+	int n = dir >= 0 ? scandirat(dir, ".", &names, is_sidecar, alphasort) : -1;
 
-	if (!out)
+	if (!out) {
+		if (dir >= 0)
+			close(dir);
 		return -ENOMEM;
+	}
 	fputs(SIDECAR_HEADER, out);
 	for (int i = 0; i < n; i++) {
-		char path[4096 + 256], buf[65536];
-		FILE *in;
+		char buf[65536];
+		FILE *in = open_sidecar(dir, names[i]->d_name);
 		size_t got, skip = header;
 
-		snprintf(path, sizeof(path), "%s/%s", day_dir, names[i]->d_name);
 		free(names[i]);
-		in = fopen(path, "re");
 		while (in && (got = fread(buf, 1, sizeof(buf), in)) > 0) {
 			size_t from = skip < got ? skip : got;
 
@@ -927,6 +1069,8 @@ static int render_day_motion(const char *day_dir, char **data, size_t *size)
 	}
 	if (n >= 0)
 		free(names);
+	if (dir >= 0)
+		close(dir);
 	return fclose(out) == 0 ? 0 : -ENOMEM;
 }
 
@@ -935,7 +1079,7 @@ int tree_render(struct tree *t, const struct tree_node_info *info, char **data, 
 	json_t *doc = NULL;
 
 	if (info->kind == TREE_DAY_MOTION)
-		return render_day_motion(info->path, data, size);
+		return render_day_motion(t, info->path, data, size);
 
 	if (info->kind == TREE_CLIPS_README) {
 		*data = strdup(clips_readme);

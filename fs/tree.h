@@ -39,6 +39,26 @@ enum tree_kind {
 	TREE_EVENT_CLIP,   /* <camera>/events/<date>/<HH-MM-SS>-motion.mp4, made on lookup */
 };
 
+/* How long what a node shows holds: what an export may cache of it. */
+enum tree_life {
+	TREE_FIXED,    /* the same bytes and attributes for the node's life, at
+			* every open: a finished segment, a settled clip */
+	TREE_GROWING,  /* still being made: the segment being written and its
+			* sidecar (reads reach what is there at read time), a
+			* store file written to in the last seconds, a clip whose
+			* range had not settled (each open has its own build) */
+	TREE_CURRENT,  /* made at each open from the present: status.json,
+			* listings, motion.csv, README.txt, live.jpg; directories */
+	TREE_ENDLESS,  /* live.mp4: a stream, no end, no ranges */
+};
+
+/* A node's attributes, its kind and its life. */
+struct tree_attr {
+	struct stat st;
+	enum tree_kind kind;
+	enum tree_life life;
+};
+
 /* What an open needs to know about a node. */
 struct tree_node_info {
 	enum tree_kind kind;
@@ -59,33 +79,55 @@ void tree_free(struct tree *t);   /* accepts NULL */
 /* The writer the tree asks for growing segments' committed sizes. */
 struct writer *tree_writer(struct tree *t);
 
+/* The camera of index cam (the tree's cams[cam]). */
+struct camera *tree_camera(struct tree *t, int cam);
+
 /* Resolves name in directory parent. On success *ino is the node (its
- * lookup count goes up by one) and st its attributes. -ENOENT, -ENOTDIR. */
+ * lookup count goes up by one) and attr, unless NULL, its attributes (NULL:
+ * a generated file is not made just to size it). -ENOENT, -ENOTDIR. */
 int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
-		struct stat *st);
+		struct tree_attr *attr);
+/* Resolves path below the root, "door/2026-12-05/10-00-00.mp4" ("" is the
+ * root), one name at a time with tree_lookup, for a request that no kernel
+ * holds inodes for. On success *ino is the node, which the walk holds with
+ * every directory above it until tree_walk_release(t, *ino); attr as for
+ * tree_lookup. A "." or ".." or empty name (a leading, doubled or trailing
+ * slash) is -EINVAL, a name over NAME_MAX bytes -ENAMETOOLONG, a name the
+ * tree does not offer -ENOENT, a name below a file -ENOTDIR; on failure
+ * nothing stays held. */
+int tree_walk(struct tree *t, const char *path, uint64_t *ino, struct tree_attr *attr);
+/* Drops what tree_walk took: a reference on ino and on each directory above. */
+void tree_walk_release(struct tree *t, uint64_t ino);
 /* The inode of name in parent if the kernel holds it, else 0; no
  * reference is taken (for cache invalidation). */
 uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);
 /* The kernel dropped n references to ino. */
 void tree_forget(struct tree *t, uint64_t ino, uint64_t n);
-int tree_getattr(struct tree *t, uint64_t ino, struct stat *st);
+int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *attr);
 int tree_info(struct tree *t, uint64_t ino, struct tree_node_info *out);
-/* The virtual file of a CLIP, DAY_MP4 or EVENT_CLIP node, built when it was looked up:
- * a new reference the caller drops, or NULL. *fixed: it is never built again
- * (its range had ended, and settled, when it was built). */
-struct vfile *tree_vfile(struct tree *t, uint64_t ino, bool *fixed);
+/* The virtual file of a CLIP, DAY_MP4 or EVENT_CLIP node, built when it was
+ * looked up: a new reference the caller drops, or NULL; attr gets the
+ * attributes of that build (TREE_FIXED: it is never built again, its range
+ * had ended and settled when it was built). */
+struct vfile *tree_vfile(struct tree *t, uint64_t ino, struct tree_attr *attr);
 
 /* The entries of directory ino (without "." and ".."), sorted by name; the
  * caller frees *out. */
 int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n);
 
 /* The bytes of a generated file (status.json, .index.json, clips/README.txt,
- * motion.csv) for node info:
+ * motion.csv) for node info, made now (TREE_CURRENT, mtime now):
  * malloc'd into *data; the caller frees. */
 int tree_render(struct tree *t, const struct tree_node_info *info, char **data, size_t *size);
 
-/* The size a store file shows: the writer's committed size for the segment
- * being written (whole fragments only), else its size on disk. */
-off_t tree_store_file_size(struct tree *t, int cam, const char *path, off_t disk_size);
+/* Opens a store file (a STORE_FILE's info.path) for reading: a regular file
+ * reached through no symbolic link below the store (store_open_file). An
+ * fd, or -ENOENT for anything else. */
+int tree_open_store_file(struct tree *t, const char *path);
+/* The life of store file path of camera cam, from st (its stat) and the
+ * writer; st->st_size becomes what a reader may read now: the writer's
+ * committed size (whole fragments) for the segment being written, else its
+ * size on disk. */
+enum tree_life tree_store_file_life(struct tree *t, int cam, const char *path, struct stat *st);
 
 #endif

@@ -28,18 +28,12 @@
 #include "record/store.h"
 #include "record/vfile.h"
 #include "record/writer.h"
+#include "simclock.h"
 #include "testutil.h"
 #include "writerfeed.h"
 
 #define FPS 1
 #define SEGMENT_SECONDS 60
-
-/* The simulated wall clock; monotonic time is the system's, so the writer
- * syncs about once a real second, not once a simulated one. */
-static _Atomic int64_t sim_wall_us;
-static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&sim_wall_us); }
-static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
-static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
 
 struct fixture {
 	char store[64];

@@ -241,6 +241,7 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		bool clocks_change;
 		DIR *d;
 		struct dirent *e;
+		int fd;
 
 		store_date_name(day, date);
 		if (strcmp(date, last) > 0)   /* "YYYY-MM-DD" sorts as dates do */
@@ -248,8 +249,13 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		store_parse_date(date, &tm);
 		clocks_change = clocks_change_on(&tm);
 		snprintf(dir, sizeof(dir), "%s/%s/%s", src->store, src->camera, date);
-		if (!(d = opendir(dir)))
+		/* Through no link in the store: see store_open. */
+		if ((fd = store_open(src->store, dir, O_RDONLY | O_DIRECTORY)) < 0)
 			continue;
+		if (!(d = fdopendir(fd))) {
+			close(fd);
+			continue;
+		}
 		while ((e = readdir(d))) {
 			int64_t t;
 
@@ -286,8 +292,13 @@ static int open_segment(const struct clip_source *src, struct segment_ref *s)
 	int64_t committed;
 	int err = 0;
 
-	s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0 || fstat(s->fd, &st) < 0)
+	s->fd = store_open_file(src->store, s->path);
+	if (s->fd < 0) {
+		err = s->fd;
+		s->fd = -1;
+		return err;
+	}
+	if (fstat(s->fd, &st) < 0)
 		return -errno;
 	committed = writer_committed_size(src->writer, src->cam, s->path);
 	s->ix = cached_index(s->fd, s->path, committed >= 0 ? (uint64_t)committed : (uint64_t)st.st_size, &err);

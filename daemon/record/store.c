@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,61 @@ static int add_segment(struct seg_list *l, const char *store, const char *camera
 	s->size = size;
 	l->n++;
 	return 0;
+}
+
+int store_open(const char *store, const char *path, int flags)
+{
+	size_t n = strlen(store);
+	char rel[PATH_MAX], *name, *next;
+	int dir, fd;
+
+	if (strncmp(path, store, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return -EINVAL;
+	if (snprintf(rel, sizeof(rel), "%s", path + n) >= (int)sizeof(rel))
+		return -ENAMETOOLONG;
+	dir = open(store, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	/* One step at a time from the store: each directory on the way is
+	 * opened without following a link, then the last name with flags. */
+	for (name = rel;; name = next) {
+		bool last;
+
+		while (*name == '/')
+			name++;
+		next = strchr(name, '/');
+		if (next)
+			*next++ = '\0';
+		while (next && *next == '/')
+			next++;
+		last = !next || !*next;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			close(dir);
+			return -EINVAL;
+		}
+		fd = openat(dir, *name ? name : ".", last ? flags | O_NOFOLLOW | O_CLOEXEC :
+			    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+		close(dir);
+		if (fd < 0 || last)
+			return fd;
+		dir = fd;
+	}
+}
+
+int store_open_file(const char *store, const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO planted here must not wait for a writer. */
+	int fd = store_open(store, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0)
+		return fd == -ELOOP || fd == -ENOTDIR ? -ENOENT : fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
 }
 
 static DIR *open_subdir(int parent, const char *name)

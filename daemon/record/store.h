@@ -45,6 +45,19 @@ int store_make_dir(const char *dir);
 /* fsyncs the directory holding path (after creating or unlinking in it). */
 int store_sync_parent(const char *path);
 
+/* Opens path, a file or directory below store ("STORE/cam/..."), following
+ * no symbolic link at any step below store (store itself may be one): a
+ * link planted in the store never leads camfs, running as root, to a file
+ * elsewhere. flags as for open(2); O_NOFOLLOW and O_CLOEXEC are added. With
+ * O_PATH a link at the end is opened itself (fstat says S_IFLNK). An fd, or
+ * negative errno: -ELOOP or -ENOTDIR at a link, -EINVAL for a path outside
+ * store or with a "." or ".." step. */
+int store_open(const char *store, const char *path, int flags);
+/* store_open of a regular file for reading; -ENOENT for anything else
+ * there (a link, directory, FIFO or device). A FIFO's open does not wait
+ * for a writer. */
+int store_open_file(const char *store, const char *path);
+
 struct store_segment {
 	char *path;        /* malloc'd */
 	char camera[64];

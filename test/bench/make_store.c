@@ -29,13 +29,8 @@
 #include "stream/fragmenter.h"
 #include "ingest/source.h"
 #include "record/writer.h"
+#include "simclock.h"
 #include "writerfeed.h"
-
-/* The simulated wall clock; monotonic time is the system's. */
-static _Atomic int64_t sim_wall_us;
-static int64_t sim_wall(const struct clock *c) { (void)c; return atomic_load(&sim_wall_us); }
-static int64_t real_monotonic(const struct clock *c) { (void)c; return clock_monotonic_us(&clock_system); }
-static const struct clock sim_clock = { .wall_us = sim_wall, .monotonic_us = real_monotonic };
 
 struct sink {
 	struct writer_feed feed;

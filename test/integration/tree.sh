@@ -1,7 +1,8 @@
 #!/bin/bash
 # tree.sh - the mounted tree as ordinary files: find/ls/stat, every file's
 # stat size equals the bytes read, cp -r of a day is byte-identical to the
-# store, segments play, new segments show up, and every write is EROFS.
+# store, segments play, new segments show up, links planted in the store
+# are not followed, and every write is EROFS.
 . "$(dirname "$0")/lib.sh"
 
 start_fixture cam --mount /a=h264 --mount /b=h265
@@ -91,6 +92,21 @@ for f in "$T/copy"/*.mp4; do
 	cmp -n "$(stat -c %s "$f")" "$f" "$T/store/a/$day/$name" || fail "$name: copy differs"
 done
 ok "cp -r of a day is byte-identical to the store"
+
+# Links planted in the store (by anyone who can write there) to a file only
+# root may read: camfs runs as root, yet they are neither listed nor read.
+printf 'only root may read this\nSECRET\n' >"$T/secret"
+chmod 600 "$T/secret"
+mkdir -p "$T/store/a/events/$day"
+planted="a/$day/00-00-01.mp4 a/$day/00-00-01.motion.csv a/events/$day/00-00-01-camera.jpg a/events/$day/00-00-02-motion.jpg"
+for f in $planted; do ln -s "$T/secret" "$T/store/$f"; done
+for f in $planted a/events/$day/00-00-02-motion.mp4; do
+	! ls "$M/$(dirname "$f")" | grep -qx "$(basename "$f")" || fail "planted link $f is listed"
+	err=$(cat "$M/$f" 2>&1) && fail "planted link $f reads: $err"
+	echo "$err" | grep -q "No such file or directory" || fail "$f: $err"
+done
+! grep -rqs SECRET "$M/a/$day" "$M/a/events" || fail "a planted link's target shows in the mount"
+ok "links planted in a day and an events day folder are neither listed nor read"
 
 # Read-only: writes, creates, renames, deletes and chmods fail with EROFS.
 cp "$T/store/a/$day/$(basename "$finished")" "$T/before.mp4"
