@@ -56,7 +56,7 @@ static const struct key keys[] = {
 	{ "retain_days", G(retain_days), .type = T_INT, .min = 0, .max = 36500,
 	  .def = "30", .help = "Delete recordings older than N days; 0: keep them forever" },
 	{ "max_store_size", G(max_store_size), .type = T_SIZE, .def = "0",
-	  .help = "Delete the oldest recordings beyond this size; 0: no limit" },
+	  .help = "Delete the oldest recordings beyond this store size, events included; 0: no limit" },
 	{ "min_free", G(min_free), .type = T_FREE, .def = "5%",
 	  .help = "Delete the oldest recordings to keep this much free: a size, or N% of the filesystem" },
 	{ "timezone", G(timezone), .type = T_ZONE, .def = "",
