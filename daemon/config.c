@@ -28,6 +28,7 @@ enum key_type {
 	T_URL,       /* secret: never printed */
 	T_MOTION,    /* bitrate | pixels | off */
 	T_COMMAND,   /* hook command line (hook_split); never printed; empty: none */
+	T_NAMES,     /* environment variable names, space-separated; empty: none */
 };
 
 enum key_section { S_GLOBAL, S_CAMERA };
@@ -56,7 +57,7 @@ static const struct key keys[] = {
 	{ "retain_days", G(retain_days), .type = T_INT, .min = 0, .max = 36500,
 	  .def = "30", .help = "Delete recordings older than N days; 0: keep them forever" },
 	{ "max_store_size", G(max_store_size), .type = T_SIZE, .def = "0",
-	  .help = "Delete the oldest recordings beyond this size; 0: no limit" },
+	  .help = "Delete the oldest recordings beyond this store size, events included; 0: no limit" },
 	{ "min_free", G(min_free), .type = T_FREE, .def = "5%",
 	  .help = "Delete the oldest recordings to keep this much free: a size, or N% of the filesystem" },
 	{ "timezone", G(timezone), .type = T_ZONE, .def = "",
@@ -82,6 +83,13 @@ static const struct key keys[] = {
 	  .help = "Command run without a shell at each event start and end; CAMFS_* variables describe it" },
 	{ "on_event_timeout", G(on_event_timeout), .type = T_INT, .min = 1, .max = 3600,
 	  .def = "30", .help = "Stop an on_event command still running after N seconds" },
+	{ "on_event_env", G(on_event_env), .type = T_NAMES, .def = "",
+	  .help = "Names of variables of camfs's environment that on_event also gets (besides PATH, "
+	  "HOME, LANG, LC_*, TZ and CAMFS_*)" },
+	{ "upload_max_size", G(upload_max_size), .type = T_SIZE, .def = "10M",
+	  .help = "Delete a camera upload larger than this unread" },
+	{ "upload_max_per_day", G(upload_max_per_day), .type = T_SIZE, .def = "512M",
+	  .help = "Delete a camera's further uploads of the day once it filed this much; 0: no limit" },
 
 	{ "url", C(url), .type = T_URL, .def = NULL,
 	  .sample = "rtsp://viewer:${FRONT_DOOR_PASSWORD}@192.0.2.10/stream1",
@@ -505,6 +513,17 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 		complain(w, k->name, "\"%s\" is not bitrate, pixels or off", raw);
 		return -EINVAL;
 	}
+	case T_NAMES: {
+		const char *bad = hook_bad_env_name(value);
+
+		if (bad) {
+			complain(w, k->name, "\"%.*s\" %s", (int)strcspn(bad, " \t"), bad,
+				 strncmp(bad, "CAMFS_", 6) == 0 ? "is set by camfs for each event" :
+				 "is not a variable name (letters, digits and \"_\")");
+			return -EINVAL;
+		}
+		return set_string(field, value, true);
+	}
 	case T_COMMAND: {
 		char **argv;
 
@@ -593,6 +612,7 @@ void config_free(struct config *cfg)
 	free(cfg->store);
 	free(cfg->timezone);
 	free_secret(&cfg->on_event);
+	free(cfg->on_event_env);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		camera_free_strings(&cfg->cameras[i]);
 	free(cfg->cameras);
@@ -1035,6 +1055,10 @@ static int check_incoming(FILE *out, const struct config *cfg, int c)
 		fprintf(out, "[camera %s]: events_incoming: must not be the store or inside it\n",
 			cam->name);
 		bad++;
+	} else if (cfg->store && *cfg->store && path_within(cfg->store, cam->events_incoming)) {
+		/* Uploaders may rename or replace anything in their folder. */
+		fprintf(out, "[camera %s]: events_incoming: must not hold the store\n", cam->name);
+		bad++;
 	}
 	for (int d = 0; d < c; d++) {
 		const char *other = cfg->cameras[d].events_incoming;
@@ -1097,6 +1121,7 @@ static const char *metavar(const struct key *k)
 	case T_URL: return "URL";
 	case T_MOTION: return "METHOD";
 	case T_COMMAND: return "COMMAND";
+	case T_NAMES: return "NAMES";
 	}
 	return "VALUE";
 }

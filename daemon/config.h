@@ -58,6 +58,10 @@ struct config {
 	char *on_event;             /* NULL: no hook; a command line for hook_split();
 				     * may hold a token: never print it */
 	int on_event_timeout;       /* seconds a hook may run */
+	char *on_event_env;         /* NULL: none; names of camfs's environment
+				     * variables hooks get too, space-separated */
+	int64_t upload_max_size;    /* bytes; a bigger upload is deleted */
+	int64_t upload_max_per_day; /* bytes of uploads one camera files a day; 0: no limit */
 	struct camera_config *cameras;
 	int n_cameras;
 	size_t cap_cameras;         /* room in cameras (config_add_camera) */

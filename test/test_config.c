@@ -124,6 +124,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.event_post_roll, 10);
 	assert_null(cfg.on_event);
 	assert_int_equal(cfg.on_event_timeout, 30);
+	assert_null(cfg.on_event_env);
+	assert_int_equal(cfg.upload_max_size, 10 << 20);
+	assert_int_equal(cfg.upload_max_per_day, 512 << 20);
 	assert_null(cfg.cameras);
 	assert_int_equal(cfg.n_cameras, 0);
 	assert_int_equal(config_validate(&cfg, NULL), 0);
@@ -582,6 +585,9 @@ static void test_motion_events_keys(void **state)
 		"event_post_roll = 300\n"
 		"on_event = \"/opt/my hooks/notify\" --to 'a b' x\"y z\"\n"
 		"on_event_timeout = 3600\n"
+		"on_event_env = NTFY_TOKEN\thttps_proxy  _X1\n"
+		"upload_max_size = 2M\n"
+		"upload_max_per_day = 0\n"
 		"[camera front]\n"
 		"url = rtsp://h/main\n"
 		"motion = off\n"
@@ -618,6 +624,9 @@ static void test_motion_events_keys(void **state)
 	/* Kept as written: the hook splits it. */
 	assert_string_equal(cfg.on_event, "\"/opt/my hooks/notify\" --to 'a b' x\"y z\"");
 	assert_int_equal(cfg.on_event_timeout, 3600);
+	assert_string_equal(cfg.on_event_env, "NTFY_TOKEN\thttps_proxy  _X1");
+	assert_int_equal(cfg.upload_max_size, 2 << 20);
+	assert_int_equal(cfg.upload_max_per_day, 0);
 
 	assert_int_equal(cfg.n_cameras, 2);
 	front = &cfg.cameras[0];
@@ -710,6 +719,21 @@ static void test_motion_events_errors(void **state)
 		      "P:2: on_event: unbalanced quote\n");
 	expect_errors("[camfs]\non_event = \"\" x\n",
 		      "P:2: on_event: has no program to run\n");
+
+	/* Names only, and never one camfs sets itself. */
+	expect_errors("[camfs]\non_event_env = TOKEN=x\n",
+		      "P:2: on_event_env: \"TOKEN=x\" is not a variable name (letters, digits "
+		      "and \"_\")\n");
+	expect_errors("[camfs]\non_event_env = A 1B\n",
+		      "P:2: on_event_env: \"1B\" is not a variable name (letters, digits "
+		      "and \"_\")\n");
+	expect_errors("[camfs]\non_event_env = A CAMFS_CLIP\n",
+		      "P:2: on_event_env: \"CAMFS_CLIP\" is set by camfs for each event\n");
+	expect_errors("[camera a]\nurl = rtsp://h/\nupload_max_size = 1M\n",
+		      "P:3: upload_max_size: belongs in [camfs]\n");
+	expect_errors("[camfs]\nupload_max_per_day = lots\n",
+		      "P:2: upload_max_per_day: \"lots\" is not a size (bytes, or a whole number "
+		      "with a K, M, G or T suffix)\n");
 }
 
 /* motion_url is a secret like url, on_event may hold a token: no message
@@ -803,8 +827,10 @@ static void test_events_incoming_validate(void **state)
 		"/srv/ftp/../camfs/x",
 	};
 	static const char *const outside[] = {
-		"/srv/camfs-ftp", "/srv/camfs/../ftp", "/srv", "/srv/cam",
+		"/srv/camfs-ftp", "/srv/camfs/../ftp", "/srv/cam",
 	};
+	/* Uploaders may rename or replace anything in their folder. */
+	static const char *const holding[] = { "/srv", "/", "/srv/./" };
 	char text[256], *err;
 
 	(void)state;
@@ -821,6 +847,13 @@ static void test_events_incoming_validate(void **state)
 			 "url = rtsp://h/\nevents_incoming = %s\n", outside[i]);
 		err = validate_text(text, 0);
 		assert_string_equal(err, "");
+		free(err);
+	}
+	for (size_t i = 0; i < sizeof(holding) / sizeof(holding[0]); i++) {
+		snprintf(text, sizeof(text), "[camfs]\nstore = /srv/camfs/\n[camera a]\n"
+			 "url = rtsp://h/\nevents_incoming = %s\n", holding[i]);
+		err = validate_text(text, -EINVAL);
+		assert_string_equal(err, "[camera a]: events_incoming: must not hold the store\n");
 		free(err);
 	}
 	/* A store of "/" holds everything. */
@@ -855,7 +888,8 @@ static void test_help_lists_every_key(void **state)
 		"store", "segment_seconds", "retain_days", "max_store_size", "min_free",
 		"timezone", "log_level", "stall_seconds", "motion", "motion_threshold",
 		"motion_min_seconds", "events_retain_days", "event_pre_roll", "event_post_roll",
-		"on_event", "on_event_timeout",
+		"on_event", "on_event_timeout", "on_event_env", "upload_max_size",
+		"upload_max_per_day",
 	};
 	static const char *const camera[] = {
 		"url", "transport", "retain_days", "stall_seconds", "motion", "motion_threshold",
@@ -935,6 +969,9 @@ static void test_sample_round_trip(void **state)
 	assert_int_equal(cfg.event_post_roll, def.event_post_roll);
 	assert_null(cfg.on_event);
 	assert_int_equal(cfg.on_event_timeout, def.on_event_timeout);
+	assert_null(cfg.on_event_env);
+	assert_int_equal(cfg.upload_max_size, def.upload_max_size);
+	assert_int_equal(cfg.upload_max_per_day, def.upload_max_per_day);
 	assert_int_equal(cfg.n_cameras, 0);
 	config_free(&cfg);
 

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "events/events.h"
 #include "testutil.h"
@@ -91,24 +93,39 @@ static void motion_event_writes_snapshot_and_span(void **state)
 			 -ENOENT);
 }
 
-static void upload_is_moved_never_replacing(void **state)
+/* An upload is copied from its fd, exactly the bytes asked for, never
+ * replacing a name; the upload itself stays for the caller to remove. */
+static void upload_is_copied_never_replacing(void **state)
 {
 	struct fixture *f = *state;
 	char src[4096], stem[EVENTS_STEM_MAX], path[4096], buf[64];
+	struct stat st;
 	size_t len;
+	int fd;
 
 	for (int i = 0; i < 2; i++) {
 		snprintf(src, sizeof(src), "%s/upload%d.jpg", f->store, i);
-		testutil_write_file(src, i ? "second" : "first", i ? 6 : 5, TESTUTIL_NEW);
-		assert_int_equal(events_take_upload(f->ev, src, T0, stem, path), 0);
+		testutil_write_file(src, i ? "second+more" : "first", i ? 11 : 5, TESTUTIL_NEW);
+		fd = open(src, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(events_take_upload(f->ev, fd, i ? 6 : 5, T0, stem, path), 0);
+		close(fd);
 		assert_string_equal(stem, i ? "10-03-12-camera_2" : "10-03-12-camera");
-		assert_int_equal(access(src, F_OK), -1);
+		assert_int_equal(access(src, F_OK), 0);
 		read_file(path, buf, sizeof(buf), &len);
 		assert_int_equal(len, i ? 6 : 5);
+		assert_memory_equal(buf, i ? "second" : "first", len);
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0644);
 	}
-	assert_int_equal(testutil_count_files(f->store, ".jpg"), 2);
-	/* A missing upload fails and files nothing. */
-	assert_int_equal(events_take_upload(f->ev, "/nonexistent/x.jpg", T0, stem, path), -ENOENT);
+	assert_int_equal(testutil_count_files(f->store, ".jpg"), 4);
+	/* Fewer bytes than asked (the upload shrank): nothing is filed. */
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(events_take_upload(f->ev, fd, 100, T0, stem, path), -ENODATA);
+	assert_int_equal(events_take_upload(f->ev, -1, 5, T0, stem, path), -EBADF);
+	close(fd);
+	assert_int_equal(testutil_count_files(f->store, ".jpg"), 4);
 }
 
 static void old_days_expire(void **state)
@@ -203,7 +220,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(motion_event_writes_snapshot_and_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(upload_is_moved_never_replacing, setup, teardown),
+		cmocka_unit_test_setup_teardown(upload_is_copied_never_replacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(old_days_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(expiry_counts_calendar_days, setup, teardown),
 		cmocka_unit_test(snapshot_names),

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -271,13 +272,17 @@ static const char *ENV_SCRIPT =
 	"  printf 'TIME_UNIX=[%s]\\n' \"$CAMFS_TIME_UNIX\"\n"
 	"  printf 'SNAPSHOT=[%s]\\n' \"${CAMFS_SNAPSHOT-unset}\"\n"
 	"  printf 'CLIP=[%s]\\n' \"${CAMFS_CLIP-unset}\"\n"
-	"  printf 'INHERITED=[%s]\\n' \"$CAMFS_TEST_INHERITED\"\n"
+	"  printf 'PASSED=[%s]\\n' \"$TEST_PASSED\"\n"
+	"  printf 'NAMES=[%s]\\n' \"$(tr '\\0' '\\n' </proc/$$/environ | sed 's/=.*//' | sort | "
+	"tr '\\n' ' ')\"\n"
 	"  printf 'STDIN=[%s]\\n' \"$(readlink /proc/$$/fd/0)\"\n"
 	"  if [ -e /proc/$$/fd/$fd ]; then echo LEAK=[yes]; else echo LEAK=[no]; fi\n"
 	"} > \"$out.tmp\" && mv \"$out.tmp\" \"$out\"\n";
 
-/* Runs ev through the env script and returns what it wrote. */
-static char *run_env_script(struct fixture *f, const struct hook_event *ev, const char *extra_args)
+/* Runs ev through the env script (with hook_pass_env(pass) unless NULL)
+ * and returns what it wrote. */
+static char *run_env_script(struct fixture *f, const struct hook_event *ev, const char *extra_args,
+			    const char *pass)
 {
 	char cmd[PATH_MAX * 3], out[PATH_MAX];
 	int pipefd[2];
@@ -290,6 +295,8 @@ static char *run_env_script(struct fixture *f, const struct hook_event *ev, cons
 	FMT(cmd, "'%s' '%s' %d %s", script(f, "env.sh", ENV_SCRIPT), out,
 		 pipefd[0], extra_args);
 	assert_int_equal(hook_new(&h, cmd, 10, 2), 0);
+	if (pass)
+		assert_int_equal(hook_pass_env(h, pass), 0);
 	assert_int_equal(hook_run(h, ev), 0);
 	assert_true(wait_file(out, 5000));
 	hook_free(h);
@@ -298,27 +305,80 @@ static char *run_env_script(struct fixture *f, const struct hook_event *ev, cons
 	return read_all(out);
 }
 
+/* Only LANG and LC_TIME of the locale variables, HOME as given. */
+static void set_locale_env(void)
+{
+	extern char **environ;
+	char name[256];
+
+	for (bool again = true; again;) {   /* unsetenv reorders environ */
+		again = false;
+		for (char **e = environ; *e; e++)
+			if (strncmp(*e, "LC_", 3) == 0) {
+				snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
+				unsetenv(name);
+				again = true;
+				break;
+			}
+	}
+	setenv("LANG", "C.UTF-8", 1);
+	setenv("LC_TIME", "C", 1);
+	setenv("HOME", "/nonexistent/home", 1);
+}
+
 static void test_environment(void **state)
 {
 	struct fixture *f = *state;
 	struct hook_event ev = motion_start;
 	char *out;
 
-	setenv("CAMFS_TEST_INHERITED", "from camfs", 1);
+	set_locale_env();
+	setenv("CAMFS_TEST_SECRET", "hunter2", 1);   /* as from an EnvironmentFile */
 	setenv("CAMFS_CAMERA", "stale value camfs had", 1);
+	setenv("TEST_PASSED", "passed on", 1);
 	ev.snapshot = "/srv/cam/garden/events/2025-11-20/23-42-41-motion.jpg";
 	ev.clip = "/srv/cam/garden/events/2025-11-20/23-42-41-motion.mp4";
-	out = run_env_script(f, &ev, "plain 'two words' \"it's\" '$(id)'");
+	out = run_env_script(f, &ev, "plain 'two words' \"it's\" '$(id)'",
+			     "TEST_PASSED NOT_SET_ANYWHERE PATH");
 	assert_non_null(strstr(out,
 		"arg=[plain]\narg=[two words]\narg=[it's]\narg=[$(id)]\n"
 		"CAMERA=[garden]\nEVENT=[motion]\nPHASE=[start]\n"
 		"TIME=[2025-11-20T23:42:41+00:00]\nTIME_UNIX=[1763682161]\n"
 		"SNAPSHOT=[/srv/cam/garden/events/2025-11-20/23-42-41-motion.jpg]\n"
 		"CLIP=[/srv/cam/garden/events/2025-11-20/23-42-41-motion.mp4]\n"
-		"INHERITED=[from camfs]\nSTDIN=[/dev/null]\nLEAK=[no]\n"));
-	unsetenv("CAMFS_TEST_INHERITED");
+		"PASSED=[passed on]\n"
+		"NAMES=[CAMFS_CAMERA CAMFS_CLIP CAMFS_EVENT CAMFS_PHASE CAMFS_SNAPSHOT CAMFS_TIME "
+		"CAMFS_TIME_UNIX HOME LANG LC_TIME PATH TEST_PASSED TZ ]\n"
+		"STDIN=[/dev/null]\nLEAK=[no]\n"));
+	assert_null(strstr(out, "hunter2"));
+
+	/* Without hook_pass_env: the same less TEST_PASSED. */
+	out = run_env_script(f, &ev, "", NULL);
+	assert_non_null(strstr(out, "PASSED=[]\nNAMES=[CAMFS_CAMERA CAMFS_CLIP CAMFS_EVENT "
+			       "CAMFS_PHASE CAMFS_SNAPSHOT CAMFS_TIME CAMFS_TIME_UNIX HOME LANG "
+			       "LC_TIME PATH TZ ]\n"));
+	unsetenv("CAMFS_TEST_SECRET");
 	unsetenv("CAMFS_CAMERA");
+	unsetenv("TEST_PASSED");
 	assert_int_equal(count_log("camfs had"), 0);
+}
+
+/* Names only; never one camfs sets for each event. */
+static void test_pass_env_rejects(void **state)
+{
+	struct hook *h;
+
+	(void)state;
+	assert_int_equal(hook_new(&h, "/bin/true", 5, 1), 0);
+	assert_int_equal(hook_pass_env(h, "CAMFS_CLIP"), -EINVAL);
+	assert_int_equal(hook_pass_env(h, "OK 1BAD"), -EINVAL);
+	assert_int_equal(hook_pass_env(h, "A=b"), -EINVAL);
+	assert_int_equal(hook_pass_env(h, NULL), -EINVAL);
+	assert_int_equal(hook_pass_env(h, " \t"), 0);   /* none */
+	hook_free(h);
+	assert_null(hook_bad_env_name("A _b c9"));
+	assert_string_equal(hook_bad_env_name("A b-c d"), "b-c d");
+	assert_string_equal(hook_bad_env_name("A CAMFS_X"), "CAMFS_X");
 }
 
 static void test_environment_end_no_paths_local_time(void **state)
@@ -331,12 +391,12 @@ static void test_environment_end_no_paths_local_time(void **state)
 	ev.kind = "camera";
 	ev.phase = "end";
 	ev.wall_us = 1751234567890123;   /* 2025-06-29T22:02:47.89Z, summer time */
-	out = run_env_script(f, &ev, "");
+	out = run_env_script(f, &ev, "", NULL);
 	assert_non_null(strstr(out, "CAMERA=[garden]\nEVENT=[camera]\nPHASE=[end]\n"
 				    "TIME=[2025-06-30T00:02:47+02:00]\nTIME_UNIX=[1751234567]\n"
 				    "SNAPSHOT=[]\nCLIP=[]\n"));
 	ev.wall_us = 1763682161000000;   /* winter */
-	out = run_env_script(f, &ev, "");
+	out = run_env_script(f, &ev, "", NULL);
 	assert_non_null(strstr(out, "TIME=[2025-11-21T00:42:41+01:00]\n"));
 	testutil_set_tz("UTC");
 }
@@ -356,7 +416,7 @@ static void test_no_injection(void **state)
 	ev.camera = camera;
 	ev.snapshot = snap;
 	ev.clip = "$(touch /tmp/camfs-hook-pwned5)";
-	out = run_env_script(f, &ev, "'$(touch /tmp/camfs-hook-pwned6)' ;touch");
+	out = run_env_script(f, &ev, "'$(touch /tmp/camfs-hook-pwned6)' ;touch", NULL);
 	FMT(expect,
 		 "arg=[$(touch /tmp/camfs-hook-pwned6)]\narg=[;touch]\nCAMERA=[%s]\n", camera);
 	assert_non_null(strstr(out, expect));
@@ -411,6 +471,7 @@ static void test_free_lets_a_quick_hook_finish(void **state)
 {
 	struct fixture *f = *state;
 	char cmd[PATH_MAX * 2], done[PATH_MAX];
+	struct rusage before, after;
 	struct hook *h;
 	int64_t t0;
 
@@ -419,10 +480,14 @@ static void test_free_lets_a_quick_hook_finish(void **state)
 	assert_int_equal(hook_new(&h, cmd, 30, 4), 0);
 	assert_int_equal(hook_run(h, &motion_start), 0);
 	t0 = now_ms();
+	getrusage(RUSAGE_THREAD, &before);
 	hook_free(h);
+	getrusage(RUSAGE_THREAD, &after);
 	assert_true(now_ms() - t0 < 2000);
 	assert_int_equal(access(done, F_OK), 0);
 	assert_int_equal(count_log("killed at shutdown"), 0);
+	/* The wait sleeps on the hook's pidfd, no naps every few ms. */
+	assert_true(after.ru_nvcsw - before.ru_nvcsw < 5);
 }
 
 static void test_timeout_kills(void **state)
@@ -584,6 +649,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_environment_end_no_paths_local_time, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pass_env_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_injection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_lets_a_quick_hook_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_returns_at_once_and_free_kills, setup, teardown),

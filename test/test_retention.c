@@ -180,6 +180,23 @@ static void test_max_size(void **state)
 	assert_oldest(s, 5);
 }
 
+/* Events are part of the store's size but never deleted here: the
+ * footage makes room for them. */
+static void test_max_size_counts_events(void **state)
+{
+	struct sim *s = *state;
+
+	fill(s, "a", 10);
+	s->cfg.max_store_size = 550;
+	s->disk.events = 300;
+	assert_int_equal(plan(s, NULL, 0, 0), 8);   /* 1000 + 300 -> 200 + 300 */
+	assert_oldest(s, 8);
+	s->disk.events = 600;   /* more than the limit: all footage but the busy goes */
+	assert_int_equal(plan(s, NULL, 0, 0), 10);
+	s->cfg.max_store_size = 0;
+	assert_int_equal(plan(s, NULL, 0, 0), 0);
+}
+
 static void test_min_free_bytes(void **state)
 {
 	struct sim *s = *state;
@@ -384,6 +401,34 @@ static void test_run(void **state)
 	log_set_level(LOG_INFO);
 }
 
+/* The events in the store count towards max_store_size: the oldest
+ * segment makes room for them; they stay. */
+static void test_run_counts_events(void **state)
+{
+	struct sim *s = *state;
+	char store[64];
+	int64_t first, now_us = (int64_t)1795600000 * 1000000, events;
+
+	testutil_set_tz("UTC");
+	testutil_temp_dir(store, sizeof(store), "test-retention");
+	free(s->cfg.store);
+	s->cfg.store = strdup(store);
+	assert_non_null(s->cfg.store);
+	first = make(store, "a/2026-11-18/10-00-00.mp4", 65536);
+	s->cfg.max_store_size = first + make(store, "a/2026-11-19/10-00-00.mp4", 65536) + 100;
+	assert_int_equal(retention_run(&s->cfg, now_us, NULL, 0, 0), 0);
+
+	events = make(store, "a/events/2026-11-19/10-00-00-camera.jpg", 40000);
+	events += make(store, "b/events/2026-11-19/.spans", 100);
+	assert_true(events > 100);
+	assert_int_equal(retention_run(&s->cfg, now_us, NULL, 0, 0), first);
+	assert_false(there(store, "a/2026-11-18/10-00-00.mp4"));
+	assert_true(there(store, "a/2026-11-19/10-00-00.mp4"));
+	assert_true(there(store, "a/events/2026-11-19/10-00-00-camera.jpg"));
+	assert_true(there(store, "b/events/2026-11-19/.spans"));
+	testutil_remove_tree(store);
+}
+
 /* Just after midnight following the 23-hour day of a spring-forward, the
  * day before is still "yesterday" and its dir stays. */
 static void test_run_dst(void **state)
@@ -421,11 +466,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_to_do, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_size_counts_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_min_free_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_min_free_percent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_need_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_counts_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_dst, setup, teardown),
 	};
 

@@ -7,8 +7,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <libavcodec/avcodec.h>
 
 #include "config.h"
@@ -37,19 +42,20 @@ struct filed {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static struct filed filed[64];        /* guarded by lock */
-static int n_filed;                   /* guarded by lock */
+static struct filed filed[64];        /* guarded by lock: the first 64 */
+static int n_filed;                   /* guarded by lock: all of them */
 static char log_buf[65536];           /* guarded by lock */
 static size_t log_len;                /* guarded by lock */
 
 static void on_event(int cam, const char *stem, const char *path, int64_t wall_us, void *opaque)
 {
 	pthread_mutex_lock(&lock);
-	assert_true(n_filed < (int)(sizeof(filed) / sizeof(filed[0])));
-	filed[n_filed].cam = cam;
-	snprintf(filed[n_filed].stem, sizeof(filed[n_filed].stem), "%s", stem);
-	snprintf(filed[n_filed].path, sizeof(filed[n_filed].path), "%s", path);
-	filed[n_filed].wall_us = wall_us;
+	if (n_filed < (int)(sizeof(filed) / sizeof(filed[0]))) {
+		filed[n_filed].cam = cam;
+		snprintf(filed[n_filed].stem, sizeof(filed[n_filed].stem), "%s", stem);
+		snprintf(filed[n_filed].path, sizeof(filed[n_filed].path), "%s", path);
+		filed[n_filed].wall_us = wall_us;
+	}
 	n_filed++;
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&lock);
@@ -122,7 +128,7 @@ static struct filed get_filed(int i)
 	struct filed f;
 
 	pthread_mutex_lock(&lock);
-	assert_true(i < n_filed);
+	assert_true(i < n_filed && i < (int)(sizeof(filed) / sizeof(filed[0])));
 	f = filed[i];
 	pthread_mutex_unlock(&lock);
 	return f;
@@ -334,6 +340,22 @@ static void assert_filed(struct fx *fx, int i, const void *data, size_t size)
 	assert_memory_equal(buf, data, size);
 	close(fd);
 	free(buf);
+}
+
+/* Makes openat2 fail with ENOSYS in this process from now on. */
+static int deny_openat2(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -errno : 0;
 }
 
 /* ---- tests ---- */
@@ -602,6 +624,408 @@ static void test_lifecycle(void **state)
 	uploads_free(NULL);
 }
 
+/* ---- uploaders that try to reach outside their folder ---- */
+
+static void read_back(const char *path, uint8_t **data, size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*size = (size_t)st.st_size;
+	*data = malloc(*size + 1);
+	assert_non_null(*data);
+	assert_int_equal(read(fd, *data, *size + 1), (ssize_t)*size);
+	close(fd);
+}
+
+/* path is a regular file holding exactly data. */
+static bool holds(const char *path, const void *data, size_t size)
+{
+	struct stat st;
+	uint8_t *got;
+	size_t n;
+	bool same;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	read_back(path, &got, &n);
+	same = n == size && memcmp(got, data, size) == 0;
+	free(got);
+	return same;
+}
+
+/* Every snapshot cam1 has in the store is a regular file holding data;
+ * returns how many there are. */
+static int assert_snapshots_are(struct fx *fx, const void *data, size_t size)
+{
+	char events_dir[PATH_MAX], day[PATH_MAX + 256], path[PATH_MAX * 2];
+	struct dirent *d, *e;
+	DIR *days, *snaps;
+	int n = 0;
+
+	FMT(events_dir, "%s/cam1/" EVENTS_DIR, fx->store);
+	days = opendir(events_dir);
+	if (!days)
+		return 0;
+	while ((d = readdir(days))) {
+		if (d->d_name[0] == '.')
+			continue;
+		FMT(day, "%s/%s", events_dir, d->d_name);
+		snaps = opendir(day);
+		assert_non_null(snaps);
+		while ((e = readdir(snaps))) {
+			if (e->d_name[0] == '.')
+				continue;
+			FMT(path, "%s/%s", day, e->d_name);
+			if (!holds(path, data, size))
+				fail_msg("%s is not a regular file holding the upload", path);
+			n++;
+		}
+		closedir(snaps);
+	}
+	closedir(days);
+	return n;
+}
+
+static int count_entries_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* Everything that happened before it has been handled: a JPEG uploaded
+ * under name is filed (the watcher reads events in order). */
+static void barrier_named(struct fx *fx, const char *name)
+{
+	char line[PATH_MAX + 64];
+
+	upload(fx, name, fx->jpeg.data, fx->jpeg.size);
+	FMT(line, "upload %s/%s filed as", fx->up, name);
+	assert_true(wait_for(0, line));
+}
+
+/* What the racer needs, all made before the fork: the child of a process
+ * with threads may only make system calls. */
+struct race {
+	char tmp[PATH_MAX], a[PATH_MAX], lnk[PATH_MAX];       /* a.jpg and its stand-ins */
+	char d[PATH_MAX], dtmp[PATH_MAX], dlnk[PATH_MAX];     /* d/ and its stand-ins */
+	char secret[PATH_MAX], outside[PATH_MAX];
+	const struct jpeg *jpeg;
+};
+
+/* Busy-waits about us µs: a swap must land anywhere in the watcher's
+ * steps of a few µs, which a sleep cannot aim at. */
+static void spin_us(int us)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec < us * 1000L);
+}
+
+static bool absent(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) < 0;
+}
+
+/* The racer: each round uploads a JPEG as a.jpg and 0-255 µs later renames
+ * a link to the secret over it; renames a new folder in as d/ and as soon
+ * after swaps it (RENAME_EXCHANGE) for a link to outside/. Then it waits
+ * (at most 200 ms) for the watcher to clear both names. 0, or the step
+ * that failed. */
+static int race(const struct race *r, int rounds)
+{
+	unsigned seed = 12345;
+
+	for (int i = 0; i < rounds; i++) {
+		int fd = open(r->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct timespec ms = { 0, 1000000 };
+
+		if (fd < 0 || write(fd, r->jpeg->data, r->jpeg->size) != (ssize_t)r->jpeg->size)
+			return 1;
+		close(fd);
+		unlink(r->lnk);
+		if (symlink(r->secret, r->lnk) < 0 ||
+		    (symlink(r->outside, r->dlnk) < 0 && errno != EEXIST) ||
+		    (mkdir(r->dtmp, 0755) < 0 && errno != EEXIST))
+			return 2;
+		seed = seed * 1103515245 + 12345;
+		if (rename(r->tmp, r->a) < 0)
+			return 3;
+		spin_us((int)(seed >> 16) & 255);
+		rename(r->lnk, r->a);
+		if (rename(r->dtmp, r->d) < 0)
+			return 4;
+		spin_us((int)(seed >> 8) & 255);
+		renameat2(AT_FDCWD, r->d, AT_FDCWD, r->dlnk, RENAME_EXCHANGE);
+		rmdir(r->dlnk);   /* the folder, once swapped out */
+		for (int t = 0; t < 200 && !(absent(r->a) && absent(r->d)); t++)
+			nanosleep(&ms, NULL);
+		unlink(r->a);
+		if (unlink(r->d) < 0)
+			rmdir(r->d);
+	}
+	return 0;
+}
+
+#define RACE_ROUNDS 400
+
+/* An uploader swaps links in for an upload and for a folder while the
+ * watcher works on them, in a loop: the store gets nothing but copies of
+ * the upload; no file outside the folder is read, moved or filed. */
+static void test_symlink_race(void **state)
+{
+	struct fx *fx = *state;
+	struct jpeg secret_jpeg = make_jpeg(48, 32, 2), victim_jpeg = make_jpeg(40, 40, 3);
+	struct timespec old[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
+	char victim[PATH_MAX], notes[PATH_MAX], line[PATH_MAX + 64];
+	struct race r = { .jpeg = &fx->jpeg };
+	bool settled;
+	struct timespec t0, t1;
+	int status, n;
+	pid_t pid;
+
+	/* A root-only file, valid as a JPEG, and a folder of files. */
+	FMT(r.secret, "%s/secret.jpg", fx->dir);
+	testutil_write_file(r.secret, secret_jpeg.data, secret_jpeg.size, TESTUTIL_NEW);
+	assert_int_equal(chmod(r.secret, 0600), 0);
+	FMT(r.outside, "%s/outside", fx->dir);
+	assert_int_equal(mkdir(r.outside, 0755), 0);
+	FMT(victim, "%s/victim.jpg", r.outside);
+	testutil_write_file(victim, victim_jpeg.data, victim_jpeg.size, TESTUTIL_NEW);
+	FMT(notes, "%s/victim.txt", r.outside);
+	testutil_write_file(notes, "notes\n", 6, TESTUTIL_NEW);
+	assert_int_equal(utimensat(AT_FDCWD, victim, old, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, notes, old, 0), 0);
+
+	up_path(fx, ".tmp", r.tmp);
+	up_path(fx, "a.jpg", r.a);
+	up_path(fx, ".lnk", r.lnk);
+	up_path(fx, "d", r.d);
+	up_path(fx, ".d", r.dtmp);
+	up_path(fx, ".dl", r.dlnk);
+	start(fx);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(race(&r, RACE_ROUNDS));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	upload(fx, "barrier-race.jpg", fx->jpeg.data, fx->jpeg.size);
+	FMT(line, "upload %s/barrier-race.jpg filed as", fx->up);
+	settled = wait_for(0, line);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	n = assert_snapshots_are(fx, fx->jpeg.data, fx->jpeg.size);
+	print_message("%d rounds in %.2f s: %d uploads filed, all copies of the upload\n",
+		      RACE_ROUNDS, (double)(t1.tv_sec - t0.tv_sec) +
+		      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, n);
+	assert_true(n >= 1);
+	assert_true(holds(r.secret, secret_jpeg.data, secret_jpeg.size));
+	assert_true(holds(victim, victim_jpeg.data, victim_jpeg.size));
+	assert_true(holds(notes, "notes\n", 6));
+	assert_int_equal(count_entries_in(r.outside), 2);
+	assert_int_equal(count_log("cannot file upload"), 0);
+	assert_true(settled);   /* after the checks: they say more */
+	free(secret_jpeg.data);
+	free(victim_jpeg.data);
+}
+
+/* rejected/ replaced by a link to another folder: nothing is moved there. */
+static void test_rejected_link_not_followed(void **state)
+{
+	struct fx *fx = *state;
+	char outside[PATH_MAX], link_path[PATH_MAX], line[PATH_MAX + 128];
+
+	FMT(outside, "%s/outside", fx->dir);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	assert_int_equal(mkdir(fx->up, 0755), 0);
+	up_path(fx, "rejected", link_path);
+	assert_int_equal(symlink(outside, link_path), 0);
+	start(fx);
+	upload(fx, "notes.txt", "hello\n", 6);
+	FMT(line, "rejected upload %s/notes.txt: not a JPEG; deleted: rejected/ is not a folder",
+	    fx->up);
+	assert_true(wait_for(0, line));
+	assert_int_equal(count_entries_in(outside), 0);
+	assert_false(up_exists(fx, "notes.txt"));
+}
+
+/* A hard link to a file elsewhere on the filesystem is never read. */
+static void test_hard_link_not_read(void **state)
+{
+	struct fx *fx = *state;
+	struct jpeg other = make_jpeg(40, 40, 4);
+	char outside[PATH_MAX], link_path[PATH_MAX];
+
+	FMT(outside, "%s/private.jpg", fx->dir);
+	testutil_write_file(outside, other.data, other.size, TESTUTIL_NEW);
+	assert_int_equal(chmod(outside, 0600), 0);
+	start(fx);
+	up_path(fx, ".hl", link_path);
+	assert_int_equal(link(outside, link_path), 0);
+	up_path(fx, "hl.jpg", outside);   /* renamed in: as an uploader would */
+	assert_int_equal(rename(link_path, outside), 0);
+	assert_true(wait_for(0, "hl.jpg: has other hard links"));
+	barrier_named(fx, "after.jpg");
+	assert_int_equal(assert_snapshots_are(fx, fx->jpeg.data, fx->jpeg.size), 1);
+	FMT(outside, "%s/private.jpg", fx->dir);
+	assert_true(holds(outside, other.data, other.size));
+	free(other.data);
+}
+
+/* ---- bounded work and disk ---- */
+
+/* A 64 GiB sparse "JPEG" is deleted unread, at once: the uploads after it
+ * are not held up. */
+static void test_oversize_deleted_unread(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX], line[PATH_MAX + 128];
+	int fd;
+
+	start(fx);
+	up_path(fx, "huge.jpg", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, fx->jpeg.data, fx->jpeg.size), (ssize_t)fx->jpeg.size);
+	assert_int_equal(ftruncate(fd, (off_t)64 << 30), 0);
+	close(fd);
+	FMT(line, "warning: [cam1] upload %s: 68719476736 bytes, more than upload_max_size "
+	    "(10485760): deleted", path);
+	assert_true(wait_for(0, line));
+	barrier(fx, 1);
+	assert_false(up_exists(fx, "huge.jpg"));
+	assert_false(up_exists(fx, "rejected/huge.jpg"));
+
+	/* Just at the limit is fine. */
+	fx->cfg.upload_max_size = (int64_t)fx->jpeg.size;
+	uploads_free(fx->in);
+	start(fx);
+	barrier(fx, 2);
+	assert_int_equal(count_log("warning"), 1);
+}
+
+/* The end marker is looked for in the last 64 KiB only: a JPEG followed
+ * by more zeros than that is rejected without reading them all. */
+static void test_end_marker_in_tail_only(void **state)
+{
+	struct fx *fx = *state;
+	size_t size = fx->jpeg.size + 70000;
+	uint8_t *padded = calloc(1, size);
+
+	assert_non_null(padded);
+	memcpy(padded, fx->jpeg.data, fx->jpeg.size);
+	start(fx);
+	upload(fx, "padded.jpg", padded, size);
+	assert_true(wait_for(0, "padded.jpg: JPEG followed by more than 64 KiB of zeros"));
+	assert_true(up_exists(fx, "rejected/padded.jpg"));
+	assert_int_equal(filed_count(), 0);
+	free(padded);
+}
+
+/* Past upload_max_per_day a camera's uploads are deleted, said once; the
+ * day's count survives a restart (it is read from the store). */
+static void test_daily_limit(void **state)
+{
+	struct fx *fx = *state;
+
+	log_set_level(LOG_DEBUG);
+	fx->cfg.upload_max_per_day = (int64_t)(fx->jpeg.size * 5 / 2);
+	start(fx);
+	upload(fx, "1.jpg", fx->jpeg.data, fx->jpeg.size);
+	upload(fx, "2.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(2, NULL));
+	upload(fx, "3.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(0, "3.jpg deleted: upload_max_per_day reached"));
+	upload(fx, "4.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(0, "4.jpg deleted: upload_max_per_day reached"));
+	assert_int_equal(count_log("further uploads are deleted until tomorrow"), 1);
+	assert_int_equal(count_log("warning"), 1);
+
+	uploads_free(fx->in);
+	start(fx);
+	upload(fx, "5.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(0, "5.jpg deleted: upload_max_per_day reached"));
+	assert_int_equal(filed_count(), 2);
+	assert_false(up_exists(fx, "3.jpg"));
+	assert_false(up_exists(fx, "5.jpg"));
+	assert_int_equal(assert_snapshots_are(fx, fx->jpeg.data, fx->jpeg.size), 2);
+	log_set_level(LOG_INFO);
+}
+
+/* rejected/ keeps 100 files; further rejects are deleted (said once until
+ * there is room again). */
+static void test_rejected_bounded(void **state)
+{
+	struct fx *fx = *state;
+	char name[64], path[PATH_MAX];
+
+	assert_int_equal(mkdir(fx->up, 0755), 0);
+	for (int i = 0; i < 100; i++) {
+		FMT(name, "rejected/old-%d.txt", i);
+		upload(fx, name, "x", 1);
+	}
+	start(fx);
+	upload(fx, "a.txt", "a", 1);
+	assert_true(wait_for(0, "a.txt: not a JPEG; deleted: rejected/ has 100 files"));
+	upload(fx, "b.txt", "b", 1);
+	barrier(fx, 1);
+	assert_false(up_exists(fx, "b.txt"));
+	assert_int_equal(count_log("rejected/ has 100 files"), 1);
+
+	up_path(fx, "rejected/old-0.txt", path);
+	assert_int_equal(unlink(path), 0);
+	upload(fx, "c.txt", "c", 1);
+	assert_true(wait_for(0, "c.txt: not a JPEG; moved to"));
+	upload(fx, "d.txt", "d", 1);
+	assert_true(wait_for(0, "d.txt: not a JPEG; deleted: rejected/ has 100 files"));
+	assert_int_equal(count_log("rejected/ has 100 files"), 2);
+	FMT(path, "%s/rejected", fx->up);
+	assert_int_equal(count_entries_in(path), 100);
+}
+
+/* At most 4096 folders per camera are watched (inotify watches are the
+ * kernel's); removed ones make room. */
+static void test_folder_limit(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_MAX], name[32];
+
+	assert_int_equal(mkdir(fx->up, 0755), 0);
+	for (int i = 0; i < 4100; i++) {
+		FMT(name, "f%04d", i);
+		up_path(fx, name, path);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	start(fx);
+	assert_true(wait_for(0, "more than 4096 folders, not watched until some are removed"));
+	for (int i = 0; i < 4100; i++) {
+		FMT(name, "f%04d", i);
+		up_path(fx, name, path);
+		assert_int_equal(rmdir(path), 0);
+	}
+	upload(fx, "new/x.jpg", fx->jpeg.data, fx->jpeg.size);
+	assert_true(wait_for(1, NULL));
+	assert_filed(fx, 0, fx->jpeg.data, fx->jpeg.size);
+	assert_int_equal(count_log("warning"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,7 +1038,33 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_filing_leaves_upload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_link_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_not_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversize_deleted_unread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_end_marker_in_tail_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daily_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_limit, setup, teardown),
 	};
+	int ret, status;
+	pid_t pid;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	/* Again as on a kernel without openat2 (before 5.6): a seccomp filter
+	 * makes it fail with ENOSYS, so folders are opened one name at a time. */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (deny_openat2() < 0 || syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0) != -1 ||
+		    errno != ENOSYS) {
+			fprintf(stderr, "cannot hide openat2: %s\n", strerror(errno));
+			_exit(1);
+		}
+		print_message("again without openat2\n");
+		_exit(cmocka_run_group_tests(tests, NULL, NULL));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	return ret ? ret : WEXITSTATUS(status);
 }

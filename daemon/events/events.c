@@ -151,7 +151,8 @@ static int write_all(int fd, const void *data, size_t size)
 }
 
 /* A new durable file in dir holding the bytes of data (or, if data is NULL,
- * of the file src_fd) under a temporary name written into tmp. */
+ * the first size bytes of the file src_fd) under a temporary name written
+ * into tmp. -ENODATA if src_fd has fewer bytes. */
 static int write_temp(const char *dir, const void *data, size_t size, int src_fd,
 		      char tmp[4096])
 {
@@ -166,10 +167,20 @@ static int write_temp(const char *dir, const void *data, size_t size, int src_fd
 		ret = write_all(fd, data, size);
 	} else {
 		char buf[65536];
-		ssize_t n;
+		off_t done = 0;
 
-		while (ret == 0 && (n = read(src_fd, buf, sizeof(buf))) != 0)
-			ret = n < 0 ? -errno : write_all(fd, buf, (size_t)n);
+		/* Only the bytes the caller checked: the uploader may still be
+		 * appending, and never decides how much is copied. */
+		while (ret == 0 && (size_t)done < size) {
+			size_t want = size - (size_t)done < sizeof(buf) ? size - (size_t)done
+									: sizeof(buf);
+			ssize_t n = pread(src_fd, buf, want, done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			ret = n < 0 ? -errno : n == 0 ? -ENODATA : write_all(fd, buf, (size_t)n);
+			done += n > 0 ? n : 0;
+		}
 	}
 	if (ret == 0 && fsync(fd) < 0)
 		ret = -errno;
@@ -265,34 +276,25 @@ int events_end(struct events *ev, int64_t wall_us)
 	return ret;
 }
 
-int events_take_upload(struct events *ev, const char *src, int64_t wall_us, char *stem,
+int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_us, char *stem,
 		       char path[4096])
 {
 	char dir[4096], tmp[4096], date[STORE_DATE_LEN];
-	int fd, ret;
+	int ret;
 
 	path[0] = '\0';
-	/* The uploader did not sync it: make it durable before it is filed. */
-	fd = open(src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	/* A copy, never the upload's own inode: the uploader keeps no handle
+	 * on what is filed (it cannot grow it, or swap it for a link). */
 	ret = day_dir(ev, wall_us, dir, date);
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
 	if (ret == 0)
-		ret = rename_to_free_name(src, dir, wall_us, "camera", stem, path);
-	if (ret == -EXDEV) {   /* another filesystem: copy, then drop the upload */
-		ret = write_temp(dir, NULL, 0, fd, tmp);
-		if (ret == 0)
-			ret = rename_to_free_name(tmp, dir, wall_us, "camera", stem, path);
+		ret = write_temp(dir, NULL, size, src_fd, tmp);
+	if (ret == 0) {
+		ret = rename_to_free_name(tmp, dir, wall_us, "camera", stem, path);
 		if (ret < 0)
 			unlink(tmp);
-		else
-			unlink(src);
 	}
 	if (ret == 0)
 		add_span(ev, date, stem, wall_us, wall_us, true);
-	close(fd);
 	return ret;
 }
 

@@ -37,12 +37,13 @@ int events_begin(struct events *ev, const char *kind, int64_t wall_us, const voi
  * one. 0 or negative errno. */
 int events_end(struct events *ev, int64_t wall_us);
 
-/* Files the finished upload at src (a JPEG) as <HH-MM-SS>-camera.jpg for
- * wall_us: renamed when src is on the store's filesystem, else copied
- * (fsynced) and src unlinked. Never replaces a file. Its stem and store
- * path are written out as for events_begin. 0 or negative errno; src is
- * left in place on failure. */
-int events_take_upload(struct events *ev, const char *src, int64_t wall_us, char *stem,
+/* Files the first size bytes of the open upload src_fd (read from offset
+ * 0) as <HH-MM-SS>-camera.jpg for wall_us: a copy, written under a
+ * temporary name, fsynced, then renamed into place. Never replaces a file.
+ * The upload itself is not touched (the caller removes it). Its stem and
+ * store path are written out as for events_begin. 0 or negative errno
+ * (-ENODATA: src_fd had fewer bytes). */
+int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_us, char *stem,
 		       char path[4096]);
 
 /* The span of event stem on date ("YYYY-MM-DD"): start and end, µs. An

@@ -2,6 +2,7 @@
  * supervisor thread that reaps the children and enforces their timeout. */
 #include "events/hook.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -56,8 +57,12 @@ struct hook {
 	bool drop_logged;       /* guarded by lock: a drop was logged since the last free slot */
 	unsigned dropped;       /* guarded by lock: drops not logged since */
 
+	char **env;             /* "NAME=value" each, NULL-terminated; guarded by lock */
+	int n_env;              /* guarded by lock */
+
 	int wake_fd;            /* eventfd: a child was added, or stop */
-	atomic_bool stop;
+	atomic_bool stop;       /* hook_free was called: end once no hook runs ... */
+	int64_t stop_until_us;  /* ... or at this monotonic time; guarded by lock */
 	pthread_t thread;
 	bool thread_started;
 };
@@ -214,6 +219,19 @@ static int check_children(struct hook *h)
 	return (int)next;
 }
 
+/* After hook_free: the poll timeout (ms) until its deadline, or -1 when
+ * it is time to stop (no hook left, or the deadline passed). Caller holds
+ * h->lock. */
+static int shutdown_wait(const struct hook *h, int timeout)
+{
+	int64_t left = h->stop_until_us - clock_monotonic_us(&clock_system);
+	int64_t ms = (left + 999) / 1000;
+
+	if (h->nrunning == 0 || left <= 0)
+		return -1;
+	return timeout >= 0 && timeout < ms ? timeout : (int)ms;
+}
+
 static void *supervise(void *arg)
 {
 	struct hook *h = arg;
@@ -225,11 +243,12 @@ static void *supervise(void *arg)
 		uint64_t v;
 
 		pthread_mutex_lock(&h->lock);
-		if (atomic_load(&h->stop)) {
+		timeout = check_children(h);
+		/* Stopping: the pidfds still wake us as the last hooks end. */
+		if (atomic_load(&h->stop) && (timeout = shutdown_wait(h, timeout)) < 0) {
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
-		timeout = check_children(h);
 		if (pfd) {
 			pfd[n++] = (struct pollfd){ .fd = h->wake_fd, .events = POLLIN };
 			for (int i = 0; i < h->nrunning; i++)
@@ -246,6 +265,88 @@ static void *supervise(void *arg)
 	}
 	free(pfd);
 	return NULL;
+}
+
+static bool is_var_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
+static bool is_var_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+const char *hook_bad_env_name(const char *names)
+{
+	for (const char *p = names + strspn(names, " \t"); *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+
+		if (!is_var_start(*p) || strncmp(p, "CAMFS_", 6) == 0)
+			return p;
+		for (size_t i = 1; i < len; i++)
+			if (!is_var_char(p[i]))
+				return p;
+		p += len;
+	}
+	return NULL;
+}
+
+/* Adds name=value to h->env, unless name is there already. Caller holds
+ * h->lock (or has the hook to itself). */
+static int add_env(struct hook *h, const char *name, size_t len, const char *value)
+{
+	char **env;
+
+	for (int i = 0; i < h->n_env; i++)
+		if (strncmp(h->env[i], name, len) == 0 && h->env[i][len] == '=')
+			return 0;
+	env = realloc(h->env, (size_t)(h->n_env + 2) * sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	h->env = env;
+	if (asprintf(&env[h->n_env], "%.*s=%s", (int)len, name, value) < 0) {
+		env[h->n_env] = NULL;
+		return -ENOMEM;
+	}
+	env[++h->n_env] = NULL;
+	return 0;
+}
+
+/* What every hook gets of camfs's environment: where programs are, the
+ * home folder (curl's .netrc, ssh keys), language and time zone. */
+static int base_env(struct hook *h)
+{
+	static const char *const names[] = { "PATH", "HOME", "LANG", "TZ" };
+	const char *path = getenv("PATH");
+	int ret = add_env(h, "PATH", 4, path ? path : "/usr/local/bin:/usr/bin:/bin");
+
+	for (size_t i = 1; ret == 0 && i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i]);
+
+		if (v)
+			ret = add_env(h, names[i], strlen(names[i]), v);
+	}
+	for (char **e = environ; ret == 0 && e && *e; e++)
+		if (strncmp(*e, "LC_", 3) == 0 && strchr(*e, '='))
+			ret = add_env(h, *e, (size_t)(strchr(*e, '=') - *e), strchr(*e, '=') + 1);
+	return ret;
+}
+
+int hook_pass_env(struct hook *h, const char *names)
+{
+	int ret = 0;
+
+	if (!names || hook_bad_env_name(names))
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	for (const char *p = names + strspn(names, " \t"); ret == 0 && *p;
+	     p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+		char name[256];
+		const char *v;
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		v = len < sizeof(name) ? getenv(name) : NULL;
+		if (v)
+			ret = add_env(h, name, len, v);
+		p += len;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
 }
 
 int hook_new(struct hook **out, const char *command_line, int timeout_s, int max_running)
@@ -270,6 +371,9 @@ int hook_new(struct hook **out, const char *command_line, int timeout_s, int max
 	if (ret < 0)
 		goto out;
 	h->lock_init = true;
+	ret = base_env(h);
+	if (ret < 0)
+		goto out;
 	h->children = calloc((size_t)max_running, sizeof(*h->children));
 	if (!h->children) {
 		ret = -ENOMEM;
@@ -299,20 +403,13 @@ void hook_free(struct hook *h)
 		return;
 	if (h->thread_started) {
 		int64_t timeout_us = (int64_t)h->timeout_s * 1000000;
-		int64_t until = clock_monotonic_us(&clock_system) +
-				(timeout_us < SHUTDOWN_GRACE_US ? timeout_us : SHUTDOWN_GRACE_US);
 		uint64_t one = 1;
-		int running;
 
-		/* The supervisor reaps them meanwhile. */
-		for (;;) {
-			pthread_mutex_lock(&h->lock);
-			running = h->nrunning;
-			pthread_mutex_unlock(&h->lock);
-			if (!running || clock_monotonic_us(&clock_system) >= until)
-				break;
-			usleep(20000);
-		}
+		/* The supervisor waits for the running hooks until then. */
+		pthread_mutex_lock(&h->lock);
+		h->stop_until_us = clock_monotonic_us(&clock_system) +
+				   (timeout_us < SHUTDOWN_GRACE_US ? timeout_us : SHUTDOWN_GRACE_US);
+		pthread_mutex_unlock(&h->lock);
 		atomic_store(&h->stop, true);
 		(void)!write(h->wake_fd, &one, sizeof(one));
 		pthread_join(h->thread, NULL);
@@ -334,6 +431,11 @@ void hook_free(struct hook *h)
 		close(h->wake_fd);
 	if (h->lock_init)
 		pthread_mutex_destroy(&h->lock);
+	for (int i = 0; i < h->n_env; i++) {   /* a passed value may be a token */
+		explicit_bzero(h->env[i], strlen(h->env[i]));
+		free(h->env[i]);
+	}
+	free(h->env);
 	free(h->children);
 	free(h->argv);
 	free(h);
@@ -351,17 +453,6 @@ static char *env_entry(const char *name, const char *value)
 		memcpy(s + nl + 1, value, vl + 1);
 	}
 	return s;
-}
-
-static bool is_ours(const char *entry, char *const *ours, int n)
-{
-	for (int i = 0; i < n; i++) {
-		size_t len = strchr(ours[i], '=') - ours[i] + 1;
-
-		if (strncmp(entry, ours[i], len) == 0)
-			return true;
-	}
-	return false;
 }
 
 static const char *match(const char *s, const char *a, const char *b)
@@ -387,7 +478,7 @@ static int spawn(struct hook *h, const struct hook_event *ev, struct child *c)
 					     : -((-ev->wall_us + 999999) / 1000000));
 	struct tm tm;
 	long off;
-	size_t nenv = 0, k = 0;
+	size_t k = 0;
 	pid_t pid;
 	int ret;
 
@@ -411,16 +502,13 @@ static int spawn(struct hook *h, const struct hook_event *ev, struct child *c)
 			ret = -ENOMEM;
 			goto out;
 		}
-	for (char **e = environ; e && *e; e++)
-		nenv++;
-	envp = malloc((nenv + NVARS + 1) * sizeof(*envp));
+	envp = malloc(((size_t)h->n_env + NVARS + 1) * sizeof(*envp));
 	if (!envp) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < nenv; i++)   /* a CAMFS_* of camfs's own is replaced */
-		if (!is_ours(environ[i], vars, NVARS))
-			envp[k++] = environ[i];
+	for (int i = 0; i < h->n_env; i++)   /* never a CAMFS_* (hook_bad_env_name) */
+		envp[k++] = h->env[i];
 	for (int i = 0; i < NVARS; i++)
 		envp[k++] = vars[i];
 	envp[k] = NULL;

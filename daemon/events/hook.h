@@ -35,15 +35,26 @@ struct hook_event {
  * unbalanced quote, bad limits) or another negative errno. */
 int hook_new(struct hook **out, const char *command_line, int timeout_s, int max_running);
 
-/* Kills (SIGKILL, process group) and reaps the hooks still running, then
- * stops the supervisor. Accepts NULL. */
+/* Hooks still running get up to 3 s (at most their timeout) to finish;
+ * then the rest are killed (SIGKILL, process group) and reaped, and the
+ * supervisor stops. Accepts NULL. */
 void hook_free(struct hook *h);
+
+/* Hooks also get the variables named in names (the on_event_env config
+ * value: names separated by spaces or tabs), with the values they have in
+ * camfs's environment now; a name that is not set there is left out. Call
+ * before the first hook_run. 0, -EINVAL (a bad name, see
+ * hook_bad_env_name) or -ENOMEM. */
+int hook_pass_env(struct hook *h, const char *names);
 
 /* Starts the command for ev and returns at once (posix_spawn; the hook's
  * exit or timeout is logged later by the supervisor, tagged ev->camera).
  * The child gets stdin from /dev/null, camfs's stdout and stderr, no other
  * fd, default signal dispositions and an empty signal mask, its own process
- * group, and camfs's environment plus these variables (values passed as
+ * group, and a minimal environment: none of camfs's own (which holds the
+ * camera passwords of its EnvironmentFile) but PATH (/usr/local/bin:
+ * /usr/bin:/bin if unset), HOME, LANG, LC_* and TZ as camfs had them at
+ * hook_new, the variables of hook_pass_env, and these (values passed as
  * data, never interpreted):
  *   CAMFS_CAMERA      camera name
  *   CAMFS_EVENT       kind: motion | camera
@@ -56,8 +67,13 @@ void hook_free(struct hook *h);
  * dropped); -EINVAL for a bad event; or the spawn's negative errno (e.g.
  * -ENOENT for a missing program), already logged. Thread-safe. The daemon
  * must not reap children it did not spawn (no waitpid(-1), SIGCHLD not
- * SIG_IGN), and must not change its environment while hooks may start. */
+ * SIG_IGN). */
 int hook_run(struct hook *h, const struct hook_event *ev);
+
+/* The first word of names (separated by spaces or tabs) that hooks cannot
+ * be given: not a variable name ([A-Za-z_][A-Za-z0-9_]*), or CAMFS_*,
+ * which camfs sets itself. NULL if there is none. */
+const char *hook_bad_env_name(const char *names);
 
 /* Splits command_line as hook_new does (also for checking the config
  * value at load time). *argv_out is a NULL-terminated array in one

@@ -6,14 +6,25 @@
  * that appeared (a camera may write into it before the watch is there), and
  * after the kernel's event queue overflowed. A folder is always watched
  * before its files are listed, so a file closed meanwhile is seen by the
- * walk or by its event, or both (the second finds it gone). */
+ * walk or by its event, or both (the second finds it gone).
+ *
+ * Uploaders own their folder: between two system calls they can replace a
+ * file by a symlink or a hard link, or a folder by a link to any other.
+ * So no path is followed. Each camera's folder is opened once; everything
+ * below is reached from that fd without following a link or leaving it
+ * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or O_NOFOLLOW one name at
+ * a time). An upload is checked on the fd it is read from, a copy of the
+ * checked bytes is filed, and a name is only moved or removed inside the
+ * camera's folder, after checking it still is the file that was read. */
 #include "events/uploads.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inotifytools/inotifytools.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,32 +35,49 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "config.h"
 #include "events/events.h"
 #include "util/log.h"
+#include "record/store.h"
 
 #define REJECTED "rejected"
 #define MAX_SUFFIX 1000          /* rejected/name_2.ext .. name_999.ext */
+#define MAX_REJECTED 100         /* files kept in rejected/; more rejects are deleted */
 #define MAX_DEPTH 16             /* folders below an incoming folder */
+/* Folders watched per camera: inotify watches are kernel memory, and count
+ * against a limit every process of root shares. */
+#define MAX_FOLDERS 4096
+/* The end-of-image marker is looked for here: after at most this much
+ * zero padding, so checking a file never reads more. */
+#define TAIL_BYTES 65536
 /* A file a walk finds that is not (yet) a whole JPEG, written to this
  * recently, may still be uploading: its close will bring it back. */
 #define SETTLE_US (30 * 1000000LL)
 #define FALLBACK_POLL_MS 1000    /* without the library's fd, look this often */
 /* IN_CREATE and IN_MOVED_FROM are for folders: new ones, renamed ones.
  * IN_MASK_CREATE: a folder already watched keeps its watch (EEXIST) rather
- * than being added to the library's bookkeeping twice. */
+ * than being added to the library's bookkeeping twice. IN_DONT_FOLLOW: a
+ * folder swapped for a link is not watched through it. */
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_ONLYDIR | \
-		    IN_MASK_CREATE)
+		    IN_MASK_CREATE | IN_DONT_FOLLOW)
 
 struct root {                    /* one camera's upload folder */
 	int cam;
 	char *name;              /* camera name, the log tag */
-	char *dir;               /* canonical, no trailing slash */
+	char *dir;               /* canonical, no trailing slash; the library's names start so */
 	char *rejected;          /* dir/rejected */
+	int fd;                  /* dir, opened at start: all below is reached from it */
 	int wd;                  /* the folder's own watch */
+	int n_folders;           /* folders watched, dir included */
+	bool folders_full;       /* MAX_FOLDERS reached, logged */
+	char day[STORE_DATE_LEN];/* the local date day_bytes counts; "" before the first */
+	int64_t day_bytes;       /* bytes filed on day */
+	bool day_full;           /* upload_max_per_day reached on day, logged */
+	bool rejected_full;      /* rejected/ had MAX_REJECTED files, logged */
 	struct events *events;
 };
 
@@ -58,6 +86,8 @@ struct uploads {
 	struct root *roots;
 	int n_roots;
 	char *store;             /* never walked into, wherever it is */
+	int64_t max_size;        /* upload_max_size */
+	int64_t max_per_day;     /* upload_max_per_day, 0: none */
 	uploads_event_fn *on_event;
 	void *opaque;
 
@@ -73,6 +103,379 @@ struct uploads {
 };
 
 static atomic_bool library_taken;  /* libinotifytools is one per process */
+static atomic_bool no_openat2;     /* the kernel said ENOSYS once */
+
+/* s with control characters as '?', for log lines: names are the uploader's. */
+static const char *printable(const char *s, char out[PATH_MAX])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < PATH_MAX - 1; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
+/* r's folder, or rel below it ("a/b.jpg"), as the library names it (no
+ * trailing '/'). False if it does not fit. */
+static bool full_path(const struct root *r, const char *rel, char out[PATH_MAX])
+{
+	return snprintf(out, PATH_MAX, "%s%s%s", r->dir, *rel ? "/" : "", rel) < PATH_MAX;
+}
+
+/* The folder rel ("" for r's own, else "a/b") below r->fd, opened without
+ * following a link or leaving r's folder. An fd or negative errno. */
+static int open_folder(const struct root *r, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	char buf[PATH_MAX], *save = NULL;
+	int fd;
+
+	if (*rel && !atomic_load(&no_openat2)) {
+		fd = (int)syscall(SYS_openat2, r->fd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd >= 0 ? fd : -errno;
+		atomic_store(&no_openat2, true);
+		log_notice("uploads", "no openat2 (Linux before 5.6): upload folders are opened "
+			   "one name at a time");
+	}
+	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (char *name = strtok_r(buf, "/", &save); fd >= 0 && name;
+	     name = strtok_r(NULL, "/", &save)) {
+		int next = strcmp(name, "..") == 0 ? (errno = EXDEV, -1) :
+			   openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int err = errno;
+
+		close(fd);
+		fd = next;
+		errno = err;
+	}
+	return fd >= 0 ? fd : -errno;
+}
+
+/* Whether name in folder dfd still is the file st describes (the entry
+ * itself: a link is not followed). */
+static bool same_entry(int dfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+
+	return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
+/* Removes name (the file st) from folder dfd. 0, -ESTALE when the name is
+ * now another file (a new upload: its own event comes), or negative errno. */
+static int drop(int dfd, const char *name, const struct stat *st)
+{
+	if (!same_entry(dfd, name, st))
+		return -ESTALE;
+	return unlinkat(dfd, name, 0) == 0 ? 0 : -errno;
+}
+
+/* Why fd (size bytes) is not a whole JPEG, or NULL if it is: it starts
+ * with SOI and a marker (FF D8 FF) and ends with EOI (FF D9), which some
+ * cameras follow with zero padding. Reads the first 3 and the last
+ * TAIL_BYTES bytes only. An upload cut short lacks the EOI. */
+static const char *jpeg_problem(int fd, off_t size)
+{
+	unsigned char head[3], tail[TAIL_BYTES];
+	off_t from = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
+	ssize_t n;
+
+	if (size == 0)
+		return "empty file";
+	if (pread(fd, head, 3, 0) != 3 || memcmp(head, "\xff\xd8\xff", 3) != 0)
+		return "not a JPEG";
+	n = pread(fd, tail, (size_t)(size - from), from);
+	if (n != size - from)
+		return "shorter than it was";   /* truncated while read */
+	while (n > 0 && tail[n - 1] == 0)
+		n--;
+	if (n == 0)
+		return "JPEG followed by more than 64 KiB of zeros";
+	if (from + n < 5 || tail[n - 2] != 0xff || tail[n - 1] != 0xd9)
+		return "truncated JPEG (no end-of-image marker)";
+	return NULL;
+}
+
+/* Entries in folder fd, counting up to at most limit. */
+static int count_entries(int fd, int limit)
+{
+	int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	struct dirent *e;
+	int n = 0;
+
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		return 0;
+	}
+	while (n < limit && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Moves name (in folder dfd, the file st; shown: its path for messages)
+ * into rejected/ under its own name, or name_2.ext, name_3.ext ... if
+ * taken: kept as evidence, never overwritten. rejected/ keeps at most
+ * MAX_REJECTED files; a reject beyond that, or when rejected/ is not a
+ * folder, is deleted. Both folders are fds: nothing leaves r's folder. */
+static void reject(struct root *r, int dfd, const char *name, const struct stat *st,
+		   const char *shown, const char *why)
+{
+	const char *ext = strrchr(name, '.');
+	char dst[NAME_MAX + 1], dst_shown[PATH_MAX];
+	int rfd, ret = -EEXIST;
+
+	if (!ext || ext == name)
+		ext = name + strlen(name);
+	if (mkdirat(r->fd, REJECTED, 0755) < 0 && errno != EEXIST)
+		ret = -errno;
+	rfd = openat(r->fd, REJECTED, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rfd < 0 || count_entries(rfd, MAX_REJECTED) >= MAX_REJECTED) {
+		ret = drop(dfd, name, st);
+		if (ret == 0 && rfd < 0)
+			log_warning(r->name, "rejected upload %s: %s; deleted: rejected/ is not a "
+				    "folder", shown, why);
+		else if (ret == 0 && !r->rejected_full)
+			log_warning(r->name, "rejected upload %s: %s; deleted: rejected/ has %d "
+				    "files, further rejected uploads are deleted until there is room",
+				    shown, why, MAX_REJECTED);
+		else if (ret == 0)
+			log_debug(r->name, "rejected upload %s: %s; deleted", shown, why);
+		r->rejected_full = rfd >= 0;
+		if (rfd >= 0)
+			close(rfd);
+		return;
+	}
+	r->rejected_full = false;
+	/* A name now of another file: that one's own event decides. */
+	for (int i = 1; i < MAX_SUFFIX && ret == -EEXIST && same_entry(dfd, name, st); i++) {
+		if (i == 1)
+			snprintf(dst, sizeof(dst), "%s", name);
+		else if (snprintf(dst, sizeof(dst), "%.*s_%d%s", (int)(ext - name), name, i, ext) >=
+			 (int)sizeof(dst))
+			break;
+		ret = renameat2(dfd, name, rfd, dst, RENAME_NOREPLACE) == 0 ? 0 : -errno;
+	}
+	close(rfd);
+	if (ret == 0)
+		log_warning(r->name, "rejected upload %s: %s; moved to %s/%s", shown, why,
+			    r->rejected, printable(dst, dst_shown));
+	else if (ret != -ENOENT && ret != -EEXIST)
+		log_warning(r->name, "rejected upload %s: %s; cannot move it to %s/: %s", shown,
+			    why, r->rejected, strerror(-ret));
+}
+
+/* Bytes of camera uploads filed on day in the store. */
+static int64_t filed_bytes(const struct uploads *in, const struct root *r, const char *day)
+{
+	char dir[PATH_MAX], stem[EVENTS_STEM_MAX];
+	int64_t bytes = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (!in->store || snprintf(dir, sizeof(dir), "%s/%s/" EVENTS_DIR "/%s", in->store,
+				   r->name, day) >= (int)sizeof(dir) || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (events_is_snapshot_name(e->d_name, stem) && strstr(stem, "-camera") &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			bytes += st.st_size;
+	}
+	closedir(d);
+	return bytes;
+}
+
+/* Whether filing size more bytes at now passes upload_max_per_day. A
+ * day's count starts from what the store has of it, so a restart does not
+ * reset it. */
+static bool over_quota(const struct uploads *in, struct root *r, int64_t now, off_t size)
+{
+	char day[STORE_DATE_LEN];
+
+	if (in->max_per_day <= 0)
+		return false;
+	store_date_name(now, day);
+	if (strcmp(day, r->day) != 0) {
+		memcpy(r->day, day, sizeof(day));
+		r->day_bytes = filed_bytes(in, r, day);
+		r->day_full = false;
+	}
+	if (r->day_bytes + size <= in->max_per_day)
+		return false;
+	if (!r->day_full)
+		log_warning(r->name, "%" PRId64 " bytes of uploads filed today; upload_max_per_day "
+			    "is %" PRId64 ": further uploads are deleted until tomorrow",
+			    r->day_bytes, in->max_per_day);
+	r->day_full = true;
+	return true;
+}
+
+/* Files the upload name in folder dfd (rel: its path below r's folder), or
+ * rejects it. from_walk: nothing said it was closed, so it may still be
+ * being written. */
+static void take(struct uploads *in, struct root *r, int dfd, const char *name, const char *rel,
+		 bool from_walk)
+{
+	char stem[EVENTS_STEM_MAX], stored[4096], path[PATH_MAX], shown[PATH_MAX];
+	const char *why = NULL;
+	struct stat st;
+	int64_t now = clock_wall_us(&clock_system);
+	int fd = -1, ret;
+
+	/* Not opened unless regular: opening a device or FIFO could block or
+	 * act. ENOENT: taken already, or renamed away meanwhile. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+		return;
+	/* O_NOFOLLOW: a link swapped in since is not opened; the rename that
+	 * put it there brings its own event. */
+	if (S_ISREG(st.st_mode) &&
+	    ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	     fstat(fd, &st) < 0))
+		goto out;
+	printable(full_path(r, rel, path) ? path : rel, shown);
+	if (!S_ISREG(st.st_mode)) {
+		why = "not a regular file";
+	} else if (st.st_nlink != 1) {
+		why = "has other hard links";   /* maybe to a file anywhere on this filesystem */
+	} else if (st.st_size > in->max_size) {
+		/* Not even kept in rejected/: disk use stays bounded. */
+		if (drop(dfd, name, &st) == 0)
+			log_warning(r->name, "upload %s: %" PRId64 " bytes, more than upload_max_size "
+				    "(%" PRId64 "): deleted", shown, (int64_t)st.st_size,
+				    in->max_size);
+		goto out;
+	} else {
+		why = jpeg_problem(fd, st.st_size);
+	}
+	if (why && from_walk && now - (st.st_mtim.tv_sec * 1000000LL + st.st_mtim.tv_nsec / 1000) <
+	    SETTLE_US) {
+		log_debug(r->name, "upload %s: %s; may still be uploading", shown, why);
+		goto out;
+	}
+	if (why) {
+		reject(r, dfd, name, &st, shown, why);
+		goto out;
+	}
+	if (over_quota(in, r, now, st.st_size)) {
+		if (drop(dfd, name, &st) == 0)
+			log_debug(r->name, "upload %s deleted: upload_max_per_day reached", shown);
+		goto out;
+	}
+	ret = events_take_upload(r->events, fd, (size_t)st.st_size, now, stem, stored);
+	if (ret < 0) {
+		log_warning(r->name, "cannot file upload %s: %s; left there until the next start",
+			    shown, strerror(-ret));
+		goto out;
+	}
+	r->day_bytes += st.st_size;
+	ret = drop(dfd, name, &st);
+	if (ret < 0 && ret != -ESTALE && ret != -ENOENT)
+		log_warning(r->name, "upload %s filed as %s, but cannot be removed: %s", shown, stem,
+			    strerror(-ret));
+	log_info(r->name, "upload %s filed as %s", shown, stem);
+	if (in->on_event)
+		in->on_event(r->cam, stem, stored, now, in->opaque);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Folders a walk never enters: rejected/ (what is there stays there),
+ * another camera's root (its own walk covers it), and the store. */
+static bool excluded(const struct uploads *in, const char *path)
+{
+	if (in->store && strcmp(path, in->store) == 0)
+		return true;
+	for (int i = 0; i < in->n_roots; i++)
+		if (strcmp(path, in->roots[i].dir) == 0 || strcmp(path, in->roots[i].rejected) == 0)
+			return true;
+	return false;
+}
+
+/* Watches folder rel below r's (dfd, opened by the caller) and every
+ * folder below it, and takes the files there. */
+static void walk(struct uploads *in, struct root *r, int dfd, const char *rel, int depth)
+{
+	char path[PATH_MAX], shown[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int lfd;
+
+	if (!full_path(r, rel, path))
+		return;
+	printable(path, shown);
+	if (depth > MAX_DEPTH) {
+		log_warning(r->name, "uploads in %s: more than %d folders deep, not watched", shown,
+			    MAX_DEPTH);
+		return;
+	}
+	if (r->n_folders >= MAX_FOLDERS) {
+		if (!r->folders_full)
+			log_warning(r->name, "uploads in %s: more than %d folders, not watched until "
+				    "some are removed", shown, MAX_FOLDERS);
+		r->folders_full = true;
+		return;
+	}
+	/* Events come late: ENOENT, ENOTDIR, ELOOP, the folder was renamed
+	 * or replaced since. */
+	if (inotifytools_watch_file(path, WATCH_MASK)) {
+		r->n_folders++;
+	} else if (inotifytools_error() == ENOENT || inotifytools_error() == ENOTDIR ||
+		   inotifytools_error() == ELOOP) {
+		return;
+	} else if (inotifytools_error() != EEXIST) {
+		log_warning(r->name, "cannot watch uploads in %s: %s", shown,
+			    strerror(inotifytools_error()));
+	}
+	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* its own offset */
+	d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		log_warning(r->name, "cannot list uploads in %s: %s", shown, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	while (!atomic_load(&in->stop) && (e = readdir(d))) {
+		char child[PATH_MAX], child_path[PATH_MAX];
+		int sub;
+
+		/* Also ".", "..": hidden names are uploads still in progress. */
+		if (e->d_name[0] == '.' ||
+		    snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "", e->d_name) >=
+		    (int)sizeof(child))
+			continue;
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
+			sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				if (full_path(r, child, child_path) && !excluded(in, child_path))
+					walk(in, r, sub, child, depth + 1);
+				close(sub);
+				continue;
+			}
+			if (errno != ENOTDIR && errno != ELOOP)   /* gone, or a file or link now */
+				continue;
+		}
+		take(in, r, dfd, e->d_name, child, true);
+	}
+	closedir(d);
+}
+
+static void walk_all(struct uploads *in)
+{
+	for (int i = 0; i < in->n_roots && !atomic_load(&in->stop); i++)
+		walk(in, &in->roots[i], in->roots[i].fd, "", 0);
+}
 
 /* Where a file or folder is: its root, or NULL outside them all. Roots may
  * nest; the deepest one owns the path. */
@@ -90,187 +493,11 @@ static struct root *root_of(struct uploads *in, const char *path)
 	return best;
 }
 
-/* Folders a walk never enters: rejected/ (what is there stays there),
- * another camera's root (its own walk covers it), and the store. */
-static bool excluded(const struct uploads *in, const char *path)
+static int depth_of(const char *rel)
 {
-	if (in->store && strcmp(path, in->store) == 0)
-		return true;
-	for (int i = 0; i < in->n_roots; i++)
-		if (strcmp(path, in->roots[i].dir) == 0 || strcmp(path, in->roots[i].rejected) == 0)
-			return true;
-	return false;
-}
+	int depth = 1;
 
-/* Offset of the last byte that is not zero padding, -1 if there is none,
- * or a negative errno - 1 on a read error. */
-static off_t last_data_byte(int fd, off_t size)
-{
-	unsigned char buf[4096];
-	off_t end = size;
-
-	while (end > 0) {
-		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
-
-		if (pread(fd, buf, n, end - (off_t)n) != (ssize_t)n)
-			return -1 - (errno ? errno : EIO);
-		end -= (off_t)n;
-		while (n > 0 && buf[n - 1] == 0)
-			n--;
-		if (n > 0)
-			return end + (off_t)n - 1;
-	}
-	return -1;
-}
-
-/* Why fd is not a whole JPEG, or NULL if it is: it starts with SOI and a
- * marker (FF D8 FF) and ends with EOI (FF D9), which some cameras follow
- * with zero padding. An upload cut short lacks the EOI. */
-static const char *jpeg_problem(int fd, off_t size)
-{
-	unsigned char b[3];
-	off_t last;
-
-	if (size == 0)
-		return "empty file";
-	if (pread(fd, b, 3, 0) != 3 || memcmp(b, "\xff\xd8\xff", 3) != 0)
-		return "not a JPEG";
-	last = last_data_byte(fd, size);
-	if (last < -1)
-		return "unreadable";
-	if (last < 4 || pread(fd, b, 2, last - 1) != 2 || b[0] != 0xff || b[1] != 0xd9)
-		return "truncated JPEG (no end-of-image marker)";
-	return NULL;
-}
-
-/* Moves path into rejected/ under its own name, or name_2.ext, name_3.ext
- * ... if taken: a rejected file is kept as evidence, never overwritten. */
-static void reject(struct root *r, const char *path, const char *why)
-{
-	const char *base = strrchr(path, '/') + 1;
-	const char *ext = strrchr(base, '.');
-	char dst[PATH_MAX];
-	int err = EEXIST;
-
-	if (!ext || ext == base)
-		ext = base + strlen(base);
-	if (mkdir(r->rejected, 0755) < 0 && errno != EEXIST)
-		err = errno;
-	for (int i = 1; i < MAX_SUFFIX && err == EEXIST; i++) {
-		if (i == 1)
-			snprintf(dst, sizeof(dst), "%s/%s", r->rejected, base);
-		else
-			snprintf(dst, sizeof(dst), "%s/%.*s_%d%s", r->rejected, (int)(ext - base),
-				 base, i, ext);
-		err = renameat2(AT_FDCWD, path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0 ? 0 : errno;
-	}
-	if (err == 0)
-		log_warning(r->name, "rejected upload %s: %s; moved to %s", path, why, dst);
-	else if (err != ENOENT)
-		log_warning(r->name, "rejected upload %s: %s; cannot move it to %s/: %s", path,
-			    why, r->rejected, strerror(err));
-}
-
-/* Files the upload at path, or rejects it. from_walk: nothing said it was
- * closed, so it may still be being written. */
-static void take(struct uploads *in, struct root *r, const char *path, bool from_walk)
-{
-	char stem[EVENTS_STEM_MAX], stored[4096];
-	const char *why = NULL;
-	struct stat st;
-	int64_t now = clock_wall_us(&clock_system);
-	int fd, ret;
-
-	/* Not opened unless regular: opening a device or FIFO could block or
-	 * act. ENOENT: taken already, or renamed away meanwhile. */
-	if (lstat(path, &st) < 0)
-		return;
-	if (!S_ISREG(st.st_mode)) {
-		why = "not a regular file";
-	} else {
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			return;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			why = "not a regular file";
-		else
-			why = jpeg_problem(fd, st.st_size);
-		close(fd);
-	}
-	if (why && from_walk && now - (st.st_mtim.tv_sec * 1000000LL + st.st_mtim.tv_nsec / 1000) <
-	    SETTLE_US) {
-		log_debug(r->name, "upload %s: %s; may still be uploading", path, why);
-		return;
-	}
-	if (why) {
-		reject(r, path, why);
-		return;
-	}
-	ret = events_take_upload(r->events, path, now, stem, stored);
-	if (ret < 0) {
-		log_warning(r->name, "cannot file upload %s: %s; left there until the next start",
-			    path, strerror(-ret));
-		return;
-	}
-	log_info(r->name, "upload %s filed as %s", path, stem);
-	if (in->on_event)
-		in->on_event(r->cam, stem, stored, now, in->opaque);
-}
-
-/* Watches dir and every folder below it and takes the files there. */
-static void walk(struct uploads *in, struct root *r, const char *dir, int depth)
-{
-	struct dirent *e;
-	DIR *d;
-
-	if (depth > MAX_DEPTH) {
-		log_warning(r->name, "uploads in %s: more than %d folders deep, not watched", dir,
-			    MAX_DEPTH);
-		return;
-	}
-	/* Events come late: ENOENT, the folder was renamed or removed since. */
-	if (!inotifytools_watch_file(dir, WATCH_MASK)) {
-		if (inotifytools_error() == ENOENT)
-			return;
-		if (inotifytools_error() != EEXIST)
-			log_warning(r->name, "cannot watch uploads in %s: %s", dir,
-				    strerror(inotifytools_error()));
-	}
-	d = opendir(dir);
-	if (!d) {
-		if (errno != ENOENT)
-			log_warning(r->name, "cannot list uploads in %s: %s", dir, strerror(errno));
-		return;
-	}
-	while (!atomic_load(&in->stop) && (e = readdir(d))) {
-		char path[PATH_MAX];
-		struct stat st;
-
-		/* Also ".", "..": hidden names are uploads still in progress. */
-		if (e->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
-		    lstat(path, &st) < 0)
-			continue;
-		if (!S_ISDIR(st.st_mode))
-			take(in, r, path, true);
-		else if (!excluded(in, path))
-			walk(in, r, path, depth + 1);
-	}
-	closedir(d);
-}
-
-static void walk_all(struct uploads *in)
-{
-	for (int i = 0; i < in->n_roots && !atomic_load(&in->stop); i++)
-		walk(in, &in->roots[i], in->roots[i].dir, 0);
-}
-
-static int depth_of(const struct root *r, const char *path)
-{
-	int depth = 0;
-
-	for (const char *p = path + strlen(r->dir); *p; p++)
+	for (const char *p = rel; *p; p++)
 		depth += *p == '/';
 	return depth;
 }
@@ -287,9 +514,32 @@ static void folder_moved(struct uploads *in, const struct inotify_event *e, cons
 		snprintf(dir, sizeof(dir), "%s/", to);
 		inotifytools_replace_filename(in->moved_from, dir);
 	} else {
-		inotifytools_remove_watch_by_filename(in->moved_from);
+		struct root *r = root_of(in, in->moved_from);
+
+		if (inotifytools_remove_watch_by_filename(in->moved_from) && r)
+			r->n_folders--;   /* its IN_IGNORED will not name it any more */
 	}
 	in->moved_from[0] = '\0';
+}
+
+/* An event's file (or, is_dir, folder) rel below r's folder: taken (or
+ * walked) from its folder's fd. */
+static void in_folder(struct uploads *in, struct root *r, const char *rel, bool is_dir)
+{
+	const char *slash = strrchr(rel, '/');
+	char folder[PATH_MAX];
+	int dfd;
+
+	snprintf(folder, sizeof(folder), "%.*s", is_dir ? (int)strlen(rel) :
+		 slash ? (int)(slash - rel) : 0, rel);
+	dfd = open_folder(r, folder);
+	if (dfd < 0)   /* gone, or a link now: nothing of ours */
+		return;
+	if (is_dir)
+		walk(in, r, dfd, rel, depth_of(rel));
+	else
+		take(in, r, dfd, slash ? slash + 1 : rel, rel, false);
+	close(dfd);
 }
 
 static void handle(struct uploads *in, const struct inotify_event *e)
@@ -309,22 +559,24 @@ static void handle(struct uploads *in, const struct inotify_event *e)
 		log_notice("uploads", "too many upload events at once; looking at all folders");
 		walk_all(in);
 	} else if (e->mask & IN_IGNORED) {   /* its folder is gone */
-		for (int i = 0; i < in->n_roots; i++)
-			if (e->wd == in->roots[i].wd)
-				log_warning(in->roots[i].name, "%s was removed: no more uploads "
-					    "until camfs restarts", in->roots[i].dir);
+		r = *dir ? root_of(in, dir) : NULL;
+		if (r && e->wd == r->wd)
+			log_warning(r->name, "%s was removed: no more uploads until camfs restarts",
+				    r->dir);
+		else if (r && --r->n_folders < MAX_FOLDERS)
+			r->folders_full = false;
 	} else if (!visible) {
 		return;
 	} else if (!(e->mask & IN_ISDIR)) {
 		if (e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-			take(in, r, path, false);
+			in_folder(in, r, path + strlen(r->dir) + 1, false);
 	} else if (e->mask & IN_MOVED_FROM) {
 		snprintf(in->moved_from, sizeof(in->moved_from), "%s/", path);
 		in->moved_cookie = e->cookie;
 		if (inotifytools_wd_from_filename(in->moved_from) < 0)   /* never watched */
 			in->moved_from[0] = '\0';
 	} else {   /* a folder made or renamed in: watch it, and take what is in it */
-		walk(in, r, path, depth_of(r, path));
+		in_folder(in, r, path + strlen(r->dir) + 1, true);
 	}
 }
 
@@ -415,20 +667,27 @@ static void add_root(struct uploads *in, const struct config *cfg, int c, struct
 	char real[PATH_MAX], watched[PATH_MAX + 1];
 	int ret = ev ? make_dirs(cam->events_incoming) : -EINVAL;   /* no event store */
 
-	/* Canonical, so paths from events compare with it as text. */
+	/* Canonical, so paths from events compare with it as text. The
+	 * folder itself is the config's: only what is in it is the uploader's. */
+	r->fd = -1;
 	if (ret == 0 && !realpath(cam->events_incoming, real))
+		ret = -errno;
+	if (ret == 0 && (r->fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		ret = -errno;
 	if (ret == 0 && !inotifytools_watch_file(real, WATCH_MASK))
 		ret = -inotifytools_error();   /* EEXIST: another camera's too, by a symlink */
 	if (ret < 0) {
 		log_warning(cam->name, "cannot watch uploads in %s: %s", cam->events_incoming,
 			    strerror(-ret));
+		if (r->fd >= 0)
+			close(r->fd);
 		return;
 	}
 	snprintf(watched, sizeof(watched), "%s/", real);   /* as the library names it */
 	r->cam = c;
 	r->events = ev;
 	r->wd = inotifytools_wd_from_filename(watched);
+	r->n_folders = 1;
 	r->name = strdup(cam->name);
 	r->dir = strdup(real);
 	if (asprintf(&r->rejected, "%s/" REJECTED, real) < 0)
@@ -437,6 +696,7 @@ static void add_root(struct uploads *in, const struct config *cfg, int c, struct
 		in->n_roots++;
 	} else {
 		log_error(cam->name, "cannot watch uploads in %s: %s", real, strerror(ENOMEM));
+		close(r->fd);
 		free(r->name);
 		free(r->dir);
 		free(r->rejected);
@@ -456,6 +716,8 @@ int uploads_new(struct uploads **out, const struct config *cfg, struct events **
 		return -ENOMEM;
 	in->on_event = on_event;
 	in->opaque = opaque;
+	in->max_size = cfg->upload_max_size;
+	in->max_per_day = cfg->upload_max_per_day;
 	in->library_fd = -1;
 	in->wake_fd = -1;
 	for (int c = 0; c < cfg->n_cameras; c++)
@@ -529,6 +791,7 @@ void uploads_free(struct uploads *in)
 	if (in->wake_fd >= 0)
 		close(in->wake_fd);
 	for (int i = 0; i < in->n_roots; i++) {
+		close(in->roots[i].fd);
 		free(in->roots[i].name);
 		free(in->roots[i].dir);
 		free(in->roots[i].rejected);

@@ -22,10 +22,20 @@ typedef void uploads_event_fn(int cam, const char *stem, const char *path, int64
  * One thread, "camfs-uploads", takes each upload once it is complete
  * (closed after writing, or renamed in), files uploads already there at
  * start, and ignores hidden names ('.' first: uploaders' temp files) until
- * they are renamed. A whole JPEG is filed with events_take_upload() at the
- * time it is taken; anything else goes to <incoming>/rejected/ (never
- * overwriting: name_2.ext, ...), logged. An upload that cannot be filed
- * (disk full) stays where it is until the next start.
+ * they are renamed. A whole JPEG is filed with events_take_upload() (a
+ * copy) at the time it is taken, and the upload removed. Anything else
+ * goes to <incoming>/rejected/ (never overwriting: name_2.ext, ...),
+ * logged; a link, or a file with other hard links, is never read. An
+ * upload that cannot be filed (disk full) stays where it is until the next
+ * start.
+ *
+ * Nothing an uploader does in the folder makes the watcher read, move or
+ * delete anything outside it: no link is followed (see uploads.c). Disk use
+ * is bounded: an upload over cfg->upload_max_size is deleted unread; once
+ * a camera filed cfg->upload_max_per_day bytes on a day, its further
+ * uploads that day are deleted; rejected/ keeps at most 100 files, and
+ * further rejects are deleted. At most 4096 folders per camera are
+ * watched.
  *
  * libinotifytools keeps its state in globals, so one watcher per process:
  * -EBUSY while another exists. 0 or negative errno; a folder that cannot be

@@ -1,8 +1,10 @@
-/* retention.c - chooses the oldest segments to delete (age, store size, free
- * space, an ENOSPC request) and deletes them durably. */
+/* retention.c - chooses the oldest segments to delete (age, store size with
+ * the events counted, free space, an ENOSPC request) and deletes them durably. */
 #include "record/retention.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "events/events.h"
 #include "util/log.h"
 #include "record/sidecar.h"
 #include "record/store.h"
@@ -72,7 +75,7 @@ static size_t plan(const struct config *cfg, const struct store_segment *segs, s
 		   const char *const *busy, size_t n_busy, int64_t need_bytes,
 		   enum why *out)
 {
-	int64_t kept = 0, freed = 0, need;
+	int64_t kept = disk ? disk->events : 0, freed = 0, need;
 	size_t count = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -127,6 +130,60 @@ size_t retention_plan(const struct config *cfg, const struct store_segment *segs
 		victim[i] = why[i] != KEEP;
 	free(why);
 	return count;
+}
+
+/* Bytes allocated (st_blocks) to the files of folder dirfd, and to those
+ * of its folders down to depth more levels. Closes dirfd. */
+static int64_t tree_bytes(int dirfd, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	int64_t bytes = 0;
+
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		int fd;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			bytes += (int64_t)st.st_blocks * 512;
+		else if (S_ISDIR(st.st_mode) && depth > 0 &&
+			 (fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				      O_CLOEXEC)) >= 0)
+			bytes += tree_bytes(fd, depth - 1);
+	}
+	closedir(d);
+	return bytes;
+}
+
+/* Bytes of STORE/<camera>/events/<date>/ for every camera folder. */
+static int64_t events_bytes(const char *store)
+{
+	DIR *d = opendir(store);
+	struct dirent *e;
+	int64_t bytes = 0;
+
+	while (d && (e = readdir(d))) {
+		char events[4096];
+		int fd;
+
+		if (e->d_name[0] == '.' ||
+		    snprintf(events, sizeof(events), "%s/" EVENTS_DIR, e->d_name) >=
+		    (int)sizeof(events))
+			continue;
+		fd = openat(dirfd(d), events, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			bytes += tree_bytes(fd, 1);
+	}
+	if (d)
+		closedir(d);
+	return bytes;
 }
 
 /* unlink path; its bytes (st_blocks) when it went, 0 when it was gone. */
@@ -226,6 +283,7 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 	}
 	disk.total = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
 	disk.avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+	disk.events = events_bytes(cfg->store);
 	now_s = now_us / 1000000 - (now_us % 1000000 < 0);
 
 	why = calloc(n ? n : 1, sizeof(*why));

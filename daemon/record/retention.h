@@ -1,5 +1,6 @@
 /* retention.h - deletes the oldest footage when a limit is passed: age
- * (retain_days, per camera), total store size, or free space on the disk. */
+ * (retain_days, per camera), total store size (events included), or free
+ * space on the disk. */
 #ifndef CAMFS_RETENTION_H
 #define CAMFS_RETENTION_H
 
@@ -13,6 +14,10 @@ struct store_segment;
 struct retention_disk {
 	int64_t total;    /* bytes of the filesystem holding the store */
 	int64_t avail;    /* bytes free for us */
+	/* Bytes of the store's events (snapshots, motion and uploaded, and
+	 * their spans): part of the store's size for max_store_size, but
+	 * never deleted here (events_retain_days is their age limit). */
+	int64_t events;
 };
 
 /* The pure decision, testable on a simulated clock and disk: marks victim[i]
@@ -25,11 +30,12 @@ size_t retention_plan(const struct config *cfg, const struct store_segment *segs
 		      const char *const *busy, size_t n_busy, int64_t need_bytes,
 		      bool *victim);
 
-/* Lists the store, plans with the real disk (statvfs), unlinks the victims
- * oldest first (each with its sidecar), then fsyncs each day dir touched and
- * removes it if empty, except today's and yesterday's; camera dirs always
- * stay (docs/durability.md, Retention). Returns bytes freed (>= 0) or
- * negative errno. */
+/* Lists the store and its events (their bytes count towards max_store_size),
+ * plans with the real disk (statvfs), unlinks the victims oldest first (each
+ * with its sidecar), then fsyncs each day dir touched and removes it if
+ * empty, except today's and yesterday's; camera dirs always stay
+ * (docs/durability.md, Retention). Returns bytes freed (>= 0) or negative
+ * errno. */
 int64_t retention_run(const struct config *cfg, int64_t now_us,
 		      const char *const *busy, size_t n_busy, int64_t need_bytes);
 

@@ -5,25 +5,31 @@
 # matching the span, a snapshot file, a clip in the mount that plays); a hook
 # that hangs is killed with its children after on_event_timeout (SIGTERM,
 # or SIGKILL 2 s later for one that ignores SIGTERM), logged, while
-# recording goes on without a missing second; no password reaches the log.
+# recording goes on without a missing second; no password reaches the log;
+# the hook's environment holds PATH, HOME, LANG, LC_*, TZ and CAMFS_* only
+# (camfs's own has the camera password).
 . "$(dirname "$0")/lib.sh"
 
 ensure_clips
 export CAM_PASS='h00k-Pa55'
 start_fixture cam --auth "viewer:$CAM_PASS" --mount /m=clip:"$CLIPS_DIR/motion-h264.mp4"
 
-# The hook: writes its argv, its CAMFS_* variables and whether the snapshot
-# and clip are there to its own file; the hang-* cameras' hooks then hang
-# (hang-kill's ignoring SIGTERM, as do their children).
-export HOOK_DIR=$T/hooks
+# The hook: writes its argv, its CAMFS_* variables, the names in its
+# environment and whether the snapshot and clip are there to its own file;
+# the hang-* cameras' hooks then hang (hang-kill's ignoring SIGTERM, as do
+# their children). HOOK_DIR is written into it: the hook gets no more of
+# camfs's environment than on_event_env passes.
+HOOK_DIR=$T/hooks
 mkdir "$HOOK_DIR"
 cat >"$T/hook.sh" <<'SH'
 #!/bin/sh
+HOOK_DIR=@HOOK_DIR@
 rec=$HOOK_DIR/$CAMFS_CAMERA.$CAMFS_PHASE.$$
 {
 	echo "started=$(date +%s.%N)"
 	for a in "$@"; do printf 'arg=%s\n' "$a"; done
 	env | grep '^CAMFS_' | sort
+	echo "envnames=$(tr '\0' '\n' </proc/$$/environ | sed 's/=.*//' | LC_ALL=C sort | tr '\n' ' ')"
 	[ -s "$CAMFS_SNAPSHOT" ] && echo snapshot_there=yes || echo snapshot_there=no
 	[ -e "$CAMFS_CLIP" ] && echo clip_there=yes || echo clip_there=no
 } >"$rec.tmp"
@@ -37,6 +43,7 @@ hang-*)
 esac
 exit 0
 SH
+sed -i "s|@HOOK_DIR@|'$HOOK_DIR'|" "$T/hook.sh"
 chmod +x "$T/hook.sh"
 
 url="rtsp://viewer:\${CAM_PASS}@127.0.0.1:$cam_PORT/m"
@@ -136,6 +143,12 @@ for cam in ('a', 'hang-term', 'hang-kill'):
                 r[k] = v
         recs[phase] = r
     s, e = recs['start'], recs['end']
+    want = sorted(['CAMFS_CAMERA', 'CAMFS_CLIP', 'CAMFS_EVENT', 'CAMFS_PHASE', 'CAMFS_SNAPSHOT',
+                   'CAMFS_TIME', 'CAMFS_TIME_UNIX', 'PATH'] +
+                  [n for n in os.environ if n in ('HOME', 'LANG', 'TZ') or n.startswith('LC_')])
+    for phase, r in recs.items():
+        if r['envnames'].split() != want:
+            fail('%s %s: environment %s, want %s' % (cam, phase, r['envnames'], ' '.join(want)))
     for phase, r in recs.items():
         if r['arg'] != ['two words', '$HOME', 'xy z']:
             fail('%s %s: argv %r' % (cam, phase, r['arg']))

@@ -1,10 +1,23 @@
 #!/bin/bash
 # samba.sh - the mount shared by a standalone smbd on 127.0.0.1 (guest, read-only):
 # segments, listings, live.mp4 and refused writes as an SMB client sees them.
+# contrib/samba.conf parses, and its share lets no guest in.
 . "$(dirname "$0")/lib.sh"
 
-command -v smbd >/dev/null && command -v smbclient >/dev/null && command -v smbget >/dev/null ||
-	skip "samba, smbclient not installed (contrib/setup.sh)"
+command -v smbd >/dev/null && command -v smbclient >/dev/null && command -v smbget >/dev/null &&
+	command -v testparm >/dev/null || skip "samba, smbclient not installed (contrib/setup.sh)"
+
+# The sample: parses without a complaint, and shares read-only to the
+# members of a group, with no guest at all.
+SAMPLE=$FIXTURE_DIR/../../contrib/samba.conf
+out=$(testparm -s "$SAMPLE" 2>&1) || fail "testparm -s contrib/samba.conf: $out"
+! grep -Eiq 'unknown parameter|ignoring|invalid|error' <<<"$out" || fail "testparm -s contrib/samba.conf: $out"
+param() { testparm -s --section-name="$1" --parameter-name="$2" "$SAMPLE" 2>/dev/null; }
+[ "$(param global 'map to guest')" = Never ] || fail "contrib/samba.conf maps unknown users to the guest"
+[ "$(param cams 'guest ok')" = No ] || fail "contrib/samba.conf lets guests in"
+[ "$(param cams 'read only')" = Yes ] || fail "contrib/samba.conf is not read-only"
+[ "$(param cams 'valid users')" = @camviewers ] || fail "contrib/samba.conf has no valid users"
+ok "contrib/samba.conf parses; read-only to @camviewers, no guest"
 
 # smbd listens with SO_REUSEPORT, so a second smbd on a busy port would
 # silently share it: take the first free port from 4450.
@@ -71,6 +84,9 @@ read only = yes
 # ESPIPE (the client sees ACCESS_DENIED); synchronous reads fall back to read().
 aio read size = 0
 CONF
+# contrib/samba.conf's share as it is, but for its path: a guest is refused
+# there even with this test's "map to guest = Bad User".
+sed -n '/^\[cams\]/,$p' "$SAMPLE" | sed "s/^\[cams\]/[contrib]/; s|path = .*|path = $M|" >>"$T/smb.conf"
 smbd --foreground --no-process-group -s "$T/smb.conf" >"$T/smbd.out" 2>&1 &
 SMBD_PID=$!
 smb_up() { smb ls >"$T/smbclient.out"; }
@@ -78,6 +94,11 @@ wait_until 20 smb_up || smb_fail "smbd did not serve //127.0.0.1/cams on port $p
 listening=$(ss -Hltunp | grep -F "pid=$SMBD_PID," | awk '{print $5}' | sort -u)
 [ "$listening" = "127.0.0.1:$port" ] || fail "smbd listens on more than 127.0.0.1:$port: $listening"
 ok "smbd serves the mount on 127.0.0.1:$port only"
+out=$(smbclient //127.0.0.1/contrib -p "$port" -N -c ls </dev/null 2>&1) &&
+	fail "a guest could list contrib/samba.conf's share: $out"
+echo "$out" | grep -Eq 'NT_STATUS_(ACCESS_DENIED|LOGON_FAILURE)' ||
+	smb_fail "contrib share, as a guest: $out"
+ok "contrib/samba.conf's share refuses a guest: $(grep -Eo 'NT_STATUS_[A-Z_]+' <<<"$out" | head -n 1)"
 
 day=$(date +%F)
 # segs: the day's recorded segments (HH-MM-SS.mp4), oldest first.

@@ -2,8 +2,8 @@
 # uploads.sh - camera snapshots uploaded by FTP (a real pure-ftpd on
 # 127.0.0.1, uploads by curl) show in the mount under events/ within a
 # second, byte for byte: at start, in subfolders, not before a slow upload
-# ends, never overwriting; anything not a JPEG ends in rejected/; the FTP
-# credentials never reach camfs's log.
+# ends, never overwriting; anything not a JPEG ends in rejected/; one over
+# upload_max_size is deleted; the FTP credentials never reach camfs's log.
 . "$(dirname "$0")/lib.sh"
 
 command -v pure-ftpd >/dev/null && command -v pure-pw >/dev/null ||
@@ -55,7 +55,7 @@ echo "not a picture" >"$T/notes.txt"
 upload "$T/snap1.jpg" before.jpg
 
 start_fixture cam --mount /a=h264
-camfs_config -- a=rtsp://127.0.0.1:$cam_PORT/a
+camfs_config upload_max_size=1M -- a=rtsp://127.0.0.1:$cam_PORT/a
 echo "events_incoming = $UP" >>"$T/camfs.conf"
 mount_camfs "$M" -o config="$T/camfs.conf"
 
@@ -161,11 +161,21 @@ done
 same "$T/snap5.jpg" "$T/snap6.jpg" "${pair[0]}" "${pair[1]}" || fail "the pair's snapshots differ from the uploads"
 ok "two uploads in one second: $first.jpg and ${first}_2.jpg"
 
+# Over upload_max_size: deleted, not filed, not kept.
+head -c $((2 << 20)) /dev/zero | cat "$T/snap1.jpg" - >"$T/huge.jpg"
+upload "$T/huge.jpg" huge.jpg
+n=$(snapshots | wc -l)
+huge_logged() { grep -q "upload $UP/huge.jpg: $(stat -c %s "$T/huge.jpg") bytes, more than upload_max_size (1048576): deleted" "$T/camfs.log"; }
+wait_until 5 huge_logged || fail "no log line for the upload over upload_max_size"
+[ ! -e "$UP/huge.jpg" ] && [ ! -e "$UP/rejected/huge.jpg" ] || fail "huge.jpg was kept"
+[ "$(snapshots | wc -l)" -eq "$n" ] || fail "an upload over upload_max_size was filed"
+ok "an upload over upload_max_size is deleted, with a log line"
+
 [ -z "$(find "$UP" -path "$UP/rejected" -prune -o -type f -print)" ] ||
 	fail "uploads left in the incoming folder: $(find "$UP" -type f)"
 
 unmount_camfs "$M"
-check_log "rejected upload $UP/notes.txt: not a JPEG"
+check_log "rejected upload $UP/notes.txt: not a JPEG|upload $UP/huge.jpg: [0-9]+ bytes, more than upload_max_size"
 grep -qF "$FTP_PASS" "$T/camfs.log" && fail "the FTP password is in camfs's log"
 grep -qF "$FTP_USER:" "$T/camfs.log" && fail "the FTP user's credentials are in camfs's log"
 ok "no FTP credential in the log"
