@@ -21,6 +21,7 @@
 #include "stream/hub.h"
 #include "events/uploads.h"
 #include "util/log.h"
+#include "fs/http/server.h"
 #include "fs/mount.h"
 #include "record/recovery.h"
 #include "fs/tree.h"
@@ -257,11 +258,13 @@ static int serve(struct recorder *r, const struct cli *cli, struct fuse_args *fu
 	const struct config *cfg = r->cfg;
 	struct tree *tree = NULL;
 	struct mount *mnt = NULL;
+	struct http_server *http = NULL;
 	int ret;
 
 	if ((ret = tree_new(&tree, cfg, r->cams, r->writer)) < 0 ||
 	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
-			     cfg, r->cams, tree)) < 0)
+			     cfg, r->cams, tree)) < 0 ||
+	    (ret = http_server_new(&http, cfg, r->cams, tree)) < 0)
 		goto out;
 	/* Before daemonizing changes the working directory. */
 	r->mountpoint = realpath(cli->mountpoint, NULL);
@@ -270,7 +273,7 @@ static int serve(struct recorder *r, const struct cli *cli, struct fuse_args *fu
 		ret = -EIO;
 		goto out;
 	}
-	if ((ret = start_threads(r)) < 0)
+	if ((ret = start_threads(r)) < 0 || (ret = http_server_start(http)) < 0)
 		goto out;
 	ret = mount_run(mnt);
 	log_notice("camfs", "unmounted: stopping");
@@ -283,6 +286,7 @@ out:
 		if (r->cams[i])
 			camera_request_stop(r->cams[i]);
 	writer_on_segment(r->writer, NULL, NULL);
+	http_server_free(http);
 	mount_free(mnt);
 	tree_free(tree);
 	return ret;
