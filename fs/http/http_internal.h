@@ -32,6 +32,9 @@ struct tree;
 /* A connection that could write and has not been able to for this long is
  * closed: a stalled or frozen client. */
 #define HTTP_STALL_US (20 * 1000000LL)
+/* The socket send buffer of an endless HTTP/1.1 response (the kernel
+ * doubles it): ~0.5 s of a 4 Mbit/s camera. */
+#define HTTP_ENDLESS_SNDBUF (128 * 1024)
 
 struct http_server {
 	const struct config *cfg;        /* immutable, like cams and tree */

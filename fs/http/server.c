@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -323,10 +324,17 @@ int http_endless_head(struct http_conn *c)
 		return -1;
 	/* lws's own body timeout would cut the stream (h1: timeout_secs after
 	 * the head; h2: the stream's); the stall scan watches it instead. */
-	if (lws_get_network_wsi(c->wsi) != c->wsi)
+	if (lws_get_network_wsi(c->wsi) != c->wsi) {
 		lws_http_mark_sse(c->wsi);
-	else
+	} else {
+		int size = HTTP_ENDLESS_SNDBUF;
+
 		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+		/* Autotuning would let the kernel queue up to 4 MB for a client
+		 * that does not read: bounded, it falls behind in a second and
+		 * the hub skips it forward, as it would a FUSE reader. */
+		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
 	return 0;
 }
 
@@ -912,7 +920,10 @@ static void on_sighup(int sig)
 	}
 }
 
-/* Routes lws's own messages to our log, errors and warnings only. */
+/* Routes lws's own messages to our log at info: what it calls errors are
+ * mostly a client's doing (headers too large, a TLS handshake given up),
+ * and a client must not be able to fill the log with errors. What matters
+ * to the user (no listening socket, a bad certificate) camfs says itself. */
 static void lws_log(int level, const char *line)
 {
 	char msg[256];
@@ -925,10 +936,8 @@ static void lws_log(int level, const char *line)
 	len = strlen(msg);
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		msg[--len] = '\0';
-	if (level & LLL_ERR)
-		log_error("lws", "%s", msg);
-	else
-		log_info("lws", "%s", msg);
+	(void)level;
+	log_info("lws", "%s", msg);
 }
 
 /* The viewer's folder: http_webview, or the installed one. */
@@ -1017,16 +1026,19 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	if (cfg->http_tls_cert) {
 		info.ssl_cert_filepath = cfg->http_tls_cert;
 		info.ssl_private_key_filepath = cfg->http_tls_key;
+		/* lws reads this on the vhost too: without it, no TLS. */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		/* h2 by ALPN: many live streams on one connection. */
 		info.alpn = "h2,http/1.1";
 		s->tls = true;
 	}
 	s->vhost = lws_create_vhost(s->ctx, &info);
 	if (!s->vhost) {
-		log_error("http", "cannot serve on %s%s%s:%d%s", strchr(cfg->http.host, ':') ? "[" : "",
-			  cfg->http.host, strchr(cfg->http.host, ':') ? "]" : "", cfg->http.port,
-			  s->tls ? " (or the TLS certificate and key are not usable)" :
-			  " (is the port in use?)");
+		log_error("http", "cannot serve on %s%s%s:%d (%s): set http = ADDRESS:PORT, or "
+			  "http = off", strchr(cfg->http.host, ':') ? "[" : "", cfg->http.host,
+			  strchr(cfg->http.host, ':') ? "]" : "", cfg->http.port,
+			  s->tls ? "the port is in use, or the TLS certificate or key is not "
+			  "usable" : "is the port in use?");
 		ret = -EADDRNOTAVAIL;
 		goto out;
 	}
