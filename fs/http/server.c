@@ -945,9 +945,16 @@ static void find_webview(struct http_server *s)
 {
 	snprintf(s->webview, sizeof(s->webview), "%s",
 		 s->cfg->http_webview ? s->cfg->http_webview : CAMFS_WEBVIEW_DIR);
-	if (access(s->webview, R_OK | X_OK) != 0)
-		log_warning("http", "viewer folder %s: %s: / will answer 404", s->webview,
+	if (access(s->webview, R_OK | X_OK) == 0)
+		return;
+	/* A folder the user named is a mistake; the installed one missing is
+	 * a build run from its tree. */
+	if (s->cfg->http_webview)
+		log_warning("http", "http_webview %s: %s: / will answer 404", s->webview,
 			    strerror(errno));
+	else
+		log_notice("http", "no viewer at %s (%s): / will answer 404", s->webview,
+			   strerror(errno));
 }
 
 /* Endless streams hold a descriptor each: take what the hard limit allows. */
