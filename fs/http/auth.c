@@ -137,11 +137,14 @@ static int make_dummy(char hash[HTTP_AUTH_HASH_MAX])
 			snprintf(password + 2 * i, 3, "%02x", r[i]);
 		out = crypt_r(password, salt, data);
 	}
-	if (out && out[0] != '*')
+	/* out is in data: judge and copy it before data goes. */
+	bool ok = out && out[0] != '*';
+
+	if (ok)
 		snprintf(hash, HTTP_AUTH_HASH_MAX, "%s", out);
 	explicit_bzero(data, sizeof(*data));
 	free(data);
-	return out && out[0] != '*' ? 0 : -EIO;
+	return ok ? 0 : -EIO;
 }
 
 int http_auth_new(struct http_auth **out, const char *path)

@@ -565,8 +565,8 @@ static void auth_done(struct http_job *job)
 	c->job = NULL;
 	if (!a->ok) {
 		/* The user, never the password. */
-		log_warning("http", "%s: %s for user \"%s\"", c->req.peer,
-			    a->known ? "wrong password" : "unknown user", a->user);
+		log_warning("http", "%s: %s \"%s\"", c->req.peer,
+			    a->known ? "wrong password for user" : "unknown user", a->user);
 		unauthorized(c);
 	} else {
 		http_auth_remember(c->srv->auth, a->header, a->user, time(NULL));
@@ -604,6 +604,7 @@ static int authenticate(struct http_conn *c)
 	}
 	if (http_auth_cached(s->auth, header, time(NULL), c->req.user)) {
 		explicit_bzero(header, sizeof(header));
+		c->req.new_session = true;   /* a password, not a cookie: offer one */
 		return 0;
 	}
 	if (!(a = calloc(1, sizeof(*a)))) {
