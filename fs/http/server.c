@@ -40,6 +40,7 @@
 #define RATE_SLOTS 256            /* client addresses remembered for the rate limit */
 #define RATE_BURST 4              /* a burst may be this many seconds' worth */
 #define TICK_US 1000000
+#define H2_STREAMS 128            /* at once on one h2 connection */
 
 /* A token bucket per client address, least recently seen replaced first. */
 struct rate_slot {
@@ -1036,8 +1037,16 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 		info.ssl_private_key_filepath = cfg->http_tls_key;
 		/* lws reads this on the vhost too: without it, no TLS. */
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		/* h2 by ALPN: many live streams on one connection. */
+		/* h2 by ALPN: many live streams on one connection; lws's own
+		 * limit is 24 streams, too few for a big grid. Its other
+		 * settings as lws has them. */
 		info.alpn = "h2,http/1.1";
+		info.http2_settings[0] = 1;
+		info.http2_settings[H2SET_HEADER_TABLE_SIZE] = 65536;
+		info.http2_settings[H2SET_ENABLE_PUSH] = 0;
+		info.http2_settings[H2SET_MAX_CONCURRENT_STREAMS] = H2_STREAMS;
+		info.http2_settings[H2SET_INITIAL_WINDOW_SIZE] = 0;
+		info.http2_settings[H2SET_MAX_FRAME_SIZE] = HTTP_CHUNK;
 		s->tls = true;
 	}
 	s->vhost = lws_create_vhost(s->ctx, &info);
