@@ -170,6 +170,9 @@ unsigned char *http_buffer(struct http_conn *c);
 /* Hands job to a worker for c, which waits (CONN_WAIT); job->job.done
  * runs on the loop. False when the workers are full: c got a 503. */
 bool http_submit(struct http_conn *c, struct http_conn_job *job);
+/* Serves a connected socket as if accepted (tests and the fuzzer, which
+ * then run lws_service themselves). */
+int http_server_adopt(struct http_server *s, int fd);
 /* The camera of that name, or -1. */
 int http_camera_index(const struct http_server *s, const char *name);
 

@@ -1074,6 +1074,11 @@ out:
 	return ret;
 }
 
+int http_server_adopt(struct http_server *s, int fd)
+{
+	return lws_adopt_socket_vhost(s->vhost, fd) ? 0 : -EIO;
+}
+
 int http_server_start(struct http_server *s)
 {
 	struct sigaction sa = { .sa_handler = on_sighup };
