@@ -865,9 +865,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		c->want_since_us = 0;
 		return http_live_ws_writeable(c);
+	case LWS_CALLBACK_RAW_ADOPT:
+		/* lws falls back to a raw socket on a request it cannot parse
+		 * (two methods, say): nothing of ours speaks raw. */
+		return -1;
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_RAW_CLOSE:
+	case LWS_CALLBACK_RAW_SKT_DROP_PROTOCOL:
 		if (c && c->srv) {
 			conn_closed(c);
 			c->srv->n_conns--;

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "fs/http/auth.h"
+#include "fs/http/feed.h"
 #include "fs/http/files.h"
 #include "fs/http/http_internal.h"
 #include "fs/http/server.h"
@@ -111,6 +112,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();   /* an HTTP/1.1 request gets an HTTP/1.1 answer or none */
 	}
 	close(sv[1]);
+	for (int i = 0; i < 64 && srv->n_conns > 0; i++)
+		turn();
+	/* An idle /events stream learns its client left at its next write:
+	 * the feed's ping, every HTTP_FEED_PING_S ticks. */
+	for (int i = 0; i < HTTP_FEED_PING_S && srv->n_conns > 0; i++)
+		http_feed_tick(srv->feed);
 	for (int i = 0; i < 64 && srv->n_conns > 0; i++)
 		turn();
 	if (srv->n_conns != 0 || srv->n_busy != 0)
