@@ -664,7 +664,7 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 	lws_get_peer_simple(wsi, r->peer, sizeof(r->peer));
 	r->loopback = addr_is_loopback(r->peer);
 	copy_header(wsi, WSI_TOKEN_ORIGIN, r->origin, sizeof(r->origin));
-	if (s->n_busy > s->cfg->http_max_clients) {
+	if (s->n_busy >= s->cfg->http_max_clients) {
 		http_add_header(c, "retry-after:", "5");
 		http_error(c, 503, "503 Too many clients\n");
 		return 1;
@@ -729,7 +729,7 @@ static int filter_ws(struct http_server *s, struct lws *wsi)
 	copy_header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	if (strcmp(uri, "/ws/live") != 0 || !origin_allowed(s, wsi, origin) ||
-	    s->n_busy > s->cfg->http_max_clients || !rate_ok(s, peer))
+	    s->n_busy >= s->cfg->http_max_clients || !rate_ok(s, peer))
 		return 1;
 	if (s->auth) {
 		char cookie[1024], header[512], user[HTTP_AUTH_USER_MAX];
