@@ -22,6 +22,17 @@ struct http_pool {
 	int n_threads;                   /* started */
 };
 
+/* Appends job to the list head..tail. */
+static void append(struct http_job **head, struct http_job **tail, struct http_job *job)
+{
+	job->next = NULL;
+	if (*tail)
+		(*tail)->next = job;
+	else
+		*head = job;
+	*tail = job;
+}
+
 static void *worker_main(void *arg)
 {
 	struct http_pool *p = arg;
@@ -44,12 +55,7 @@ static void *worker_main(void *arg)
 		job->run(job);
 
 		pthread_mutex_lock(&p->lock);
-		job->next = NULL;
-		if (p->done_tail)
-			p->done_tail->next = job;
-		else
-			p->done_head = job;
-		p->done_tail = job;
+		append(&p->done_head, &p->done_tail, job);
 		pthread_mutex_unlock(&p->lock);
 		p->done(p->opaque);
 		pthread_mutex_lock(&p->lock);
@@ -126,12 +132,7 @@ int http_pool_submit(struct http_pool *p, struct http_job *job)
 	else if (p->queued >= p->queue_max)
 		ret = -EBUSY;
 	if (ret == 0) {
-		job->next = NULL;
-		if (p->tail)
-			p->tail->next = job;
-		else
-			p->head = job;
-		p->tail = job;
+		append(&p->head, &p->tail, job);
 		p->queued++;
 		pthread_cond_signal(&p->work);
 	}

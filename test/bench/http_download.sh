@@ -12,12 +12,9 @@
 rounds=${2:-7}
 command -v nginx >/dev/null || { echo "http_download.sh: no nginx (contrib/setup.sh installs it)" >&2; exit 1; }
 
-bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
 day=$(date -d yesterday +%F)
 seg=a/$day/12-00-00.mp4
-mkdir -p "$T/store/a/$day"
-ffmpeg -nostdin -v error -stream_loop 95 -i "$build/test/clips/bench-1080p.mp4" -c copy \
-	-movflags +frag_keyframe+empty_moov+default_base_moof -f mp4 "$T/store/$seg"
+big_segment "$seg"
 "$build/test/bench/make_store" "$T/store" hd "$build/test/clips/bench-1080p.mp4" 15 \
 	"$(date -d "$day 03:00" +%s)" 60 >/dev/null
 clip=hd/clips/${day}T03-00-00+15m.mp4

@@ -14,12 +14,7 @@ secs=${2:-15}
 BIG=${3:-1000}
 MANY=64
 
-bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
-clip=$build/test/clips/bench-1080p.mp4
-"$build/test/fixture/rtsp-camera" --port 0 --mount "/a=clip:$clip" >"$T/fixture.out" 2>&1 &
-pids+=($!)
-until grep -qs '^ready port=' "$T/fixture.out"; do sleep 0.1; done
-port=$(sed -n 's/^ready port=//p' "$T/fixture.out")
+clip_camera
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$T/key.pem" \
 	-out "$T/cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
@@ -48,10 +43,16 @@ start_camfs() {
 	until grep -qs '\[a\] online' "$T/camfs.log"; do sleep 0.1; done
 	sleep 3   # a GOP in the cache
 }
-stop_camfs() {
+# stop_readers: kills them and waits for them (not for every child: a bare
+# `wait` with no reader left would wait for camfs and the camera too).
+stop_readers() {
+	[ ${#readers[@]} -gt 0 ] || return 0
 	kill "${readers[@]}" 2>/dev/null || true
 	wait "${readers[@]}" 2>/dev/null || true
 	readers=()
+}
+stop_camfs() {
+	stop_readers
 	fusermount3 -u "$mnt"
 	wait $camfs || true
 }
@@ -76,10 +77,10 @@ ttfb_max=$(tail -1 "$T/ttfb")
 cpu_idle=$(cpu_of "$secs" $camfs)
 add $MANY cat "$mnt/a/live.mp4"
 per_reader fuse
-kill "${readers[@]}"; wait "${readers[@]}" 2>/dev/null || true; readers=()
+stop_readers
 add $MANY curl -s -o /dev/null "$H"
 per_reader h1
-kill "${readers[@]}"; wait "${readers[@]}" 2>/dev/null || true; readers=()
+stop_readers
 
 # 1,000 at once: h2load --h1 opens them all; bytes per client over the run.
 h2load --h1 -n "$BIG" -c "$BIG" -D $((secs + 5)) "$H" >"$T/big" 2>&1 &
@@ -87,7 +88,7 @@ readers+=($!)
 sleep 5
 cpu_big=$(cpu_of "$secs" $camfs)
 threads_big=$(threads)
-wait "${readers[@]}" 2>/dev/null || true
+wait "${readers[@]}" 2>/dev/null || true   # h2load ends by itself
 readers=()
 big_ok=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' "$T/big")
 big_bytes=$(sed -n 's/^traffic: .*(\([0-9]*\)) data$/\1/p' "$T/big")
@@ -98,11 +99,11 @@ S=https://127.0.0.1:$hp/cams/a/live.mp4
 cpu_tls_idle=$(cpu_of "$secs" $camfs)
 add $MANY curl -s -o /dev/null --http1.1 --cacert "$T/cert.pem" "$S"
 per_reader tls1
-kill "${readers[@]}"; wait "${readers[@]}" 2>/dev/null || true; readers=()
+stop_readers
 h2load -n $MANY -c 1 -m $MANY -D $((secs + 5)) "$S" >"$T/h2" 2>&1 &
 readers+=($!)
 per_reader h2
-wait "${readers[@]}" 2>/dev/null || true
+wait "${readers[@]}" 2>/dev/null || true   # h2load ends by itself
 readers=()
 h2_bytes=$(sed -n 's/^traffic: .*(\([0-9]*\)) data$/\1/p' "$T/h2")
 stop_camfs
