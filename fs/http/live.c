@@ -190,6 +190,18 @@ static ssize_t sub_read(struct sub *sub, void *buf, size_t size)
 	return n;
 }
 
+/* Parks sub's conn unless a read would not park: -EAGAIN when parked. */
+static int sub_park(struct sub *sub)
+{
+	int ret;
+
+	atomic_store(&sub->parked, true);
+	ret = hub_reader_park(sub->reader, sub->conn);
+	if (ret != -EAGAIN)
+		atomic_store(&sub->parked, false);
+	return ret;
+}
+
 static struct http_live_conn *live_conn_new(struct http_conn *c, int n_subs)
 {
 	struct http_live_conn *lc = calloc(1, sizeof(*lc));
@@ -434,6 +446,10 @@ int http_live_writeable(struct http_conn *c)
 	}
 	if (lws_write(c->wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP) < (int)n)
 		return -1;
+	/* Caught up (the usual case, a frame at a time): park now rather
+	 * than take one more writable turn only to find nothing. */
+	if (sub_park(sub) == -EAGAIN)
+		return 0;
 	http_want_write(c);
 	return 0;
 }
