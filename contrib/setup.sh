@@ -6,12 +6,13 @@ set -eu
 build="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libfuse3-dev fuse3 libinotifytools0-dev libinih-dev libjansson-dev
-  libcivetweb-dev libcmocka-dev"
+  libwebsockets-dev libcrypt-dev libssl-dev libcmocka-dev"
 test="ffmpeg mpv procps psmisc
   libgstrtspserver-1.0-dev libgstreamer1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
-  samba smbclient bc python3 pure-ftpd curl openssl"
+  samba smbclient bc python3 pure-ftpd curl openssl
+  nghttp2-client nginx chromium python3-websockets"
 
 missing=""
 for p in $build $test; do
@@ -24,3 +25,12 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# Node for the browser tests (test/browser): Debian's nodejs and npm unless a
+# node with npm is there already; then the pinned packages, with no browser
+# download (Debian's chromium is the browser).
+if ! command -v npm >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+cd "$(dirname "$0")/../test/browser"
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error

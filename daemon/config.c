@@ -2,6 +2,7 @@
  * overrides, --help text and the sample config all walk keys[] below. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -29,6 +30,9 @@ enum key_type {
 	T_MOTION,    /* bitrate | pixels | off */
 	T_COMMAND,   /* hook command line (hook_split); never printed; empty: none */
 	T_NAMES,     /* environment variable names, space-separated; empty: none */
+	T_LISTEN,    /* "off" or ADDRESS:PORT, an IPv6 address in brackets */
+	T_HTTP_AUTH, /* users | none */
+	T_ORIGIN,    /* scheme://host[:port], no path; empty: none */
 };
 
 enum key_section { S_GLOBAL, S_CAMERA };
@@ -90,6 +94,28 @@ static const struct key keys[] = {
 	  .help = "Delete a camera upload larger than this unread" },
 	{ "upload_max_per_day", G(upload_max_per_day), .type = T_SIZE, .def = "512M",
 	  .help = "Delete a camera's further uploads of the day once it filed this much; 0: no limit" },
+	{ "http", G(http), .type = T_LISTEN, .def = "127.0.0.1:8080",
+	  .help = "Serve the tree and the viewer over HTTP at ADDRESS:PORT ([::]:PORT for IPv6), "
+	  "or off; other than loopback needs http_users or http_auth = none" },
+	{ "http_tls_cert", G(http_tls_cert), .type = T_PATH, .optional = true, .def = "",
+	  .help = "PEM certificate (chain) for HTTPS and HTTP/2; read again on SIGHUP" },
+	{ "http_tls_key", G(http_tls_key), .type = T_PATH, .optional = true, .def = "",
+	  .help = "PEM private key of http_tls_cert" },
+	{ "http_users", G(http_users), .type = T_PATH, .optional = true, .def = "",
+	  .help = "htpasswd file of HTTP users (bcrypt or SHA-512 crypt); read again on SIGHUP" },
+	{ "http_auth", G(http_auth), .type = T_HTTP_AUTH, .def = "users",
+	  .help = "users: log in as one of http_users when it is set; none: anybody may watch, "
+	  "even from other machines" },
+	{ "http_webview", G(http_webview), .type = T_PATH, .optional = true, .def = "",
+	  .help = "Folder of the web viewer served at /; empty: the installed one" },
+	{ "http_cors", G(http_cors), .type = T_ORIGIN, .def = "",
+	  .help = "Origin (like https://nvr.example.org) allowed to read the export from its "
+	  "pages; empty: none" },
+	{ "http_max_clients", G(http_max_clients), .type = T_INT, .min = 1, .max = 60000,
+	  .def = "256", .help = "HTTP connections served at once; more get 503" },
+	{ "http_rate", G(http_rate), .type = T_INT, .min = 0, .max = 100000,
+	  .def = "50", .help = "Requests a second one client address may make, in bursts of "
+	  "four times that; more get 429; 0: no limit" },
 
 	{ "url", C(url), .type = T_URL, .def = NULL,
 	  .sample = "rtsp://viewer:${FRONT_DOOR_PASSWORD}@192.0.2.10/stream1",
@@ -352,6 +378,68 @@ static bool zone_exists(const char *zone)
 	return ok;
 }
 
+/* "off" or ADDRESS:PORT: an IPv4 address, localhost, or an IPv6 address
+ * in brackets. */
+static int parse_listen(const char *s, struct config_listen *out)
+{
+	const char *colon = strrchr(s, ':');
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t len;
+	long port;
+
+	memset(out, 0, sizeof(*out));
+	if (strcasecmp(s, "off") == 0)
+		return 0;
+	if (!colon || parse_int(colon + 1, &port) < 0 || port < 1 || port > 65535)
+		return -EINVAL;
+	len = (size_t)(colon - s);
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+		if (len >= sizeof(out->host))
+			return -EINVAL;
+		memcpy(out->host, s, len);
+		if (inet_pton(AF_INET6, out->host, &a6) != 1)
+			return -EINVAL;
+	} else {
+		if (len >= sizeof(out->host))
+			return -EINVAL;
+		memcpy(out->host, s, len);
+		if (strcasecmp(out->host, "localhost") == 0)
+			strcpy(out->host, "127.0.0.1");
+		if (inet_pton(AF_INET, out->host, &a4) != 1)
+			return -EINVAL;
+	}
+	out->port = (int)port;
+	return 0;
+}
+
+bool config_listen_is_loopback(const struct config_listen *l)
+{
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET6, l->host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return strncmp(l->host, "127.", 4) == 0;
+}
+
+/* scheme://host[:port] as a browser sends it in Origin: no path, no
+ * credentials, no space. */
+static bool is_origin(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	return *host && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "0123456789.-:[]") == strlen(host);
+}
+
 /* Replaces a string field; empty becomes NULL when allowed. */
 static int set_string(char **field, const char *value, bool empty_is_null)
 {
@@ -524,6 +612,30 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 		}
 		return set_string(field, value, true);
 	}
+	case T_LISTEN:
+		if (parse_listen(value, field) < 0) {
+			complain(w, k->name, "\"%s\" is not off or ADDRESS:PORT (like 127.0.0.1:8080 "
+				 "or [::]:8080)", raw);
+			return -EINVAL;
+		}
+		return 0;
+	case T_HTTP_AUTH:
+		if (strcasecmp(value, "users") == 0)
+			*(enum config_http_auth *)field = CONFIG_HTTP_AUTH_USERS;
+		else if (strcasecmp(value, "none") == 0)
+			*(enum config_http_auth *)field = CONFIG_HTTP_AUTH_NONE;
+		else {
+			complain(w, k->name, "\"%s\" is not users or none", raw);
+			return -EINVAL;
+		}
+		return 0;
+	case T_ORIGIN:
+		if (*value && !is_origin(value)) {
+			complain(w, k->name, "\"%s\" is not an origin (scheme://host[:port], no path)",
+				 raw);
+			return -EINVAL;
+		}
+		return set_string(field, value, true);
 	case T_COMMAND: {
 		char **argv;
 
@@ -613,6 +725,11 @@ void config_free(struct config *cfg)
 	free(cfg->timezone);
 	free_secret(&cfg->on_event);
 	free(cfg->on_event_env);
+	free(cfg->http_tls_cert);
+	free(cfg->http_tls_key);
+	free(cfg->http_users);
+	free(cfg->http_webview);
+	free(cfg->http_cors);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		camera_free_strings(&cfg->cameras[i]);
 	free(cfg->cameras);
@@ -1074,6 +1191,29 @@ static int check_incoming(FILE *out, const struct config *cfg, int c)
 	return bad;
 }
 
+/* The HTTP export never opens to the network unlocked by accident. */
+static int check_http(FILE *out, const struct config *cfg)
+{
+	int bad = 0;
+
+	if (!cfg->http_tls_cert != !cfg->http_tls_key) {
+		fprintf(out, "%s: is required with %s\n", cfg->http_tls_cert ? "http_tls_key" :
+			"http_tls_cert", cfg->http_tls_cert ? "http_tls_cert" : "http_tls_key");
+		bad++;
+	}
+	if (cfg->http_auth == CONFIG_HTTP_AUTH_NONE && cfg->http_users) {
+		fprintf(out, "http_auth: is none, yet http_users is set: remove one\n");
+		bad++;
+	}
+	if (cfg->http.port && !config_listen_is_loopback(&cfg->http) && !cfg->http_users &&
+	    cfg->http_auth != CONFIG_HTTP_AUTH_NONE) {
+		fprintf(out, "http: %s is not loopback: set http_users, or http_auth = none to let "
+			"anybody on the network watch\n", cfg->http.host);
+		bad++;
+	}
+	return bad;
+}
+
 int config_validate(const struct config *cfg, FILE *err)
 {
 	FILE *out = err ? err : stderr;
@@ -1084,6 +1224,7 @@ int config_validate(const struct config *cfg, FILE *err)
 		bad++;
 	}
 	bad += check_ranges(out, S_GLOBAL, cfg, NULL);
+	bad += check_http(out, cfg);
 	for (int c = 0; c < cfg->n_cameras; c++) {
 		const struct camera_config *cam = &cfg->cameras[c];
 		const char *why = bad_camera_name(cam->name);
@@ -1122,6 +1263,9 @@ static const char *metavar(const struct key *k)
 	case T_MOTION: return "METHOD";
 	case T_COMMAND: return "COMMAND";
 	case T_NAMES: return "NAMES";
+	case T_LISTEN: return "ADDR:PORT|off";
+	case T_HTTP_AUTH: return "users|none";
+	case T_ORIGIN: return "ORIGIN";
 	}
 	return "VALUE";
 }

@@ -19,6 +19,18 @@ enum config_motion {
 	CONFIG_MOTION_OFF,
 };
 
+/* Where the HTTP export listens. */
+struct config_listen {
+	char host[64];     /* an IPv4 or IPv6 address, without brackets */
+	int port;          /* 1..65535; 0: the export is off */
+};
+
+/* Who may use the HTTP export. */
+enum config_http_auth {
+	CONFIG_HTTP_AUTH_USERS,   /* the users of http_users; open on loopback without them */
+	CONFIG_HTTP_AUTH_NONE,    /* anybody, even from other machines */
+};
+
 /* min_free: either an absolute byte count or a share of the filesystem. */
 struct config_free {
 	int64_t bytes;     /* used when percent == 0 */
@@ -62,6 +74,15 @@ struct config {
 				     * variables hooks get too, space-separated */
 	int64_t upload_max_size;    /* bytes; a bigger upload is deleted */
 	int64_t upload_max_per_day; /* bytes of uploads one camera files a day; 0: no limit */
+	struct config_listen http;  /* port 0: no HTTP export */
+	char *http_tls_cert;        /* NULL: plain HTTP; PEM, read again on SIGHUP */
+	char *http_tls_key;         /* NULL with http_tls_cert; PEM private key */
+	char *http_users;           /* NULL: no users; htpasswd file (bcrypt, SHA-512 crypt) */
+	enum config_http_auth http_auth;
+	char *http_webview;         /* NULL: the installed viewer */
+	char *http_cors;            /* NULL: no CORS; else the one origin allowed */
+	int http_max_clients;       /* connections served at once; past it 503 */
+	int http_rate;              /* requests/s per client address; 0: no limit */
 	struct camera_config *cameras;
 	int n_cameras;
 	size_t cap_cameras;         /* room in cameras (config_add_camera) */
@@ -98,6 +119,9 @@ void config_print_sample(FILE *out);
 /* Adds a camera (used by --demo). Returns the new entry or NULL on ENOMEM. */
 struct camera_config *config_add_camera(struct config *cfg, const char *name,
 					const char *url);
+
+/* True if l listens on a loopback address only (127.0.0.0/8, ::1). */
+bool config_listen_is_loopback(const struct config_listen *l);
 
 /* The effective value of per-camera overrides. */
 int config_camera_retain_days(const struct config *cfg, const struct camera_config *cam);

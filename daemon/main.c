@@ -18,6 +18,7 @@
 #include "record/writer.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "fs/http/server.h"
 #include "fs/mount.h"
 #include "fs/tree.h"
 
@@ -161,12 +162,14 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 	struct camera **cams = recorder_cameras(r);
 	struct tree *tree = NULL;
 	struct mount *mnt = NULL;
+	struct http_server *http = NULL;
 	char *mountpoint = NULL;
 	int ret;
 
 	if ((ret = tree_new(&tree, cfg, cams, recorder_writer(r))) < 0 ||
 	    (ret = mount_new(&mnt, fuse_args->argc, fuse_args->argv, cli->mountpoint,
-			     cfg, cams, tree)) < 0)
+			     cfg, cams, tree)) < 0 ||
+	    (ret = http_server_new(&http, cfg, cams, tree)) < 0)
 		goto out;
 	/* Before daemonizing changes the working directory. */
 	mountpoint = realpath(cli->mountpoint, NULL);
@@ -175,7 +178,7 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 		ret = -EIO;
 		goto out;
 	}
-	if ((ret = recorder_start(r, mountpoint)) < 0)
+	if ((ret = recorder_start(r, mountpoint)) < 0 || (ret = http_server_start(http)) < 0)
 		goto out;
 	ret = mount_run(mnt);
 	log_notice("camfs", "unmounted: stopping");
@@ -183,6 +186,7 @@ out:
 	/* Parked live readers get end of stream before the mount goes. */
 	recorder_request_stop(r);
 	writer_on_segment(recorder_writer(r), NULL, NULL);
+	http_server_free(http);
 	mount_free(mnt);
 	tree_free(tree);
 	free(mountpoint);

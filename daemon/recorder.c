@@ -132,6 +132,8 @@ int recorder_start(struct recorder *r, const char *mountpoint)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
 	if (cfg->on_event)
 		ret = hook_new(&r->hook, cfg->on_event, cfg->on_event_timeout, HOOKS_RUNNING_MAX);
+	if (ret == 0 && r->hook && cfg->on_event_env)
+		ret = hook_pass_env(r->hook, cfg->on_event_env);
 	if (ret == 0)
 		ret = writer_start(r->writer);
 	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++)

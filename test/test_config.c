@@ -1049,6 +1049,83 @@ static void test_example_file_is_sample(void **state)
 	free(file);
 }
 
+/* The HTTP keys: where it listens, and that it never opens to the network
+ * without users unless told so. */
+static void test_http(void **state)
+{
+	struct config cfg;
+	char *err;
+	size_t size;
+	FILE *f;
+
+	(void)state;
+	config_init(&cfg);
+	assert_string_equal(cfg.http.host, "127.0.0.1");
+	assert_int_equal(cfg.http.port, 8080);
+	assert_true(config_listen_is_loopback(&cfg.http));
+	assert_int_equal(cfg.http_auth, CONFIG_HTTP_AUTH_USERS);
+	assert_int_equal(config_set_option(&cfg, "http=off", NULL), 0);
+	assert_int_equal(cfg.http.port, 0);
+	assert_int_equal(config_set_option(&cfg, "http=[::]:8443", NULL), 0);
+	assert_string_equal(cfg.http.host, "::");
+	assert_int_equal(cfg.http.port, 8443);
+	assert_false(config_listen_is_loopback(&cfg.http));
+	assert_int_equal(config_set_option(&cfg, "http=[::1]:80", NULL), 0);
+	assert_true(config_listen_is_loopback(&cfg.http));
+	assert_int_equal(config_set_option(&cfg, "http=localhost:81", NULL), 0);
+	assert_string_equal(cfg.http.host, "127.0.0.1");
+	assert_int_equal(config_set_option(&cfg, "http=127.0.0.2:81", NULL), 0);
+	assert_true(config_listen_is_loopback(&cfg.http));
+
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_set_option(&cfg, "http=8080", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http=0.0.0.0:0", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http=0.0.0.0:65536", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http=::1:80", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http=example.org:80", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http_auth=maybe", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http_cors=https://a.example/path", f), -EINVAL);
+	assert_int_equal(config_set_option(&cfg, "http_cors=*", f), -EINVAL);
+	fclose(f);
+	assert_non_null(strstr(err, "-o: http: \"8080\" is not off or ADDRESS:PORT"));
+	assert_non_null(strstr(err, "-o: http_auth: \"maybe\" is not users or none"));
+	assert_non_null(strstr(err, "-o: http_cors: \"*\" is not an origin"));
+	free(err);
+	assert_int_equal(config_set_option(&cfg, "http_cors=https://nvr.example.org:8443", NULL), 0);
+	assert_string_equal(cfg.http_cors, "https://nvr.example.org:8443");
+
+	/* Other than loopback: users, or an explicit none. */
+	assert_int_equal(config_set_option(&cfg, "store=/tmp/s", NULL), 0);
+	assert_int_equal(config_set_option(&cfg, "http=0.0.0.0:8080", NULL), 0);
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err, "http: 0.0.0.0 is not loopback: set http_users, or http_auth = "
+			    "none to let anybody on the network watch\n");
+	free(err);
+	assert_int_equal(config_set_option(&cfg, "http_auth=none", NULL), 0);
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	/* none and users contradict each other. */
+	assert_int_equal(config_set_option(&cfg, "http_users=/etc/camfs/users", NULL), 0);
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err, "http_auth: is none, yet http_users is set: remove one\n");
+	free(err);
+	assert_int_equal(config_set_option(&cfg, "http_auth=users", NULL), 0);
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	/* A certificate needs its key. */
+	assert_int_equal(config_set_option(&cfg, "http_tls_cert=/etc/camfs/cert.pem", NULL), 0);
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err, "http_tls_key: is required with http_tls_cert\n");
+	free(err);
+	assert_int_equal(config_set_option(&cfg, "http_tls_key=/etc/camfs/key.pem", NULL), 0);
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	config_free(&cfg);
+}
+
 static void test_cameras_and_validate(void **state)
 {
 	struct config cfg;
@@ -1122,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_help_lists_every_key),
 		cmocka_unit_test(test_sample_round_trip),
 		cmocka_unit_test(test_example_file_is_sample),
+		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_cameras_and_validate),
 	};
 

@@ -29,6 +29,7 @@
 #include "stream/fragmenter.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 #include "simclock.h"
 #include "testutil.h"
 #include "writerfeed.h"
@@ -49,7 +50,7 @@ struct fixture {
 	struct source *src;
 	struct fragmenter *frag;
 	struct fragment *last;   /* the newest fragment pushed, to wait for */
-	atomic_bool stop;
+	struct stop stop;
 	int64_t start_us;
 	int frames;              /* fed so far */
 };
@@ -111,6 +112,7 @@ static int setup(void **state)
 	/* A camera that is never started: its hub, snapshot and events. */
 	assert_int_equal(camera_new(&f.cams[0], &f.cfg, 0, f.writer, &sim_clock), 0);
 	assert_int_equal(tree_new(&f.tree, &f.cfg, f.cams, f.writer), 0);
+	assert_int_equal(stop_init(&f.stop), 0);
 	f.opts = (struct source_opts){
 		.url = DEMO_URL, .timeout_us = 5000000, .stop = &f.stop,
 		.clock = &clock_system, .tag = "test",
@@ -129,6 +131,7 @@ static int teardown(void **state)
 
 	fragmenter_close(f->frag);
 	source_close(f->src);
+	stop_destroy(&f->stop);
 	if (f->last)
 		fragment_unref(&f->last);
 	writer_end_session(f->writer, 0);

@@ -405,6 +405,31 @@ static void test_reap(void **state)
 		free(q[i]);
 }
 
+/* Another export's waiters are never offered to the reaper's cancel, which
+ * would take them for its own kind. */
+static void test_unreaped(void **state)
+{
+	struct hub *h = new_hub(1 << 20);
+	struct wake_log log = { 0 };
+	struct hub_reader *fuse = hub_reader_new(h, record_wake, &log);
+	struct hub_reader *http = hub_reader_new_unreaped(h, record_wake, &log);
+	struct req *q[2] = { new_req(1), new_req(1) };   /* both look interrupted */
+	int cancelled = 0;
+
+	(void)state;
+	assert_int_equal(hub_reader_read(fuse, q[0]->buf, q[0]->size, q[0]), -EAGAIN);
+	assert_int_equal(hub_reader_read(http, q[1]->buf, q[1]->size, q[1]), -EAGAIN);
+	hub_reap(h, cancel_marked, &cancelled);
+	assert_int_equal(cancelled, 1);
+	assert_false(hub_reader_unpark(fuse, q[0]));
+	assert_true(hub_reader_unpark(http, q[1]));
+	hub_reader_free(fuse);
+	hub_reader_free(http);
+	hub_free(h);
+	free(q[0]);
+	free(q[1]);
+}
+
 static void test_waiters_in_order(void **state)
 {
 	struct hub *h = new_hub(1 << 20);
@@ -1094,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_new_init_ends_old_readers),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_ready),
+		cmocka_unit_test(test_unreaped),
 		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_gop_eviction_and_ring_growth),
 		cmocka_unit_test(test_threads),

@@ -10,12 +10,7 @@
 secs=${2:-15}
 MANY=64
 
-bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
-clip=$build/test/clips/bench-1080p.mp4
-"$build/test/fixture/rtsp-camera" --port 0 --mount "/a=clip:$clip" >"$T/fixture.out" 2>&1 &
-pids+=($!)
-until grep -qs '^ready port=' "$T/fixture.out"; do sleep 0.1; done
-port=$(sed -n 's/^ready port=//p' "$T/fixture.out")
+clip_camera
 
 printf '[camfs]\nstore = %s/store\n\n[camera a]\nurl = rtsp://127.0.0.1:%d/a\n' "$T" "$port" >"$T/camfs.conf"
 mnt=$T/mnt

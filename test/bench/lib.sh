@@ -17,3 +17,23 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
+
+# clip_camera: the RTSP test camera serving the ~4 Mbit/s 1080p clip at
+# rtsp://127.0.0.1:$port/a; sets clip and port.
+clip_camera() {
+	bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
+	clip=$build/test/clips/bench-1080p.mp4
+	"$build/test/fixture/rtsp-camera" --port 0 --mount "/a=clip:$clip" >"$T/fixture.out" 2>&1 &
+	pids+=($!)
+	until grep -qs '^ready port=' "$T/fixture.out"; do sleep 0.1; done
+	port=$(sed -n 's/^ready port=//p' "$T/fixture.out")
+}
+
+# big_segment REL: a finished ~500 MB segment (the 1080p clip looped, -c copy,
+# fragmented so start-up recovery keeps it) at $T/store/REL.
+big_segment() {
+	bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
+	mkdir -p "$(dirname "$T/store/$1")"
+	ffmpeg -nostdin -v error -stream_loop 95 -i "$build/test/clips/bench-1080p.mp4" -c copy \
+		-movflags +frag_keyframe+empty_moov+default_base_moof -f mp4 "$T/store/$1"
+}

@@ -14,13 +14,10 @@
 . "$(dirname "$0")/lib.sh"
 rounds=${2:-15}
 
-bash "$src/test/fixture/make_clips.sh" "$build/test/clips" bench-1080p.mp4 >/dev/null
-# A finished segment from yesterday (fragmented, so start-up recovery keeps it).
+# A finished segment from yesterday.
 day=$(date -d yesterday +%F)
 rel=a/$day/12-00-00.mp4
-mkdir -p "$T/store/a/$day"
-ffmpeg -nostdin -v error -stream_loop 95 -i "$build/test/clips/bench-1080p.mp4" -c copy \
-	-movflags +frag_keyframe+empty_moov+default_base_moof -f mp4 "$T/store/$rel"
+big_segment "$rel"
 size=$(stat -c %s "$T/store/$rel")
 
 # The camera need not be reachable: footage is served either way.

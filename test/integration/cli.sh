@@ -40,7 +40,7 @@ ok "bad -o named: $(head -1 "$T/out")"
 # stops it. Its threads start after the fork, which keeps only one thread.
 mkdir -p "$T/mnt-daemon"
 FUSE_MOUNTS+=("$T/mnt-daemon")
-"$CAMFS" --demo -o store="$T/daemon-store" "$T/mnt-daemon" >"$T/out" 2>&1 || fail "camfs did not daemonize: $(cat "$T/out")"
+"$CAMFS" --demo -o http=off -o store="$T/daemon-store" "$T/mnt-daemon" >"$T/out" 2>&1 || fail "camfs did not daemonize: $(cat "$T/out")"
 wait_until 20 test -e "$T/mnt-daemon/demo-moving/status.json" || fail "the daemon does not serve"
 pid=$(pgrep -f -- "-o store=$T/daemon-store") || fail "no daemon process"
 PIDS+=($pid)

@@ -12,6 +12,7 @@
 
 ensure_clips
 export CAM_PASS='h00k-Pa55'
+export NTFY_TOKEN='passed-on'   # named in on_event_env: the hook gets it
 start_fixture cam --auth "viewer:$CAM_PASS" --mount /m=clip:"$CLIPS_DIR/motion-h264.mp4"
 
 # The hook: writes its argv, its CAMFS_* variables, the names in its
@@ -57,6 +58,7 @@ event_pre_roll = 2
 event_post_roll = 2
 on_event = $T/hook.sh "two words" \$\$HOME x'y z'
 on_event_timeout = 2
+on_event_env = NTFY_TOKEN
 
 [camera a]
 url = $url
@@ -144,7 +146,7 @@ for cam in ('a', 'hang-term', 'hang-kill'):
         recs[phase] = r
     s, e = recs['start'], recs['end']
     want = sorted(['CAMFS_CAMERA', 'CAMFS_CLIP', 'CAMFS_EVENT', 'CAMFS_PHASE', 'CAMFS_SNAPSHOT',
-                   'CAMFS_TIME', 'CAMFS_TIME_UNIX', 'PATH'] +
+                   'CAMFS_TIME', 'CAMFS_TIME_UNIX', 'NTFY_TOKEN', 'PATH'] +
                   [n for n in os.environ if n in ('HOME', 'LANG', 'TZ') or n.startswith('LC_')])
     for phase, r in recs.items():
         if r['envnames'].split() != want:

@@ -78,9 +78,11 @@ camfs_config() {
 	} >"$T/camfs.conf"
 }
 
-# start_camfs ARGS...: camfs in the background, log in $T/camfs.log.
+# start_camfs ARGS...: camfs in the background, log in $T/camfs.log. Its
+# HTTP export is off unless ARGS turn it on (-o http=..., which comes later
+# and wins): tests run side by side, and 8080 may be taken.
 start_camfs() {
-	"$CAMFS" "$@" >>"$T/camfs.log" 2>&1 &
+	"$CAMFS" -o http=off "$@" >>"$T/camfs.log" 2>&1 &
 	CAMFS_PID=$!
 	PIDS+=($CAMFS_PID)
 }

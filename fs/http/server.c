@@ -1,0 +1,1140 @@
+/* server.c - the HTTP export's event loop: the lws context and its one
+ * protocol, request checks (limits, paths, origin, login), routing, the
+ * writer of fixed-length responses, wakeups from other threads. */
+#include "fs/http/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "fs/http/auth.h"
+#include "fs/http/feed.h"
+#include "fs/http/files.h"
+#include "fs/http/http_internal.h"
+#include "fs/http/live.h"
+#include "util/log.h"
+
+#ifndef CAMFS_WEBVIEW_DIR
+#define CAMFS_WEBVIEW_DIR "/usr/local/share/camfs/webview"
+#endif
+
+#define WORKERS 2
+#define WORKER_QUEUE 32           /* waiting jobs; past it 503 */
+#define HEADER_BYTES 8192         /* all of one request's headers */
+#define TIMEOUT_S 10              /* to send a request's headers (slowloris) */
+#define KEEPALIVE_S 30            /* an idle connection between requests */
+#define RATE_SLOTS 256            /* client addresses remembered for the rate limit */
+#define RATE_BURST 4              /* a burst may be this many seconds' worth */
+#define TICK_US 1000000
+#define H2_STREAMS 128            /* at once on one h2 connection */
+
+/* A token bucket per client address, least recently seen replaced first. */
+struct rate_slot {
+	char addr[48];
+	double tokens;
+	int64_t at_us;                /* last refill; 0: empty */
+};
+
+struct http_rate {
+	struct rate_slot slot[RATE_SLOTS];
+};
+
+/* A login waiting for crypt_r on a worker. */
+struct auth_job {
+	struct http_conn_job base;
+	char header[512];             /* the Authorization value, to remember it */
+	char user[HTTP_AUTH_USER_MAX];
+	char password[256];
+	char hash[HTTP_AUTH_HASH_MAX];
+	bool known, ok;
+};
+
+static struct http_server *sighup_server;   /* the one that takes SIGHUP */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+int http_camera_index(const struct http_server *s, const char *name)
+{
+	for (int i = 0; i < s->cfg->n_cameras; i++)
+		if (strcmp(s->cfg->cameras[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- responses ---- */
+
+void http_conn_busy(struct http_conn *c, enum http_conn_kind kind)
+{
+	struct http_server *s = c->srv;
+
+	if (c->kind == CONN_IDLE) {
+		c->busy_next = s->busy;
+		c->busy_prev = NULL;
+		if (s->busy)
+			s->busy->busy_prev = c;
+		s->busy = c;
+		s->n_busy++;
+	}
+	c->kind = kind;
+}
+
+static void conn_idle(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	if (c->kind == CONN_IDLE)
+		return;
+	if (c->busy_prev)
+		c->busy_prev->busy_next = c->busy_next;
+	else
+		s->busy = c->busy_next;
+	if (c->busy_next)
+		c->busy_next->busy_prev = c->busy_prev;
+	c->busy_prev = c->busy_next = NULL;
+	s->n_busy--;
+	c->kind = CONN_IDLE;
+}
+
+void http_want_write(struct http_conn *c)
+{
+	if (!c->want_since_us)
+		c->want_since_us = now_us();
+	lws_callback_on_writable(c->wsi);
+}
+
+void http_signal(struct http_server *s)
+{
+	bool signal;
+
+	pthread_mutex_lock(&s->wake_lock);
+	signal = !s->wake_pending;
+	s->wake_pending = true;
+	pthread_mutex_unlock(&s->wake_lock);
+	if (signal)
+		lws_cancel_service(s->ctx);
+}
+
+void http_wake(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	bool signal;
+
+	pthread_mutex_lock(&s->wake_lock);
+	if (!c->in_woken) {
+		c->in_woken = true;
+		c->woken_next = s->woken;
+		s->woken = c;
+	}
+	/* One wakeup of the loop per batch: a frame wakes every live reader. */
+	signal = !s->wake_pending;
+	s->wake_pending = true;
+	pthread_mutex_unlock(&s->wake_lock);
+	if (signal)
+		lws_cancel_service(s->ctx);
+}
+
+bool http_submit(struct http_conn *c, struct http_conn_job *job)
+{
+	job->conn = c;
+	if (http_pool_submit(c->srv->pool, &job->job) < 0) {
+		job->conn = NULL;
+		http_add_header(c, "retry-after:", "1");
+		http_error(c, 503, "503 Busy: try again\n");
+		return false;
+	}
+	c->job = job;
+	http_conn_busy(c, CONN_WAIT);
+	return true;
+}
+
+static void unwake(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+
+	pthread_mutex_lock(&s->wake_lock);
+	if (c->in_woken) {
+		for (struct http_conn **p = &s->woken; *p; p = &(*p)->woken_next)
+			if (*p == c) {
+				*p = c->woken_next;
+				break;
+			}
+		c->in_woken = false;
+	}
+	pthread_mutex_unlock(&s->wake_lock);
+}
+
+void http_respond(struct http_conn *c, unsigned status, const char *type, int64_t length)
+{
+	c->status = status;
+	c->type = type;
+	c->length = length;
+	c->head_sent = false;
+	c->no_body = c->req.head || status == 304 || length == 0;
+	if (c->kind == CONN_IDLE || c->kind == CONN_WAIT)
+		http_conn_busy(c, CONN_REPLY);
+	http_want_write(c);
+}
+
+void http_add_header(struct http_conn *c, const char *name, const char *value)
+{
+	size_t n = strlen(name) + 1, v = strlen(value) + 1;
+
+	if (c->extra_len + n + v > sizeof(c->extra)) {
+		log_warning("http", "response headers do not fit: %s dropped", name);
+		return;
+	}
+	memcpy(c->extra + c->extra_len, name, n);
+	memcpy(c->extra + c->extra_len + n, value, v);
+	c->extra_len += n + v;
+}
+
+static void body_release(struct http_body *b)
+{
+	if (b->release)
+		b->release(b->owner);
+	b->release = NULL;
+	b->owner = NULL;
+	b->mem = NULL;
+	b->fd = -1;
+	b->pos = b->end = 0;
+}
+
+void http_error(struct http_conn *c, unsigned status, const char *text)
+{
+	body_release(&c->body);
+	c->body.mem = (const uint8_t *)text;
+	c->body.pos = 0;
+	c->body.end = (off_t)strlen(text);
+	http_respond(c, status, "text/plain; charset=utf-8", c->body.end);
+}
+
+unsigned char *http_buffer(struct http_conn *c)
+{
+	if (!c->buf)
+		c->buf = malloc(HTTP_BUF_SIZE);
+	return c->buf;
+}
+
+/* Headers every response carries. */
+int http_common_headers(struct http_conn *c, unsigned char **p, unsigned char *end)
+{
+	struct lws *wsi = c->wsi;
+	const struct config *cfg = c->srv->cfg;
+
+	if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"referrer-policy:",
+					(const unsigned char *)"same-origin", 11, p, end))
+		return -1;
+	if (cfg->http_cors && strcmp(c->req.origin, cfg->http_cors) == 0) {
+		static const char expose[] = "Content-Length, Content-Range, ETag";
+
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)
+						"access-control-allow-origin:",
+						(const unsigned char *)cfg->http_cors,
+						(int)strlen(cfg->http_cors), p, end) ||
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)
+						"access-control-allow-credentials:",
+						(const unsigned char *)"true", 4, p, end) ||
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)
+						"access-control-expose-headers:",
+						(const unsigned char *)expose, sizeof(expose) - 1,
+						p, end))
+			return -1;
+	}
+	if (cfg->http_cors &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+					(const unsigned char *)"Origin", 6, p, end))
+		return -1;
+	if (c->req.new_session && c->srv->auth) {
+		char cookie[256];
+
+		if (http_auth_cookie(c->srv->auth, c->req.user, time(NULL), c->req.tls, cookie,
+				     sizeof(cookie)) == 0 &&
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+						(const unsigned char *)cookie, (int)strlen(cookie),
+						p, end))
+			return -1;
+	}
+	return 0;
+}
+
+int http_write_head(struct http_conn *c, bool *done)
+{
+	unsigned char head[LWS_PRE + 2048], *start = head + LWS_PRE, *p = start,
+		*end = head + sizeof(head) - 1;
+	struct lws *wsi = c->wsi;
+	int flags = LWS_WRITE_HTTP_HEADERS;
+
+	*done = false;
+	if (c->head_sent)
+		return 0;
+	if (lws_add_http_common_headers(wsi, c->status, c->type,
+					c->length < 0 ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
+					(lws_filepos_t)c->length,
+					&p, end) ||
+	    http_common_headers(c, &p, end))
+		return -1;
+	for (size_t i = 0; i < c->extra_len;) {
+		const char *name = c->extra + i, *value = name + strlen(name) + 1;
+
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+						(const unsigned char *)value, (int)strlen(value),
+						&p, end))
+			return -1;
+		i += strlen(name) + strlen(value) + 2;
+	}
+	if (lws_finalize_http_header(wsi, &p, end))
+		return -1;
+	if (c->no_body)
+		flags |= LWS_WRITE_H2_STREAM_END;
+	if (lws_write(wsi, start, lws_ptr_diff(p, start), flags) < 0)
+		return -1;
+	c->head_sent = true;
+	*done = c->no_body;
+	return 0;
+}
+
+int http_endless_head(struct http_conn *c)
+{
+	bool done;
+
+	if (c->head_sent)
+		return 0;
+	if (http_write_head(c, &done) < 0 || done)
+		return -1;
+	/* lws's own body timeout would cut the stream (h1: timeout_secs after
+	 * the head; h2: the stream's); the stall scan watches it instead. */
+	if (lws_get_network_wsi(c->wsi) != c->wsi) {
+		lws_http_mark_sse(c->wsi);
+	} else {
+		int size = HTTP_ENDLESS_SNDBUF;
+
+		lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+		/* Autotuning would let the kernel queue up to 4 MB for a client
+		 * that does not read: bounded, it falls behind in a second and
+		 * the hub skips it forward, as it would a FUSE reader. */
+		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	return 0;
+}
+
+/* The request is answered: ready for the next on this connection. */
+static void conn_reset(struct http_conn *c)
+{
+	body_release(&c->body);
+	if (c->live)
+		http_live_end(c);
+	if (c->kind == CONN_EVENTS)
+		http_feed_end(c);
+	if (c->job) {
+		/* The worker still has it: its done() only frees it. */
+		c->job->conn = NULL;
+		c->job = NULL;
+	}
+	conn_idle(c);
+	c->extra_len = 0;
+	c->head_sent = false;
+	c->want_since_us = 0;
+}
+
+static int finish(struct http_conn *c)
+{
+	conn_reset(c);
+	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+/* Writes the next piece of a body of known length: up to HTTP_CHUNK copied
+ * through the connection's buffer, or, on plain HTTP/1.1, a range of the
+ * file sent by the kernel. */
+static int write_body(struct http_conn *c)
+{
+	struct http_body *b = &c->body;
+	struct lws *wsi = c->wsi;
+	size_t n = (size_t)(b->end - b->pos);
+	unsigned char *buf;
+
+	if (b->fd >= 0 && !c->req.tls && lws_get_network_wsi(wsi) == wsi) {
+		/* Only bytes of the body follow a head on h1: no framing. */
+		ssize_t sent = sendfile(lws_get_socket_fd(wsi), b->fd, &b->pos,
+					n > (1 << 20) ? (1 << 20) : n);
+
+		if (sent < 0 && errno != EAGAIN)
+			return -1;
+		if (b->pos == b->end)
+			return finish(c);
+		http_want_write(c);
+		return 0;
+	}
+	if (n > HTTP_CHUNK)
+		n = HTTP_CHUNK;
+	if (!(buf = http_buffer(c)))
+		return -1;
+	if (b->mem) {
+		memcpy(buf + LWS_PRE, b->mem + b->pos, n);
+	} else {
+		ssize_t r = pread(b->fd, buf + LWS_PRE, n, b->pos);
+
+		if (r <= 0) {
+			/* The file shrank under us: the length promised cannot be kept. */
+			log_warning("http", "%s: read: %s", c->req.peer,
+				    r < 0 ? strerror(errno) : "file ended early");
+			return -1;
+		}
+		n = (size_t)r;
+	}
+	b->pos += (off_t)n;
+	if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
+		      LWS_WRITE_HTTP) < (int)n)
+		return -1;
+	if (b->pos == b->end)
+		return finish(c);
+	http_want_write(c);
+	return 0;
+}
+
+static int on_writeable(struct http_conn *c)
+{
+	bool done;
+
+	c->want_since_us = 0;
+	switch (c->kind) {
+	case CONN_REPLY:
+		if (http_write_head(c, &done) < 0)
+			return -1;
+		if (done)
+			return finish(c);
+		if (!c->head_sent)
+			return 0;
+		return write_body(c);
+	case CONN_LIVE:
+	case CONN_MJPEG:
+		return http_live_writeable(c);
+	case CONN_EVENTS:
+		return http_feed_writeable(c);
+	default:
+		return 0;
+	}
+}
+
+/* ---- requests ---- */
+
+static void copy_header(struct lws *wsi, enum lws_token_indexes t, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (lws_hdr_total_length(wsi, t) >= (int)size || lws_hdr_copy(wsi, out, (int)size, t) < 0)
+		out[0] = '\0';   /* too long to be one we answer to */
+}
+
+static bool addr_is_loopback(const char *addr)
+{
+	struct in6_addr a6;
+
+	if (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::ffff:127.", 11) == 0)
+		return true;
+	return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* True if the client at addr may make one more request now. */
+static bool rate_ok(struct http_server *s, const char *addr)
+{
+	struct rate_slot *slot = NULL, *oldest = &s->rate->slot[0];
+	double rate = s->cfg->http_rate, burst = rate * RATE_BURST;
+	int64_t now = now_us();
+
+	if (s->cfg->http_rate == 0)
+		return true;
+	for (int i = 0; i < RATE_SLOTS && !slot; i++) {
+		struct rate_slot *r = &s->rate->slot[i];
+
+		if (r->at_us && strcmp(r->addr, addr) == 0)
+			slot = r;
+		else if (r->at_us < oldest->at_us)
+			oldest = r;
+	}
+	if (!slot) {
+		slot = oldest;
+		snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+		slot->tokens = burst;
+		slot->at_us = now;
+	}
+	slot->tokens += (double)(now - slot->at_us) * rate / 1e6;
+	if (slot->tokens > burst)
+		slot->tokens = burst;
+	slot->at_us = now;
+	if (slot->tokens < 1)
+		return false;
+	slot->tokens -= 1;
+	return true;
+}
+
+/* "scheme://host[:port]" of the request's own site matches origin. */
+static bool same_origin(struct lws *wsi, const char *origin)
+{
+	char host[160];
+	const char *o = strstr(origin, "://");
+
+	copy_header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+	if (!host[0])
+		copy_header(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY, host, sizeof(host));
+	return o && host[0] && strcasecmp(o + 3, host) == 0;
+}
+
+/* A browser's request from another site may not change state or open a
+ * WebSocket (which a page of any site could otherwise do with our cookie). */
+static bool origin_allowed(struct http_server *s, struct lws *wsi, const char *origin)
+{
+	return !origin[0] || same_origin(wsi, origin) ||
+		(s->cfg->http_cors && strcmp(origin, s->cfg->http_cors) == 0);
+}
+
+static void route(struct http_conn *c)
+{
+	const struct urlpath *u = &c->req.path;
+
+	if (u->n >= 1 && strcmp(u->part[0], "cams") == 0) {
+		int cam = u->n == 3 ? http_camera_index(c->srv, u->part[1]) : -1;
+
+		if (cam >= 0 && strcmp(u->part[2], "live.mp4") == 0)
+			http_live_start(c, cam, false);
+		else if (cam >= 0 && strcmp(u->part[2], "live.mjpeg") == 0)
+			http_live_start(c, cam, true);
+		else
+			http_files_tree(c);
+	} else if (u->n == 1 && strcmp(u->part[0], "events") == 0) {
+		http_feed_start(c);
+	} else if (u->n >= 1 && strcmp(u->part[0], "ws") == 0) {
+		http_add_header(c, "upgrade:", "websocket");
+		http_error(c, 426, "426 WebSocket only\n");
+	} else {
+		http_files_viewer(c);
+	}
+}
+
+static void auth_done(struct http_job *job);
+
+static void auth_run(struct http_job *job)
+{
+	struct auth_job *a = (struct auth_job *)job;
+
+	a->ok = http_auth_verify(a->password, a->hash) && a->known;
+	explicit_bzero(a->password, sizeof(a->password));
+}
+
+static void auth_free(struct auth_job *a)
+{
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}
+
+static void unauthorized(struct http_conn *c)
+{
+	http_add_header(c, "www-authenticate:", "Basic realm=\"camfs\", charset=\"UTF-8\"");
+	http_error(c, 401, "401 Log in to watch\n");
+}
+
+/* Back on the loop from crypt_r. */
+static void auth_done(struct http_job *job)
+{
+	struct auth_job *a = (struct auth_job *)job;
+	struct http_conn *c = a->base.conn;
+
+	if (!c) {
+		auth_free(a);
+		return;
+	}
+	c->job = NULL;
+	if (!a->ok) {
+		/* The user, never the password. */
+		log_warning("http", "%s: %s \"%s\"", c->req.peer,
+			    a->known ? "wrong password for user" : "unknown user", a->user);
+		unauthorized(c);
+	} else {
+		http_auth_remember(c->srv->auth, a->header, a->user, time(NULL));
+		snprintf(c->req.user, sizeof(c->req.user), "%s", a->user);
+		c->req.new_session = true;
+		route(c);
+	}
+	auth_free(a);
+}
+
+/* Who is asking: 0 to go on (maybe after a worker checked a password:
+ * then c is CONN_WAIT and route() runs later), or an answer was given. */
+static int authenticate(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	char header[512], cookie[1024];
+	struct auth_job *a;
+
+	if (!s->auth)
+		return 0;
+	copy_header(c->wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	if (cookie[0] && http_auth_check_cookie(s->auth, cookie, time(NULL), c->req.user) == 0)
+		return 0;
+	copy_header(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION, header, sizeof(header));
+	if (!header[0]) {
+		unauthorized(c);
+		return 1;
+	}
+	if (!c->req.tls && !c->req.loopback) {
+		/* A password in the clear over the network: never looked at. */
+		explicit_bzero(header, sizeof(header));
+		http_error(c, 403, "403 Log in over HTTPS: this connection would show the "
+			   "password to the network\n");
+		return 1;
+	}
+	if (http_auth_cached(s->auth, header, time(NULL), c->req.user)) {
+		explicit_bzero(header, sizeof(header));
+		c->req.new_session = true;   /* a password, not a cookie: offer one */
+		return 0;
+	}
+	if (!(a = calloc(1, sizeof(*a)))) {
+		http_error(c, 503, "503 Out of memory\n");
+		return 1;
+	}
+	if (http_auth_parse_basic(header, a->user, a->password, sizeof(a->password)) < 0) {
+		explicit_bzero(header, sizeof(header));
+		auth_free(a);
+		unauthorized(c);
+		return 1;
+	}
+	a->known = http_auth_user_hash(s->auth, a->user, a->hash) == 0;
+	memcpy(a->header, header, sizeof(a->header));
+	explicit_bzero(header, sizeof(header));
+	a->base.job.run = auth_run;
+	a->base.job.done = auth_done;
+	if (!http_submit(c, &a->base))
+		auth_free(a);
+	return 1;
+}
+
+/* The method as a name: h2's :method, or h1's request line. */
+static const char *method_of(struct lws *wsi, char *buf, size_t size)
+{
+	static const struct { enum lws_token_indexes t; const char *name; } h1[] = {
+		{ WSI_TOKEN_GET_URI, "GET" }, { WSI_TOKEN_HEAD_URI, "HEAD" },
+		{ WSI_TOKEN_POST_URI, "POST" }, { WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+		{ WSI_TOKEN_PUT_URI, "PUT" }, { WSI_TOKEN_PATCH_URI, "PATCH" },
+		{ WSI_TOKEN_DELETE_URI, "DELETE" },
+	};
+
+	copy_header(wsi, WSI_TOKEN_HTTP_COLON_METHOD, buf, size);
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < sizeof(h1) / sizeof(h1[0]); i++)
+		if (lws_hdr_total_length(wsi, h1[i].t))
+			return h1[i].name;
+	return "";
+}
+
+/* Fills c->req from the request; the checks every request passes. 0: go on
+ * to routing; 1: answered. */
+static int take_request(struct http_conn *c, const char *uri, size_t len)
+{
+	struct http_server *s = c->srv;
+	struct http_request *r = &c->req;
+	struct lws *wsi = c->wsi;
+	char method_buf[16];
+	const char *method = method_of(wsi, method_buf, sizeof(method_buf));
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->tls = lws_is_ssl(wsi);
+	r->head = strcmp(method, "HEAD") == 0;
+	lws_get_peer_simple(wsi, r->peer, sizeof(r->peer));
+	r->loopback = addr_is_loopback(r->peer);
+	copy_header(wsi, WSI_TOKEN_ORIGIN, r->origin, sizeof(r->origin));
+	if (s->n_busy >= s->cfg->http_max_clients) {
+		http_add_header(c, "retry-after:", "5");
+		http_error(c, 503, "503 Too many clients\n");
+		return 1;
+	}
+	if (!rate_ok(s, r->peer)) {
+		http_add_header(c, "retry-after:", "1");
+		http_error(c, 429, "429 Too many requests\n");
+		return 1;
+	}
+	ret = urlpath_parse(&r->path, uri, len);
+	if (ret < 0) {
+		http_error(c, ret == -ENAMETOOLONG ? 414 : ret == -EINVAL ? 400 : 404,
+			   ret == -ENAMETOOLONG ? "414 Path too long\n" : ret == -EINVAL ?
+			   "400 Bad path\n" : "404 Not found\n");
+		return 1;
+	}
+	if (strcmp(method, "GET") != 0 && !r->head) {
+		if (!origin_allowed(s, wsi, r->origin)) {
+			http_error(c, 403, "403 Not from this site\n");
+			return 1;
+		}
+		if (strcmp(method, "OPTIONS") == 0 && s->cfg->http_cors &&
+		    strcmp(r->origin, s->cfg->http_cors) == 0) {
+			http_add_header(c, "access-control-allow-methods:", "GET, HEAD");
+			http_add_header(c, "access-control-allow-headers:", "Range, Authorization");
+			http_add_header(c, "access-control-max-age:", "600");
+			http_respond(c, 204, NULL, 0);
+			return 1;
+		}
+		http_add_header(c, "allow:", "GET, HEAD");
+		http_error(c, 405, "405 Read only: GET and HEAD\n");
+		return 1;
+	}
+	copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->range, sizeof(r->range));
+	copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof(r->if_none_match));
+	copy_header(wsi, WSI_TOKEN_HTTP_IF_MODIFIED_SINCE, r->if_modified_since,
+		    sizeof(r->if_modified_since));
+	copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT, r->accept, sizeof(r->accept));
+	if (lws_get_urlarg_by_name(wsi, "fps=", r->query_fps, sizeof(r->query_fps)) == NULL)
+		r->query_fps[0] = '\0';
+	return authenticate(c);
+}
+
+static int on_http(struct http_conn *c, const char *uri, size_t len)
+{
+	conn_reset(c);
+	if (take_request(c, uri, len) == 0)
+		route(c);
+	return 0;
+}
+
+/* A WebSocket upgrade: the path, the origin, the login, the limits. 0 to
+ * accept. */
+static int filter_ws(struct http_server *s, struct lws *wsi)
+{
+	char uri[64], origin[160], peer[48];
+
+	copy_header(wsi, WSI_TOKEN_GET_URI, uri, sizeof(uri));
+	if (!uri[0])
+		copy_header(wsi, WSI_TOKEN_HTTP_COLON_PATH, uri, sizeof(uri));
+	uri[strcspn(uri, "?")] = '\0';
+	copy_header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (strcmp(uri, "/ws/live") != 0 || !origin_allowed(s, wsi, origin) ||
+	    s->n_busy >= s->cfg->http_max_clients || !rate_ok(s, peer))
+		return 1;
+	if (s->auth) {
+		char cookie[1024], header[512], user[HTTP_AUTH_USER_MAX];
+		bool ok;
+
+		/* Only a session cookie or a remembered login: a WebSocket
+		 * handshake cannot wait for crypt_r. */
+		copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+		copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, header, sizeof(header));
+		ok = (cookie[0] && http_auth_check_cookie(s->auth, cookie, time(NULL), user) == 0) ||
+			(header[0] && (lws_is_ssl(wsi) || addr_is_loopback(peer)) &&
+			 http_auth_cached(s->auth, header, time(NULL), user));
+		explicit_bzero(header, sizeof(header));
+		if (!ok)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+/* Jobs back from the workers, conns woken by camera threads, SIGHUP. */
+static void on_cancelled(struct http_server *s)
+{
+	struct http_conn *woken;
+	struct http_job *job;
+
+	while ((job = http_pool_done(s->pool)))
+		job->done(job);
+	/* Under the lock: a camera thread may push a conn again at once. */
+	pthread_mutex_lock(&s->wake_lock);
+	woken = s->woken;
+	s->woken = NULL;
+	s->wake_pending = false;
+	for (struct http_conn *c = woken, *next; c; c = next) {
+		next = c->woken_next;
+		c->in_woken = false;
+		http_want_write(c);
+	}
+	pthread_mutex_unlock(&s->wake_lock);
+	http_live_service(s->live);
+	if (atomic_exchange(&s->reload, false)) {
+		if (s->tls) {
+			SSL_CTX *check = SSL_CTX_new(TLS_server_method());
+			bool ok = check &&
+				SSL_CTX_use_certificate_chain_file(check, s->cfg->http_tls_cert) == 1 &&
+				SSL_CTX_use_PrivateKey_file(check, s->cfg->http_tls_key,
+							    SSL_FILETYPE_PEM) == 1 &&
+				SSL_CTX_check_private_key(check) == 1;
+
+			SSL_CTX_free(check);
+			ERR_clear_error();
+			if (ok && lws_tls_cert_updated(s->ctx, s->cfg->http_tls_cert,
+						       s->cfg->http_tls_key, NULL, 0, NULL, 0) == 0)
+				log_notice("http", "SIGHUP: TLS certificate %s read again",
+					   s->cfg->http_tls_cert);
+			else
+				log_error("http", "SIGHUP: %s or %s is not a usable certificate "
+					  "and key: the old ones stay", s->cfg->http_tls_cert,
+					  s->cfg->http_tls_key);
+		}
+		if (s->auth)
+			http_auth_reload(s->auth);
+	}
+}
+
+/* Once a second: close stalled connections, let the feed look for news. */
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *s = lws_container_of(sul, struct http_server, tick);
+	int64_t now = now_us();
+
+	for (struct http_conn *c = s->busy; c; c = c->busy_next)
+		if (c->want_since_us && now - c->want_since_us > HTTP_STALL_US) {
+			log_info("http", "%s: not reading for %lld s: closed", c->req.peer,
+				 (long long)(HTTP_STALL_US / 1000000));
+			c->want_since_us = 0;
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		}
+	http_feed_tick(s->feed);
+	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
+}
+
+static void conn_closed(struct http_conn *c)
+{
+	if (!c->srv)
+		return;
+	conn_reset(c);
+	unwake(c);
+	free(c->buf);
+	c->buf = NULL;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct http_server *s = ctx ? lws_context_user(ctx) : NULL;
+	struct http_conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (s)
+			on_cancelled(s);
+		return 0;
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+	case LWS_CALLBACK_ESTABLISHED:
+		if (c && !c->srv) {
+			c->srv = s;
+			c->wsi = wsi;
+			c->body.fd = -1;
+			s->n_conns++;
+		}
+		if (reason == LWS_CALLBACK_ESTABLISHED && c)
+			return http_live_ws_open(c);
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		return on_http(c, in, len);
+	case LWS_CALLBACK_HTTP_BODY:
+		return 0;   /* nothing takes a body: the answer was 405 */
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return c && c->srv ? on_writeable(c) : 0;
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return finish(c);
+	case LWS_CALLBACK_TIMER:
+		return c && c->live ? http_live_timer(c) : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return filter_ws(s, wsi);
+	case LWS_CALLBACK_RECEIVE:
+		return http_live_ws_receive(c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		c->want_since_us = 0;
+		return http_live_ws_writeable(c);
+	case LWS_CALLBACK_RAW_ADOPT:
+		/* lws falls back to a raw socket on a request it cannot parse
+		 * (two methods, say): nothing of ours speaks raw. */
+		return -1;
+	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_RAW_CLOSE:
+	case LWS_CALLBACK_RAW_SKT_DROP_PROTOCOL:
+		if (c && c->srv) {
+			conn_closed(c);
+			c->srv->n_conns--;
+			c->srv = NULL;
+		}
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{
+		.name = "camfs",
+		.callback = callback,
+		.per_session_data_size = sizeof(struct http_conn),
+		/* lws would cut every send to 4 KiB otherwise (77 % CPU
+		 * against 24 % measured with 300 live clients). */
+		.tx_packet_size = HTTP_CHUNK,
+		.rx_buffer_size = 4096,
+	},
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void *loop_main(void *arg)
+{
+	struct http_server *s = arg;
+
+	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
+	while (!atomic_load(&s->stop))
+		if (lws_service(s->ctx, 0) < 0)
+			break;
+	return NULL;
+}
+
+static void pool_done(void *opaque)
+{
+	struct http_server *s = opaque;
+
+	lws_cancel_service(s->ctx);
+}
+
+/* A signal handler: an atomic store and lws_cancel_service, which only
+ * write()s to the loop's wakeup pipe. */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	if (sighup_server) {
+		atomic_store(&sighup_server->reload, true);
+		lws_cancel_service(sighup_server->ctx);
+	}
+}
+
+/* Routes lws's own messages to our log at info: what it calls errors are
+ * mostly a client's doing (headers too large, a TLS handshake given up),
+ * and a client must not be able to fill the log with errors. What matters
+ * to the user (no listening socket, a bad certificate) camfs says itself. */
+static void lws_log(int level, const char *line)
+{
+	char msg[256];
+	size_t len;
+
+	/* lws lines carry a timestamp "[date] W: ..." and a newline. */
+	if (line[0] == '[' && strchr(line, ']'))
+		line = strchr(line, ']') + 2;
+	snprintf(msg, sizeof(msg), "%s", line);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	(void)level;
+	log_info("lws", "%s", msg);
+}
+
+/* The viewer's folder: http_webview, or the installed one. */
+static void find_webview(struct http_server *s)
+{
+	snprintf(s->webview, sizeof(s->webview), "%s",
+		 s->cfg->http_webview ? s->cfg->http_webview : CAMFS_WEBVIEW_DIR);
+	if (access(s->webview, R_OK | X_OK) == 0)
+		return;
+	/* A folder the user named is a mistake; the installed one missing is
+	 * a build run from its tree. */
+	if (s->cfg->http_webview)
+		log_warning("http", "http_webview %s: %s: / will answer 404", s->webview,
+			    strerror(errno));
+	else
+		log_notice("http", "no viewer at %s (%s): / will answer 404", s->webview,
+			   strerror(errno));
+}
+
+/* Endless streams hold a descriptor each: take what the hard limit allows. */
+static int raise_fd_limit(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < (rlim_t)want && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)want ? rl.rlim_max : (rlim_t)want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+}
+
+int http_server_new(struct http_server **out, const struct config *cfg, struct camera **cams,
+		    struct tree *tree)
+{
+	struct lws_context_creation_info info;
+	struct http_server *s;
+	int ret = 0, fds;
+	struct in6_addr a6;
+
+	*out = NULL;
+	if (!cfg->http.port)
+		return 0;
+	if (!(s = calloc(1, sizeof(*s))) || !(s->rate = calloc(1, sizeof(*s->rate)))) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->cfg = cfg;
+	s->cams = cams;
+	s->tree = tree;
+	pthread_mutex_init(&s->wake_lock, NULL);
+	find_webview(s);
+	if (cfg->http_users && (ret = http_auth_new(&s->auth, cfg->http_users)) < 0)
+		goto out;
+	if ((ret = http_live_new(&s->live, s)) < 0 || (ret = http_feed_new(&s->feed, s)) < 0)
+		goto out;
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	fds = raise_fd_limit(cfg->http_max_clients * 2 + 256);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.user = s;
+	info.max_http_header_data = HEADER_BYTES;
+	info.max_http_header_pool = cfg->http_max_clients + 16;
+	info.fd_limit_per_thread = (unsigned int)fds;
+	info.timeout_secs = TIMEOUT_S;
+	info.keepalive_timeout = KEEPALIVE_S;
+	info.count_threads = 1;
+	/* Our own protocol handles SIGHUP and the rest; lws must not. */
+	info.signal_cb = NULL;
+	s->ctx = lws_create_context(&info);
+	if (!s->ctx) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->http.port;
+	info.protocols = protocols;
+	info.vhost_name = "camfs";
+	info.keepalive_timeout = KEEPALIVE_S;
+	info.timeout_secs = TIMEOUT_S;
+	if (strcmp(cfg->http.host, "0.0.0.0") == 0) {
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	} else if (strcmp(cfg->http.host, "::") != 0) {
+		info.iface = cfg->http.host;
+		if (inet_pton(AF_INET6, cfg->http.host, &a6) != 1)
+			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	}
+	if (cfg->http_tls_cert) {
+		info.ssl_cert_filepath = cfg->http_tls_cert;
+		info.ssl_private_key_filepath = cfg->http_tls_key;
+		/* lws reads this on the vhost too: without it, no TLS. */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		/* h2 by ALPN: many live streams on one connection; lws's own
+		 * limit is 24 streams, too few for a big grid. Its other
+		 * settings as lws has them. */
+		info.alpn = "h2,http/1.1";
+		info.http2_settings[0] = 1;
+		info.http2_settings[H2SET_HEADER_TABLE_SIZE] = 65536;
+		info.http2_settings[H2SET_ENABLE_PUSH] = 0;
+		info.http2_settings[H2SET_MAX_CONCURRENT_STREAMS] = H2_STREAMS;
+		info.http2_settings[H2SET_INITIAL_WINDOW_SIZE] = 0;
+		info.http2_settings[H2SET_MAX_FRAME_SIZE] = HTTP_CHUNK;
+		s->tls = true;
+	}
+	s->vhost = lws_create_vhost(s->ctx, &info);
+	if (!s->vhost) {
+		log_error("http", "cannot serve on %s%s%s:%d (%s): set http = ADDRESS:PORT, or "
+			  "http = off", strchr(cfg->http.host, ':') ? "[" : "", cfg->http.host,
+			  strchr(cfg->http.host, ':') ? "]" : "", cfg->http.port,
+			  s->tls ? "the port is in use, or the TLS certificate or key is not "
+			  "usable" : "is the port in use?");
+		ret = -EADDRNOTAVAIL;
+		goto out;
+	}
+	if (cfg->http_auth == CONFIG_HTTP_AUTH_NONE && !config_listen_is_loopback(&cfg->http))
+		log_warning("http", "http_auth = none: anybody who reaches port %d may watch every "
+			    "camera", cfg->http.port);
+	log_notice("http", "serving %s://%s%s%s:%d/%s", s->tls ? "https" : "http",
+		   strchr(cfg->http.host, ':') ? "[" : "", cfg->http.host,
+		   strchr(cfg->http.host, ':') ? "]" : "", cfg->http.port,
+		   s->auth ? " (users log in)" : "");
+out:
+	if (ret < 0)
+		http_server_free(s);
+	else
+		*out = s;
+	return ret;
+}
+
+int http_server_adopt(struct http_server *s, int fd)
+{
+	return lws_adopt_socket_vhost(s->vhost, fd) ? 0 : -EIO;
+}
+
+int http_server_start(struct http_server *s)
+{
+	struct sigaction sa = { .sa_handler = on_sighup };
+	int ret;
+
+	if (!s)
+		return 0;
+	if ((ret = http_pool_new(&s->pool, WORKERS, WORKER_QUEUE, pool_done, s)) < 0)
+		return ret;
+	sighup_server = s;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	ret = -pthread_create(&s->thread, NULL, loop_main, s);
+	if (ret < 0)
+		return ret;
+	pthread_setname_np(s->thread, "camfs-http");
+	s->started = true;
+	return 0;
+}
+
+void http_server_free(struct http_server *s)
+{
+	struct http_job *job;
+
+	if (!s)
+		return;
+	if (sighup_server == s) {
+		signal(SIGHUP, SIG_DFL);
+		sighup_server = NULL;
+	}
+	atomic_store(&s->stop, true);
+	if (s->started) {
+		lws_cancel_service(s->ctx);
+		pthread_join(s->thread, NULL);
+	}
+	/* Every job back in the done list, then every connection closed
+	 * (their callbacks run here, on this thread: the loop has ended). */
+	http_pool_stop(s->pool);
+	if (s->ctx) {
+		lws_sul_cancel(&s->tick);
+		lws_context_destroy(s->ctx);
+	}
+	while (s->pool && (job = http_pool_done(s->pool)))
+		job->done(job);
+	http_pool_free(s->pool);
+	http_live_free(s->live);
+	http_feed_free(s->feed);
+	http_auth_free(s->auth);
+	pthread_mutex_destroy(&s->wake_lock);
+	free(s->rate);
+	free(s);
+}
