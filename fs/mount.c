@@ -135,9 +135,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	/* An open file has its own size (a generated file, a snapshot or a
 	 * clip keeps the one it was made with); when that is not the inode's
 	 * now, it is this open's alone. */
-	if (h && h->file && (off_t)file_size(h->file) != attr.st.st_size) {
-		attr.st.st_size = file_size(h->file);
-		seconds = 0;
+	if (h && h->file) {
+		off_t size = (off_t)file_size(h->file);   /* a growing one: an fstat */
+
+		if (size != attr.st.st_size) {
+			attr.st.st_size = size;
+			seconds = 0;
+		}
 	}
 	fuse_reply_attr(req, &attr.st, seconds);
 }
@@ -533,7 +537,7 @@ static void *reaper_main(void *arg)
 	while (!atomic_load(&m->stop)) {
 		nanosleep(&ts, NULL);
 		for (int i = 0; i < m->cfg->n_cameras; i++)
-			hub_reap(camera_hub(m->cams[i]), cancel_interrupted, NULL);
+			hub_reap(camera_hub(m->cams[i]), live_wake, cancel_interrupted, NULL);
 	}
 	return NULL;
 }

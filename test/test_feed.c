@@ -19,6 +19,7 @@
 #include "ingest/inbox.h"
 #include "ingest/source.h"
 #include "util/clock.h"
+#include "util/deadline.h"
 #include "util/stop.h"
 
 #define MS 1000
@@ -92,7 +93,7 @@ static void record_init(struct record *r)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
-	assert_int_equal(stop_cond_init(&r->cond), 0);
+	assert_int_equal(deadline_cond_init(&r->cond), 0);
 }
 
 static void record_destroy(struct record *r)
@@ -104,11 +105,11 @@ static void record_destroy(struct record *r)
 /* Waits (at most timeout_us) until the consumer has been told n things. */
 static bool wait_events(struct record *r, int n, int64_t timeout_us)
 {
-	int64_t deadline = stop_now_us() + timeout_us;
+	int64_t deadline = deadline_now_us() + timeout_us;
 	bool got;
 
 	pthread_mutex_lock(&r->lock);
-	while (r->n < n && stop_cond_wait_until(&r->cond, &r->lock, deadline) != ETIMEDOUT)
+	while (r->n < n && deadline_wait_until(&r->cond, &r->lock, deadline) != ETIMEDOUT)
 		;
 	got = r->n >= n;
 	pthread_mutex_unlock(&r->lock);
@@ -265,13 +266,13 @@ static void test_again_reconnects_at_once(void **state)
 		"start", "online", "packet 0 key", "end error", "offline lost: stream ended",
 	};
 	struct record r;
-	int64_t t0 = stop_now_us();
+	int64_t t0 = deadline_now_us();
 
 	(void)state;
 	record_init(&r);
 	r.again_at_packet = 2;
 	run_script(&r, s, 2, 30000 * MS, 10);
-	assert_true(stop_now_us() - t0 < 5000 * MS);
+	assert_true(deadline_now_us() - t0 < 5000 * MS);
 	expect_events(&r, want, 10);
 	record_destroy(&r);
 }
@@ -313,12 +314,12 @@ static void test_stop_ends_backoff(void **state)
 {
 	static const struct attempt s[] = { { .open = AVERROR(ECONNREFUSED) } };
 	struct record r;
-	int64_t t0 = stop_now_us();
+	int64_t t0 = deadline_now_us();
 
 	(void)state;
 	record_init(&r);
 	run_script(&r, s, 1, 30000 * MS, 1);
-	assert_true(stop_now_us() - t0 < 5000 * MS);
+	assert_true(deadline_now_us() - t0 < 5000 * MS);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(attempts, 1);
 	record_destroy(&r);
@@ -351,7 +352,7 @@ static int push_open(struct source *src, const struct source_opts *opts)
 
 static int push_read(struct source *src, AVPacket *pkt)
 {
-	return inbox_take(src->priv, pkt, stop_now_us() + source_remaining_us(src));
+	return inbox_take(src->priv, pkt, deadline_now_us() + source_remaining_us(src));
 }
 
 static void push_close(struct source *src)
@@ -408,15 +409,15 @@ static void test_push_source(void **state)
 	pthread_mutex_unlock(&pushed_lock);
 	/* Then the connection goes quiet: the feed's deadline ends the
 	 * session as a stall, like a pulled camera's. */
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_true(wait_events(&r, 7, 5000 * MS));
-	assert_true(stop_now_us() - t0 >= 300 * MS - 50 * MS);
+	assert_true(deadline_now_us() - t0 >= 300 * MS - 50 * MS);
 	expect_events(&r, want, 7);
 	/* In a 30 s backoff now: the stop ends it at once. */
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	stop_request(&stop);
 	feed_free(f);
-	assert_true(stop_now_us() - t0 < 2000 * MS);
+	assert_true(deadline_now_us() - t0 < 2000 * MS);
 	assert_int_equal(r.n, 7);
 	stop_destroy(&stop);
 	av_packet_free(&pkt);
@@ -435,9 +436,9 @@ static void test_inbox(void **state)
 	(void)state;
 	assert_int_equal(stop_init(&stop), 0);
 	assert_int_equal(inbox_new(&q, 2, &stop), 0);
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_int_equal(inbox_take(q, pkt, t0 + 100 * MS), AVERROR(ETIMEDOUT));
-	assert_true(stop_now_us() - t0 >= 100 * MS);
+	assert_true(deadline_now_us() - t0 >= 100 * MS);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(av_new_packet(pkt, 4), 0);
 		pkt->dts = i;
@@ -449,24 +450,24 @@ static void test_inbox(void **state)
 	assert_int_equal(inbox_put(q, pkt), -EPIPE);
 	av_packet_unref(pkt);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(inbox_take(q, pkt, stop_now_us()), 0);
+		assert_int_equal(inbox_take(q, pkt, deadline_now_us()), 0);
 		assert_int_equal(pkt->dts, i);
 		av_packet_unref(pkt);
 	}
-	assert_int_equal(inbox_take(q, pkt, stop_now_us()), AVERROR(ENOBUFS));
+	assert_int_equal(inbox_take(q, pkt, deadline_now_us()), AVERROR(ENOBUFS));
 	inbox_free(q);
 
 	assert_int_equal(inbox_new(&q, 2, &stop), 0);
 	inbox_end(q, AVERROR_EOF);
 	inbox_end(q, AVERROR(EIO));   /* the first end wins */
-	assert_int_equal(inbox_take(q, pkt, stop_now_us() + 1000 * MS), AVERROR_EOF);
+	assert_int_equal(inbox_take(q, pkt, deadline_now_us() + 1000 * MS), AVERROR_EOF);
 	inbox_free(q);
 
 	assert_int_equal(inbox_new(&q, 2, &stop), 0);
 	stop_request(&stop);
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_int_equal(inbox_take(q, pkt, t0 + 30000 * MS), AVERROR_EXIT);
-	assert_true(stop_now_us() - t0 < 1000 * MS);
+	assert_true(deadline_now_us() - t0 < 1000 * MS);
 	inbox_free(q);
 	assert_null(stop.links);
 	stop_destroy(&stop);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "util/deadline.h"
 #include "util/stop.h"
 
 #define MS 1000
@@ -38,12 +39,12 @@ static void test_waits_its_time(void **state)
 
 	(void)state;
 	assert_int_equal(stop_init(&s), 0);
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_false(stop_wait_until(&s, t0 + 150 * MS));
-	assert_true(stop_now_us() - t0 >= 150 * MS);
-	t0 = stop_now_us();
+	assert_true(deadline_now_us() - t0 >= 150 * MS);
+	t0 = deadline_now_us();
 	assert_false(stop_sleep(&s, 100 * MS));
-	assert_true(stop_now_us() - t0 >= 100 * MS);
+	assert_true(deadline_now_us() - t0 >= 100 * MS);
 	assert_false(stop_sleep(&s, 0));
 	assert_false(stop_sleep(NULL, 1 * MS));
 	assert_false(stop_requested(NULL));
@@ -60,16 +61,16 @@ static void test_stop_ends_a_wait(void **state)
 	(void)state;
 	assert_int_equal(stop_init(&s), 0);
 	assert_int_equal(pthread_create(&t, NULL, raise_later, &r), 0);
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_true(stop_sleep(&s, 30000 * MS));
-	assert_true(stop_now_us() - t0 < 5000 * MS);
+	assert_true(deadline_now_us() - t0 < 5000 * MS);
 	pthread_join(t, NULL);
 	/* Raised stays raised: later waits do not wait. */
 	assert_true(stop_requested(&s));
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_true(stop_sleep(&s, 30000 * MS));
-	assert_true(stop_wait_until(&s, stop_now_us() + 30000 * MS));
-	assert_true(stop_now_us() - t0 < 1000 * MS);
+	assert_true(stop_wait_until(&s, deadline_now_us() + 30000 * MS));
+	assert_true(deadline_now_us() - t0 < 1000 * MS);
 	stop_request(&s);   /* idempotent */
 	stop_destroy(&s);
 }
@@ -90,7 +91,7 @@ static void *consume(void *arg)
 
 	pthread_mutex_lock(&q->lock);
 	while (!q->items && !stop_requested(q->stop))
-		stop_cond_wait_until(&q->cond, &q->lock, stop_now_us() + 30000 * MS);
+		deadline_wait_until(&q->cond, &q->lock, deadline_now_us() + 30000 * MS);
 	got = q->items;
 	pthread_mutex_unlock(&q->lock);
 	return (void *)got;
@@ -108,14 +109,14 @@ static void test_link_wakes_a_monitor(void **state)
 	(void)state;
 	assert_int_equal(stop_init(&s), 0);
 	pthread_mutex_init(&q.lock, NULL);
-	assert_int_equal(stop_cond_init(&q.cond), 0);
+	assert_int_equal(deadline_cond_init(&q.cond), 0);
 	stop_link(&s, &q.link, &q.lock, &q.cond);
-	t0 = stop_now_us();
+	t0 = deadline_now_us();
 	assert_int_equal(pthread_create(&t, NULL, consume, &q), 0);
 	assert_int_equal(pthread_create(&raiser, NULL, raise_later, &r), 0);
 	pthread_join(t, &got);
 	pthread_join(raiser, NULL);
-	assert_true(stop_now_us() - t0 < 5000 * MS);
+	assert_true(deadline_now_us() - t0 < 5000 * MS);
 	assert_int_equal((intptr_t)got, 0);
 	stop_unlink(&s, &q.link);
 	stop_unlink(&s, &q.link);   /* twice is harmless */

@@ -12,8 +12,7 @@
  * file by a symlink or a hard link, or a folder by a link to any other.
  * So no path is followed. Each camera's folder is opened once; everything
  * below is reached from that fd without following a link or leaving it
- * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or O_NOFOLLOW one name at
- * a time). An upload is checked on the fd it is read from, a copy of the
+ * (util/beneath.h). An upload is checked on the fd it is read from, a copy of the
  * checked bytes is filed, and a name is only moved or removed inside the
  * camera's folder, after checking it still is the file that was read. */
 #include "events/uploads.h"
@@ -24,7 +23,6 @@
 #include <inotifytools/inotifytools.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,9 +33,9 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/beneath.h"
 #include "util/clock.h"
 #include "config.h"
 #include "events/events.h"
@@ -103,7 +101,6 @@ struct uploads {
 };
 
 static atomic_bool library_taken;  /* libinotifytools is one per process */
-static atomic_bool no_openat2;     /* the kernel said ENOSYS once */
 
 /* s with control characters as '?', for log lines: names are the uploader's. */
 static const char *printable(const char *s, char out[PATH_MAX])
@@ -121,41 +118,6 @@ static const char *printable(const char *s, char out[PATH_MAX])
 static bool full_path(const struct root *r, const char *rel, char out[PATH_MAX])
 {
 	return snprintf(out, PATH_MAX, "%s%s%s", r->dir, *rel ? "/" : "", rel) < PATH_MAX;
-}
-
-/* The folder rel ("" for r's own, else "a/b") below r->fd, opened without
- * following a link or leaving r's folder. An fd or negative errno. */
-static int open_folder(const struct root *r, const char *rel)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-	};
-	char buf[PATH_MAX], *save = NULL;
-	int fd;
-
-	if (*rel && !atomic_load(&no_openat2)) {
-		fd = (int)syscall(SYS_openat2, r->fd, rel, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS)
-			return fd >= 0 ? fd : -errno;
-		atomic_store(&no_openat2, true);
-		log_notice("uploads", "no openat2 (Linux before 5.6): upload folders are opened "
-			   "one name at a time");
-	}
-	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	fd = openat(r->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (char *name = strtok_r(buf, "/", &save); fd >= 0 && name;
-	     name = strtok_r(NULL, "/", &save)) {
-		int next = strcmp(name, "..") == 0 ? (errno = EXDEV, -1) :
-			   openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int err = errno;
-
-		close(fd);
-		fd = next;
-		errno = err;
-	}
-	return fd >= 0 ? fd : -errno;
 }
 
 /* Whether name in folder dfd still is the file st describes (the entry
@@ -532,7 +494,8 @@ static void in_folder(struct uploads *in, struct root *r, const char *rel, bool 
 
 	snprintf(folder, sizeof(folder), "%.*s", is_dir ? (int)strlen(rel) :
 		 slash ? (int)(slash - rel) : 0, rel);
-	dfd = open_folder(r, folder);
+	/* Without following a link or leaving r's folder. */
+	dfd = open_beneath(r->fd, folder, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)   /* gone, or a link now: nothing of ours */
 		return;
 	if (is_dir)

@@ -46,6 +46,7 @@ struct camera {
 	struct camera_status status;   /* guarded by lock */
 	/* Feed thread only: the session being recorded, and the timeline. */
 	struct fragmenter *frag;
+	AVPacket *scored;          /* a packet's reference for the detector; allocated once */
 	int64_t window_start_us, window_bytes, window_frames;
 	uint32_t generation;
 	int64_t media_end_us;      /* end of the last fragment */
@@ -86,7 +87,8 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 		free(cam);
 		return -ENOMEM;
 	}
-	if (hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0 ||
+	if (!(cam->scored = av_packet_alloc()) ||
+	    hub_new(&cam->hub, HUB_MAX_BYTES) < 0 || snapshot_new(&cam->snapshot) < 0 ||
 	    events_new(&cam->events, cfg->store, cam->conf->name) < 0) {
 		camera_free(cam);
 		return -ENOMEM;
@@ -226,7 +228,7 @@ static int on_start(void *opaque, const struct source *src)
 static int on_packet(void *opaque, const struct source *src, AVPacket *pkt, int64_t wall_us)
 {
 	struct camera *cam = opaque;
-	AVPacket *scored = NULL;
+	bool score;
 	int ret;
 
 	if (parameters_changed(src, pkt)) {
@@ -240,12 +242,12 @@ static int on_packet(void *opaque, const struct source *src, AVPacket *pkt, int6
 	/* Scored after muxing (which consumes pkt): a second's row then
 	 * reaches the writer after the fragments before it, so it joins the
 	 * right segment. */
-	if (cam->detector && !cam->substream && pkt->stream_index == SOURCE_VIDEO)
-		scored = av_packet_clone(pkt);
+	score = cam->detector && !cam->substream && pkt->stream_index == SOURCE_VIDEO &&
+		av_packet_ref(cam->scored, pkt) == 0;
 	ret = fragmenter_write(cam->frag, pkt, wall_us);
-	if (scored) {
-		detector_packet(cam->detector, src->video.par, scored, wall_us);
-		av_packet_free(&scored);
+	if (score) {
+		detector_packet(cam->detector, src->video.par, cam->scored, wall_us);
+		av_packet_unref(cam->scored);
 	}
 	if (ret < 0)
 		return ret;
@@ -318,6 +320,7 @@ void camera_free(struct camera *cam)
 	snapshot_free(cam->snapshot);
 	detector_free(cam->detector);
 	events_free(cam->events);
+	av_packet_free(&cam->scored);
 	pthread_mutex_destroy(&cam->lock);
 	stop_destroy(&cam->stop);
 	free(cam);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "util/deadline.h"
 #include "util/stop.h"
 
 struct inbox {
@@ -35,7 +36,7 @@ int inbox_new(struct inbox **out, size_t max_packets, struct stop *stop)
 		if (!(q->ring[i] = av_packet_alloc()))
 			goto fail;
 	pthread_mutex_init(&q->lock, NULL);
-	if ((ret = stop_cond_init(&q->cond)) < 0) {
+	if ((ret = deadline_cond_init(&q->cond)) < 0) {
 		pthread_mutex_destroy(&q->lock);
 		goto fail;
 	}
@@ -117,7 +118,7 @@ int inbox_take(struct inbox *q, AVPacket *pkt, int64_t deadline_us)
 			break;
 		}
 		/* What came as the time ran out is still taken. */
-		if (stop_cond_wait_until(&q->cond, &q->lock, deadline_us) == ETIMEDOUT &&
+		if (deadline_wait_until(&q->cond, &q->lock, deadline_us) == ETIMEDOUT &&
 		    !q->count && !q->end && !stop_requested(q->stop)) {
 			ret = AVERROR(ETIMEDOUT);
 			break;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/array.h"
+#include "util/beneath.h"
 #include "record/sidecar.h"
 
 #define DIR_MODE 0755   /* umask (systemd UMask=) narrows it */
@@ -269,41 +270,16 @@ static int add_segment(struct seg_list *l, const char *store, const char *camera
 int store_open(const char *store, const char *path, int flags)
 {
 	size_t n = strlen(store);
-	char rel[PATH_MAX], *name, *next;
 	int dir, fd;
 
 	if (strncmp(path, store, n) != 0 || (path[n] != '/' && path[n] != '\0'))
 		return -EINVAL;
-	if (snprintf(rel, sizeof(rel), "%s", path + n) >= (int)sizeof(rel))
-		return -ENAMETOOLONG;
 	dir = open(store, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return -errno;
-	/* One step at a time from the store: each directory on the way is
-	 * opened without following a link, then the last name with flags. */
-	for (name = rel;; name = next) {
-		bool last;
-
-		while (*name == '/')
-			name++;
-		next = strchr(name, '/');
-		if (next)
-			*next++ = '\0';
-		while (next && *next == '/')
-			next++;
-		last = !next || !*next;
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			close(dir);
-			return -EINVAL;
-		}
-		fd = openat(dir, *name ? name : ".", last ? flags | O_NOFOLLOW | O_CLOEXEC :
-			    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		fd = fd < 0 ? -errno : fd;
-		close(dir);
-		if (fd < 0 || last)
-			return fd;
-		dir = fd;
-	}
+	fd = open_beneath(dir, path + n, flags);
+	close(dir);
+	return fd;
 }
 
 int store_open_file(const char *store, const char *path)

@@ -48,10 +48,9 @@ int store_sync_parent(const char *path);
 /* Opens path, a file or directory below store ("STORE/cam/..."), following
  * no symbolic link at any step below store (store itself may be one): a
  * link planted in the store never leads camfs, running as root, to a file
- * elsewhere. flags as for open(2); O_NOFOLLOW and O_CLOEXEC are added. With
- * O_PATH a link at the end is opened itself (fstat says S_IFLNK). An fd, or
- * negative errno: -ELOOP or -ENOTDIR at a link, -EINVAL for a path outside
- * store or with a "." or ".." step. */
+ * elsewhere (open_beneath). flags as for open(2). An fd, or negative errno:
+ * -ELOOP or -ENOTDIR at a link, -EXDEV for a ".." step, -EINVAL for a path
+ * outside store. */
 int store_open(const char *store, const char *path, int flags);
 /* store_open of a regular file for reading; -ENOENT for anything else
  * there (a link, directory, FIFO or device). A FIFO's open does not wait

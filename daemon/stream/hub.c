@@ -54,7 +54,6 @@ struct hub_reader {
 	struct hub *h;                   /* immutable, like wake and opaque */
 	hub_wake_fn *wake;
 	void *opaque;
-	bool unreaped;                   /* immutable: hub_reap passes it by */
 
 	bool started;                    /* guarded by h->lock: gen and next are set */
 	uint32_t gen;                    /* guarded by h->lock */
@@ -344,15 +343,6 @@ struct hub_reader *hub_reader_new(struct hub *h, hub_wake_fn *wake, void *opaque
 	return r;
 }
 
-struct hub_reader *hub_reader_new_unreaped(struct hub *h, hub_wake_fn *wake, void *opaque)
-{
-	struct hub_reader *r = hub_reader_new(h, wake, opaque);
-
-	if (r)
-		r->unreaped = true;
-	return r;
-}
-
 void hub_reader_free(struct hub_reader *r)
 {
 	if (!r)
@@ -454,12 +444,12 @@ int hub_reader_park(struct hub_reader *r, void *waiter)
 	return ret;
 }
 
-void hub_reap(struct hub *h, hub_cancel_fn *cancel, void *arg)
+void hub_reap(struct hub *h, hub_wake_fn *owner, hub_cancel_fn *cancel, void *arg)
 {
 	pthread_mutex_lock(&h->lock);
 	for (struct hub_reader *r = h->parked, *next; r; r = next) {
 		next = r->park_next;    /* take_waiter may unlink r */
-		for (size_t i = 0; !r->unreaped && i < r->n_waiters;)
+		for (size_t i = 0; r->wake == owner && i < r->n_waiters;)
 			if (cancel(r, r->waiters[i], arg))
 				take_waiter(r, i);
 			else

@@ -47,10 +47,6 @@ void hub_close(struct hub *h);
  * newest GOP's first fragment. Before the first init and keyframe arrive,
  * its reads park. NULL on ENOMEM. */
 struct hub_reader *hub_reader_new(struct hub *h, hub_wake_fn *wake, void *opaque);
-/* The same for a reader whose waiters hub_reap() never offers: its owner
- * answers them itself, and they are not what the reaper's cancel expects
- * (the HTTP export's waiters are connections, not FUSE requests). */
-struct hub_reader *hub_reader_new_unreaped(struct hub *h, hub_wake_fn *wake, void *opaque);
 /* Nothing may be parked on r (see hub_reader_unpark_any). Accepts NULL. */
 void hub_reader_free(struct hub_reader *r);
 
@@ -77,10 +73,12 @@ int hub_reader_park(struct hub_reader *r, void *waiter);
 /* Called with the hub's lock held for each parked waiter; returns true when
  * it has answered and owns the waiter, which then leaves the hub. */
 typedef bool hub_cancel_fn(struct hub_reader *r, void *waiter, void *arg);
-/* Offers every parked waiter of every reader (but the unreaped) to cancel (e.g. reads whose
- * caller was interrupted, found by polling: a parked request is alive for
- * as long as it is parked, which an interrupt callback cannot rely on). */
-void hub_reap(struct hub *h, hub_cancel_fn *cancel, void *arg);
+/* Offers every parked waiter of the readers made with wake owner (one
+ * export's own: another's waiters are not what its cancel expects) to cancel
+ * (e.g. reads whose caller was interrupted, found by polling: a parked
+ * request is alive for as long as it is parked, which an interrupt callback
+ * cannot rely on). */
+void hub_reap(struct hub *h, hub_wake_fn *owner, hub_cancel_fn *cancel, void *arg);
 /* True if a read would not park (data or end of stream): for poll(). */
 bool hub_reader_ready(struct hub_reader *r);
 /* How many times r was skipped forward for falling behind. */

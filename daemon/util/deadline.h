@@ -23,6 +23,28 @@ static inline int deadline_cond_init(pthread_cond_t *cond)
 	return -ret;
 }
 
+/* CLOCK_MONOTONIC now, in µs: the clock of every deadline here. */
+static inline int64_t deadline_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* pthread_cond_timedwait until the CLOCK_MONOTONIC time deadline_us, on a
+ * condvar made by deadline_cond_init. Returns its result. */
+static inline int deadline_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+				      int64_t deadline_us)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline_us / 1000000),
+		.tv_nsec = (long)(deadline_us % 1000000) * 1000,
+	};
+
+	return pthread_cond_timedwait(cond, lock, &ts);
+}
+
 /* The CLOCK_MONOTONIC time us (>= 0) from now, for pthread_cond_timedwait
  * on a condvar made by deadline_cond_init. */
 static inline struct timespec deadline_after_us(int64_t us)

@@ -5,37 +5,7 @@
 #include <errno.h>
 #include <time.h>
 
-int stop_cond_init(pthread_cond_t *cond)
-{
-	pthread_condattr_t attr;
-	int ret;
-
-	if ((ret = pthread_condattr_init(&attr)) != 0)
-		return -ret;
-	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (ret == 0)
-		ret = pthread_cond_init(cond, &attr);
-	pthread_condattr_destroy(&attr);
-	return -ret;
-}
-
-int64_t stop_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int stop_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t deadline_us)
-{
-	struct timespec ts = {
-		.tv_sec = deadline_us / 1000000,
-		.tv_nsec = (deadline_us % 1000000) * 1000,
-	};
-
-	return pthread_cond_timedwait(cond, lock, &ts);
-}
+#include "util/deadline.h"
 
 int stop_init(struct stop *s)
 {
@@ -45,7 +15,7 @@ int stop_init(struct stop *s)
 	s->links = NULL;
 	if ((ret = pthread_mutex_init(&s->lock, NULL)) != 0)
 		return -ret;
-	ret = stop_cond_init(&s->cond);
+	ret = deadline_cond_init(&s->cond);
 	if (ret < 0)
 		pthread_mutex_destroy(&s->lock);
 	return ret;
@@ -83,7 +53,7 @@ bool stop_wait_until(struct stop *s, int64_t deadline_us)
 
 	pthread_mutex_lock(&s->lock);
 	while (!(stopped = atomic_load(&s->requested)))
-		if (stop_cond_wait_until(&s->cond, &s->lock, deadline_us) == ETIMEDOUT)
+		if (deadline_wait_until(&s->cond, &s->lock, deadline_us) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&s->lock);
 	return stopped;
@@ -101,7 +71,7 @@ bool stop_sleep(struct stop *s, int64_t delay_us)
 	}
 	if (delay_us <= 0)
 		return stop_requested(s);
-	return stop_wait_until(s, stop_now_us() + delay_us);
+	return stop_wait_until(s, deadline_now_us() + delay_us);
 }
 
 void stop_link(struct stop *s, struct stop_link *l, pthread_mutex_t *lock, pthread_cond_t *cond)

@@ -50,12 +50,4 @@ void stop_link(struct stop *s, struct stop_link *l, pthread_mutex_t *lock, pthre
 /* Accepts a link that was never made (zeroed). */
 void stop_unlink(struct stop *s, struct stop_link *l);
 
-/* Helpers for monitors that wait on CLOCK_MONOTONIC themselves. */
-int stop_cond_init(pthread_cond_t *cond);
-/* CLOCK_MONOTONIC now, in µs. */
-int64_t stop_now_us(void);
-/* pthread_cond_timedwait until the CLOCK_MONOTONIC time deadline_us; the
- * cond must come from stop_cond_init. Returns its result. */
-int stop_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t deadline_us);
-
 #endif

@@ -160,7 +160,7 @@ static int sub_open(struct sub *sub, struct http_conn *c, int cam)
 	sub->dropped = false;
 	sub->got_data = false;
 	atomic_store(&sub->parked, false);
-	sub->reader = hub_reader_new_unreaped(camera_hub(c->srv->cams[cam]), sub_wake, sub);
+	sub->reader = hub_reader_new(camera_hub(c->srv->cams[cam]), sub_wake, sub);
 	return sub->reader ? 0 : -ENOMEM;
 }
 
@@ -287,7 +287,7 @@ static void tick_drain(struct http_live *l, struct mjpeg_cam *mc)
 			return;
 		if (n == 0) {   /* a codec change: follow the new stream */
 			hub_reader_free(mc->tick);
-			mc->tick = hub_reader_new_unreaped(camera_hub(l->s->cams[mc->cam]), tick_wake, mc);
+			mc->tick = hub_reader_new(camera_hub(l->s->cams[mc->cam]), tick_wake, mc);
 		}
 	}
 }
@@ -317,7 +317,7 @@ static void mjpeg_start(struct http_conn *c, int cam)
 	lc->cam = cam;
 	lc->gap_us = fps > 0 ? 1000000 / (fps > MJPEG_MAX_FPS ? MJPEG_MAX_FPS : fps) : 0;
 	if (!mc->tick) {
-		mc->tick = hub_reader_new_unreaped(camera_hub(c->srv->cams[cam]), tick_wake, mc);
+		mc->tick = hub_reader_new(camera_hub(c->srv->cams[cam]), tick_wake, mc);
 		if (!mc->tick) {
 			http_error(c, 503, "503 Out of memory\n");
 			return;
