@@ -44,6 +44,7 @@
 #define RATE_BURST 4              /* a burst may be this many seconds' worth */
 #define TICK_US 1000000
 #define H2_STREAMS 128            /* at once on one h2 connection */
+#define BODY_WRITES 16            /* body pieces written in one turn at most */
 
 /* A token bucket per client address, least recently seen replaced first. */
 struct rate_slot {
@@ -385,27 +386,18 @@ static bool body_piece(struct http_body *b, size_t max, struct file_piece *p)
 	return true;
 }
 
-/* Writes the next piece of a body of known length: up to HTTP_CHUNK copied
- * through the connection's buffer, or, on plain HTTP/1.1, a range of a
- * file sent by the kernel. */
-static int write_body(struct http_conn *c)
+/* Writes one piece of the body: up to HTTP_CHUNK copied through the
+ * connection's buffer, or, on plain HTTP/1.1 (kernel), a range of a file
+ * sent by the kernel. 1 when the socket took all it was given, 0 when it
+ * is full, -1 to close. */
+static int write_piece(struct http_conn *c, bool kernel)
 {
 	struct http_body *b = &c->body;
 	struct lws *wsi = c->wsi;
-	bool kernel = !c->req.tls && lws_get_network_wsi(wsi) == wsi;
 	struct file_piece p;
 	unsigned char *buf;
-	int64_t now = now_us();
 	size_t n;
 
-	/* lws may cut a body still going timeout_secs after its request (it
-	 * cut endless ones; 15 s file bodies were measured uncut on 4.1.6):
-	 * set again every few seconds (not at each write: that costs), it
-	 * closes only a client that stopped reading. */
-	if (now - c->armed_us >= HTTP_REARM_US) {
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(HTTP_STALL_US / 1000000));
-		c->armed_us = now;
-	}
 	if (!body_piece(b, kernel ? (1 << 20) : HTTP_CHUNK, &p)) {
 		log_warning("http", "%s: a file ended before its length", c->req.peer);
 		return -1;
@@ -415,33 +407,64 @@ static int write_body(struct http_conn *c)
 		off_t pos = (off_t)p.pos;
 		ssize_t sent = sendfile(lws_get_socket_fd(wsi), p.fd, &pos, p.len);
 
-		if (sent == 0 || (sent < 0 && errno != EAGAIN))
+		if (sent < 0 && errno == EAGAIN)
+			return 0;
+		if (sent <= 0)
 			return -1;
-		if (sent > 0)
-			b->pos += sent;
-	} else {
-		if (!(buf = http_buffer(c)))
-			return -1;
-		n = p.len < HTTP_CHUNK ? p.len : HTTP_CHUNK;
-		if (p.data) {
-			memcpy(buf + LWS_PRE, p.data, n);
-		} else {
-			ssize_t r = pread(p.fd, buf + LWS_PRE, n, (off_t)p.pos);
-
-			if (r <= 0) {
-				/* The file shrank under us: the length promised cannot be kept. */
-				log_warning("http", "%s: read: %s", c->req.peer,
-					    r < 0 ? strerror(errno) : "file ended early");
-				return -1;
-			}
-			n = (size_t)r;
-		}
-		b->pos += (off_t)n;
-		if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
-			      LWS_WRITE_HTTP) < (int)n)
-			return -1;
+		b->pos += sent;
+		return (size_t)sent == p.len;
 	}
-	if (b->pos == b->end)
+	if (!(buf = http_buffer(c)))
+		return -1;
+	n = p.len < HTTP_CHUNK ? p.len : HTTP_CHUNK;
+	if (p.data) {
+		memcpy(buf + LWS_PRE, p.data, n);
+	} else {
+		ssize_t r = pread(p.fd, buf + LWS_PRE, n, (off_t)p.pos);
+
+		if (r <= 0) {
+			/* The file shrank under us: the length promised cannot be kept. */
+			log_warning("http", "%s: read: %s", c->req.peer,
+				    r < 0 ? strerror(errno) : "file ended early");
+			return -1;
+		}
+		n = (size_t)r;
+	}
+	b->pos += (off_t)n;
+	if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
+		      LWS_WRITE_HTTP) < (int)n)
+		return -1;
+	return 1;
+}
+
+/* Writes the body on while the socket takes it, up to BODY_WRITES pieces
+ * a turn of the loop (one piece a turn was a poll per 16 KiB). */
+static int write_body(struct http_conn *c)
+{
+	struct lws *wsi = c->wsi;
+	bool h2 = lws_get_network_wsi(wsi) != wsi, kernel = !c->req.tls && !h2;
+	int64_t now = now_us();
+	int ret = 1;
+
+	/* lws may cut a body still going timeout_secs after its request (it
+	 * cut endless ones; 15 s file bodies were measured uncut on 4.1.6):
+	 * set again every few seconds (not at each write: that costs), it
+	 * closes only a client that stopped reading. */
+	if (now - c->armed_us >= HTTP_REARM_US) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(HTTP_STALL_US / 1000000));
+		c->armed_us = now;
+	}
+	for (int k = 0; ret == 1 && c->body.pos < c->body.end; k++) {
+		/* A write more only where it cannot block or buffer: the
+		 * socket has room, and an h2 stream the peer's credit. */
+		if (k > 0 && (k == BODY_WRITES || lws_send_pipe_choked(wsi) ||
+			      (h2 && lws_get_peer_write_allowance(wsi) < HTTP_CHUNK)))
+			break;
+		ret = write_piece(c, kernel);
+	}
+	if (ret < 0)
+		return -1;
+	if (c->body.pos == c->body.end)
 		return finish(c);
 	http_want_write(c);
 	return 0;
