@@ -26,6 +26,9 @@
 #include "fs/http/files.h"
 #include "fs/http/http_internal.h"
 #include "fs/http/live.h"
+#include "fs/http/walks.h"
+#include "fs/file.h"
+#include "fs/tree.h"
 #include "util/log.h"
 
 #ifndef CAMFS_WEBVIEW_DIR
@@ -41,6 +44,7 @@
 #define RATE_BURST 4              /* a burst may be this many seconds' worth */
 #define TICK_US 1000000
 #define H2_STREAMS 128            /* at once on one h2 connection */
+#define BODY_WRITES 16            /* body pieces written in one turn at most */
 
 /* A token bucket per client address, least recently seen replaced first. */
 struct rate_slot {
@@ -214,6 +218,7 @@ static void body_release(struct http_body *b)
 		b->release(b->owner);
 	b->release = NULL;
 	b->owner = NULL;
+	b->file = NULL;
 	b->mem = NULL;
 	b->fd = -1;
 	b->pos = b->end = 0;
@@ -356,6 +361,7 @@ static void conn_reset(struct http_conn *c)
 	c->extra_len = 0;
 	c->head_sent = false;
 	c->want_since_us = 0;
+	c->armed_us = 0;
 }
 
 static int finish(struct http_conn *c)
@@ -364,36 +370,57 @@ static int finish(struct http_conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
-/* Writes the next piece of a body of known length: up to HTTP_CHUNK copied
- * through the connection's buffer, or, on plain HTTP/1.1, a range of the
- * file sent by the kernel. */
-static int write_body(struct http_conn *c)
+/* The body's next bytes at b->pos, at most max: memory, or a range of an
+ * fd (a tree file's pieces: a clip's header, then its segments' ranges).
+ * False when a tree file has none there. */
+static bool body_piece(struct http_body *b, size_t max, struct file_piece *p)
+{
+	size_t n = (size_t)(b->end - b->pos) < max ? (size_t)(b->end - b->pos) : max;
+
+	if (b->file)
+		return file_pieces(b->file, (uint64_t)b->pos, n, p, 1) > 0;
+	*p = (struct file_piece){
+		.data = b->mem ? b->mem + b->pos : NULL, .fd = b->fd, .pos = (uint64_t)b->pos,
+		.len = n,
+	};
+	return true;
+}
+
+/* Writes one piece of the body: up to HTTP_CHUNK copied through the
+ * connection's buffer, or, on plain HTTP/1.1 (kernel), a range of a file
+ * sent by the kernel. 1 when the socket took all it was given, 0 when it
+ * is full, -1 to close. */
+static int write_piece(struct http_conn *c, bool kernel)
 {
 	struct http_body *b = &c->body;
 	struct lws *wsi = c->wsi;
-	size_t n = (size_t)(b->end - b->pos);
+	struct file_piece p;
 	unsigned char *buf;
+	size_t n;
 
-	if (b->fd >= 0 && !c->req.tls && lws_get_network_wsi(wsi) == wsi) {
-		/* Only bytes of the body follow a head on h1: no framing. */
-		ssize_t sent = sendfile(lws_get_socket_fd(wsi), b->fd, &b->pos,
-					n > (1 << 20) ? (1 << 20) : n);
-
-		if (sent < 0 && errno != EAGAIN)
-			return -1;
-		if (b->pos == b->end)
-			return finish(c);
-		http_want_write(c);
-		return 0;
+	if (!body_piece(b, kernel ? (1 << 20) : HTTP_CHUNK, &p)) {
+		log_warning("http", "%s: a file ended before its length", c->req.peer);
+		return -1;
 	}
-	if (n > HTTP_CHUNK)
-		n = HTTP_CHUNK;
+	if (!p.data && kernel) {
+		/* Only bytes of the body follow a head on h1: no framing. */
+		off_t pos = (off_t)p.pos;
+		ssize_t sent = sendfile(lws_get_socket_fd(wsi), p.fd, &pos, p.len);
+
+		if (sent < 0 && errno == EAGAIN)
+			return 0;
+		if (sent <= 0)
+			return -1;
+		b->pos += sent;
+		return (size_t)sent == p.len;
+	}
 	if (!(buf = http_buffer(c)))
 		return -1;
-	if (b->mem) {
-		memcpy(buf + LWS_PRE, b->mem + b->pos, n);
+	n = p.len < HTTP_CHUNK ? p.len : HTTP_CHUNK;
+	if (p.data) {
+		memcpy(buf + LWS_PRE, p.data, n);
 	} else {
-		ssize_t r = pread(b->fd, buf + LWS_PRE, n, b->pos);
+		ssize_t r = pread(p.fd, buf + LWS_PRE, n, (off_t)p.pos);
 
 		if (r <= 0) {
 			/* The file shrank under us: the length promised cannot be kept. */
@@ -407,7 +434,37 @@ static int write_body(struct http_conn *c)
 	if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
 		      LWS_WRITE_HTTP) < (int)n)
 		return -1;
-	if (b->pos == b->end)
+	return 1;
+}
+
+/* Writes the body on while the socket takes it, up to BODY_WRITES pieces
+ * a turn of the loop (one piece a turn was a poll per 16 KiB). */
+static int write_body(struct http_conn *c)
+{
+	struct lws *wsi = c->wsi;
+	bool h2 = lws_get_network_wsi(wsi) != wsi, kernel = !c->req.tls && !h2;
+	int64_t now = now_us();
+	int ret = 1;
+
+	/* lws may cut a body still going timeout_secs after its request (it
+	 * cut endless ones; 15 s file bodies were measured uncut on 4.1.6):
+	 * set again every few seconds (not at each write: that costs), it
+	 * closes only a client that stopped reading. */
+	if (now - c->armed_us >= HTTP_REARM_US) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(HTTP_STALL_US / 1000000));
+		c->armed_us = now;
+	}
+	for (int k = 0; ret == 1 && c->body.pos < c->body.end; k++) {
+		/* A write more only where it cannot block or buffer: the
+		 * socket has room, and an h2 stream the peer's credit. */
+		if (k > 0 && (k == BODY_WRITES || lws_send_pipe_choked(wsi) ||
+			      (h2 && lws_get_peer_write_allowance(wsi) < HTTP_CHUNK)))
+			break;
+		ret = write_piece(c, kernel);
+	}
+	if (ret < 0)
+		return -1;
+	if (c->body.pos == c->body.end)
 		return finish(c);
 	http_want_write(c);
 	return 0;
@@ -702,6 +759,7 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof(r->if_none_match));
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_MODIFIED_SINCE, r->if_modified_since,
 		    sizeof(r->if_modified_since));
+	copy_header(wsi, WSI_TOKEN_HTTP_IF_RANGE, r->if_range, sizeof(r->if_range));
 	copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT, r->accept, sizeof(r->accept));
 	if (lws_get_urlarg_by_name(wsi, "fps=", r->query_fps, sizeof(r->query_fps)) == NULL)
 		r->query_fps[0] = '\0';
@@ -810,6 +868,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		}
 	http_feed_tick(s->feed);
+	http_walks_expire(s->walks, now);
 	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
 }
 
@@ -980,6 +1039,13 @@ static int raise_fd_limit(int want)
 	return rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
 }
 
+static void release_walk(void *opaque, uint64_t ino)
+{
+	struct http_server *s = opaque;
+
+	tree_walk_release(s->tree, ino);
+}
+
 int http_server_new(struct http_server **out, const struct config *cfg, struct camera **cams,
 		    struct tree *tree)
 {
@@ -1002,7 +1068,8 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	find_webview(s);
 	if (cfg->http_users && (ret = http_auth_new(&s->auth, cfg->http_users)) < 0)
 		goto out;
-	if ((ret = http_live_new(&s->live, s)) < 0 || (ret = http_feed_new(&s->feed, s)) < 0)
+	if ((ret = http_live_new(&s->live, s)) < 0 || (ret = http_feed_new(&s->feed, s)) < 0 ||
+	    (ret = http_walks_new(&s->walks, release_walk, s)) < 0)
 		goto out;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -1131,6 +1198,7 @@ void http_server_free(struct http_server *s)
 	while (s->pool && (job = http_pool_done(s->pool)))
 		job->done(job);
 	http_pool_free(s->pool);
+	http_walks_free(s->walks);
 	http_live_free(s->live);
 	http_feed_free(s->feed);
 	http_auth_free(s->auth);

@@ -18,12 +18,14 @@
 #include "fs/http/files.h"
 #include "fs/http/http_internal.h"
 #include "fs/http/server.h"
+#include "fs/tree.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct config cfg;
 static struct http_server *srv;
+static struct tree *tree;   /* no cameras: the root, its listing, status.json */
 static char webview[] = "/tmp/camfs-fuzz-web-XXXXXX";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -49,7 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * the pid so parallel jobs do not collide. */
 	snprintf(cfg.http.host, sizeof(cfg.http.host), "127.0.0.1");
 	cfg.http.port = 20000 + getpid() % 20000;
-	if (http_server_new(&srv, &cfg, NULL, NULL) < 0 ||
+	if (tree_new(&tree, &cfg, NULL, NULL) < 0 || http_server_new(&srv, &cfg, NULL, tree) < 0 ||
 	    http_pool_new(&srv->pool, 1, 4, (void (*)(void *))lws_cancel_service, srv->ctx) < 0)
 		abort();
 	return 0;
@@ -76,6 +78,7 @@ static void parsers(const uint8_t *data, size_t size)
 		abort();
 	http_not_modified(s, s, "\"a\"", 0);
 	http_not_modified("", s, "\"a\"", 0);
+	http_prefers_html(s);
 	if (http_auth_parse_basic(s, user, password, sizeof(password)) == 0 &&
 	    (strlen(user) == 0 || strchr(user, ':')))
 		abort();
