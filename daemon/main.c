@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <fuse_lowlevel.h>
 #include <libavformat/avformat.h>
 
 #include "config.h"
 #include "recorder.h"
+#include "record/vfile.h"
 #include "record/writer.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -125,6 +127,32 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
 	config_free(&cfg);
 	return ret == 0 ? 0 : 1;
+}
+
+/* Fds kept out of the clip fd pool for everything else: the writer's
+ * segments and sidecars, uploads, HTTP connections, FUSE. */
+#define FD_RESERVE_MIN 128
+
+/* Raises the soft fd limit to the hard one and bounds the fds clips hold
+ * open to what leaves the reserve (a quarter, at least FD_RESERVE_MIN). */
+static void size_fd_pool(void)
+{
+	struct rlimit rl;
+	rlim_t reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	reserve = rl.rlim_cur / 4 > FD_RESERVE_MIN ? rl.rlim_cur / 4 : FD_RESERVE_MIN;
+	vfile_set_fd_budget(rl.rlim_cur > 2 * reserve ? rl.rlim_cur - reserve : rl.rlim_cur / 2);
+	log_info("camfs", "fd limit %llu: clips hold at most %llu open",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)vfile_fds_budget());
 }
 
 /* Builds the configuration: file, then -o overrides, then --demo cameras. */
@@ -260,6 +288,7 @@ int main(int argc, char *argv[])
 
 	log_set_level(cli.debug ? LOG_DEBUG : cfg.log_level);
 	log_route_ffmpeg();
+	size_fd_pool();
 	if (cfg.timezone && *cfg.timezone)
 		setenv("TZ", cfg.timezone, 1);
 	tzset();

@@ -4,12 +4,14 @@
 #include "record/writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "record/segment.h"
 #include "record/sidecar.h"
 #include "record/store.h"
+#include "record/vfile.h"
 
 #define QUEUE_ITEMS 8192
 #define QUEUE_BYTES (64 << 20)      /* ~2 min of 4 Mbit/s behind a stalled disk */
@@ -58,6 +61,10 @@ struct cam_state {
 	pthread_mutex_t shown_lock;
 	char shown_path[PATH_MAX];   /* guarded by shown_lock; "" when none */
 	uint64_t shown_size;         /* guarded by shown_lock */
+	/* Written on the writer thread with shown_lock held, read there without. */
+	int error;                   /* guarded by shown_lock: the last write error */
+	int64_t error_wall_us;       /* guarded by shown_lock */
+	int failing;                 /* writer thread only: why segments cannot start */
 };
 
 struct writer {
@@ -77,6 +84,7 @@ struct writer {
 	int64_t last_sync_us, last_retention_us, last_events_expiry_us;
 	writer_segment_fn *on_segment;
 	void *on_segment_opaque;
+	int spare_fd;                /* writer thread: given up when fds run out */
 };
 
 int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
@@ -96,6 +104,7 @@ int writer_new(struct writer **out, const struct config *cfg, const struct clock
 	}
 	w->cfg = cfg;
 	w->clock = clock;
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
@@ -161,6 +170,44 @@ int64_t writer_committed_size(struct writer *w, int cam, const char *path)
 		size = cs->shown_size;
 	pthread_mutex_unlock(&cs->shown_lock);
 	return size;
+}
+
+void writer_state(struct writer *w, int cam, struct writer_state *out)
+{
+	struct cam_state *cs = &w->cams[cam];
+
+	pthread_mutex_lock(&cs->shown_lock);
+	*out = (struct writer_state){
+		.recording = cs->shown_path[0] != '\0',
+		.error = cs->error, .error_wall_us = cs->error_wall_us,
+	};
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
+/* Keeps a write failure for status. */
+static void show_error(struct writer *w, struct cam_state *cs, int err)
+{
+	pthread_mutex_lock(&cs->shown_lock);
+	cs->error = err;
+	cs->error_wall_us = clock_wall_us(w->clock);
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
+/* After an open failed for want of fds: closes fds clips hold and nobody
+ * reads, else gives up the spare, and says whether to try once more. Clips
+ * are bounded to leave a reserve, but other readers (HTTP, store files
+ * opened through the mount) are not: recording comes first. */
+static bool made_fds(struct writer *w, int ret)
+{
+	if (ret != -EMFILE && ret != -ENFILE)
+		return false;
+	if (vfile_shed_fds(16) > 0)
+		return true;
+	if (w->spare_fd < 0)
+		return false;
+	close(w->spare_fd);
+	w->spare_fd = -1;
+	return true;
 }
 
 /* Publishes the camera's current segment (or none) to writer_committed_size. */
@@ -251,12 +298,22 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 		if (!f->keyframe || !cs->init)
 			return;   /* a segment must start decodable */
 		ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
-		if (made_room(w, ret, need))
+		if (made_room(w, ret, need) || made_fds(w, ret))
 			ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
+		if (w->spare_fd < 0)
+			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (ret < 0) {
-			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
+			/* Once per error: a segment is tried at every keyframe. */
+			if (ret != cs->failing)
+				log_error(name, "cannot start a segment in %s: %s", w->cfg->store,
+					  strerror(-ret));
+			cs->failing = ret;
+			show_error(w, cs, ret);
 			return;
 		}
+		if (cs->failing)
+			log_notice(name, "recording again to %s", cs->seg->path);
+		cs->failing = 0;
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		show(cs);
 		cs->rows[1] = cs->rows[0];
@@ -278,6 +335,7 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	if (ret < 0) {
 		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
 			  cs->seg->path, strerror(-ret));
+		show_error(w, cs, ret);
 		close_segment(w, cam);
 	}
 }
@@ -332,9 +390,11 @@ static void sync_all(struct writer *w)
 	for (int i = 0; i < w->cfg->n_cameras; i++) {
 		int ret = w->cams[i].seg ? segment_sync(w->cams[i].seg) : 0;
 
-		if (ret < 0)
+		if (ret < 0) {
 			log_error(w->cfg->cameras[i].name, "fdatasync %s: %s",
 				  w->cams[i].seg->path, strerror(-ret));
+			show_error(w, &w->cams[i], ret);
+		}
 	}
 	w->last_sync_us = clock_monotonic_us(w->clock);
 }
@@ -452,6 +512,8 @@ void writer_free(struct writer *w)
 		pthread_mutex_destroy(&w->cams[i].shown_lock);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
 	free(w->cams);
 	free(w);
 }
