@@ -190,6 +190,36 @@ static void test_cut_at_midnight(void **state)
 	cleanup(&cfg);
 }
 
+/* A camera that sends no keyframe for 40 s: the segment, due at 2 s, waits
+ * 20 s for one and is cut without it; recording resumes at the keyframe. */
+static void test_cut_without_keyframe(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;
+
+	(void)state;
+	make_config(&cfg, 2);
+	record(&cfg, "demo:moving?fps=15&gop=600", 45, t0);
+	expect("2026-11-20/10-00-00.mp4", 22 * 15);
+	expect("2026-11-20/10-00-40.mp4", 5 * 15);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 2);
+	cleanup(&cfg);
+}
+
+/* Nor past midnight by more than that wait. */
+static void test_midnight_without_keyframe(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795219190;   /* 2026-11-20 23:59:50 UTC */
+
+	(void)state;
+	make_config(&cfg, 60);
+	record(&cfg, "demo:moving?fps=15&gop=1000", 45, t0);
+	expect("2026-11-20/23-59-50.mp4", 30 * 15);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 1);
+	cleanup(&cfg);
+}
+
 /* The writer expires old event days of every camera, without any motion
  * detector (motion = off, uploads only). */
 static void test_expires_old_event_days(void **state)
@@ -219,6 +249,8 @@ int main(void)
 		cmocka_unit_test(test_cuts_at_keyframe_after_length),
 		cmocka_unit_test(test_cut_waits_for_keyframe),
 		cmocka_unit_test(test_cut_at_midnight),
+		cmocka_unit_test(test_cut_without_keyframe),
+		cmocka_unit_test(test_midnight_without_keyframe),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);

@@ -33,6 +33,11 @@
  * the writes. Live readers never wait on the writer. */
 #define DRAIN_INTERVAL_US 50000
 #define RETENTION_INTERVAL_US 5000000
+/* A segment due for a cut (long enough, or a new day) waits this long for
+ * a keyframe, then is cut without one: a camera that never sends another
+ * keyframe must not grow one file forever, nor one past midnight by more. */
+#define KEYFRAME_WAIT_US (20 * 1000000LL)
+#define SEGMENT_MAX_BYTES (1ULL << 30)   /* likewise, by size */
 #define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
 
 struct item {
@@ -65,6 +70,10 @@ struct cam_state {
 	int error;                   /* guarded by shown_lock: the last write error */
 	int64_t error_wall_us;       /* guarded by shown_lock */
 	int failing;                 /* writer thread only: why segments cannot start */
+	int64_t due_media_us;        /* writer thread only: when seg became due for a
+				      * cut, -1 if not yet */
+	int64_t cut_wall_us;         /* writer thread only: when a segment was cut
+				      * without a keyframe; 0 if not */
 };
 
 struct writer {
@@ -269,18 +278,35 @@ static bool made_room(struct writer *w, int ret, int64_t need)
 	return (ret == -ENOSPC || ret == -EDQUOT) && run_retention(w, need) > 0;
 }
 
-static bool is_cut_point(struct writer *w, const struct segment *seg, const struct fragment *f)
+/* Whether f, appended to seg, would make it due for a cut: long enough,
+ * or of another day (a segment never spans midnight but by a GOP). */
+static bool is_due(struct writer *w, const struct segment *seg, const struct fragment *f)
 {
 	char seg_date[STORE_DATE_LEN], frag_date[STORE_DATE_LEN];
 
-	if (!f->keyframe)
-		return false;
 	if (f->media_us - seg->start_media_us >= (int64_t)w->cfg->segment_seconds * 1000000)
 		return true;
-	/* A segment never spans midnight: each day folder holds its own day. */
+	/* Each day folder holds its own day. */
 	store_date_name(seg->start_wall_us, seg_date);
 	store_date_name(f->wall_us, frag_date);
 	return strcmp(seg_date, frag_date) != 0;
+}
+
+enum cut { CUT_NONE, CUT_AT_KEYFRAME, CUT_WITHOUT_KEYFRAME };
+
+/* Where camera cs's segment ends: before f if f is a keyframe and the
+ * segment is due; before f too, without a keyframe, once it has waited
+ * KEYFRAME_WAIT_US for one or grown past SEGMENT_MAX_BYTES. */
+static enum cut cut_before(struct writer *w, struct cam_state *cs, const struct fragment *f)
+{
+	if (cs->due_media_us < 0 && is_due(w, cs->seg, f))
+		cs->due_media_us = f->media_us;
+	if (cs->due_media_us >= 0 && f->keyframe)
+		return CUT_AT_KEYFRAME;
+	if ((cs->due_media_us >= 0 && f->media_us - cs->due_media_us >= KEYFRAME_WAIT_US) ||
+	    cs->seg->size + f->size > SEGMENT_MAX_BYTES)
+		return f->keyframe ? CUT_AT_KEYFRAME : CUT_WITHOUT_KEYFRAME;
+	return CUT_NONE;
 }
 
 static void write_media(struct writer *w, int cam, struct fragment *f)
@@ -292,7 +318,16 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	int64_t need = (int64_t)f->size + (cs->seg ? (int64_t)cs->seg->size : (1 << 20));
 	int ret;
 
-	if (cs->seg && is_cut_point(w, cs->seg, f))
+	enum cut cut = cs->seg ? cut_before(w, cs, f) : CUT_NONE;
+
+	if (cut == CUT_WITHOUT_KEYFRAME) {
+		log_warning(name, "no keyframe for %.0f s: %s cut at %llu bytes; recording "
+			    "resumes at the next keyframe",
+			    (f->media_us - cs->seg->start_media_us) / 1e6, cs->seg->path,
+			    (unsigned long long)cs->seg->size);
+		cs->cut_wall_us = f->wall_us;
+	}
+	if (cut != CUT_NONE)
 		close_segment(w, cam);
 	if (!cs->seg) {
 		if (!f->keyframe || !cs->init)
@@ -313,7 +348,12 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 		}
 		if (cs->failing)
 			log_notice(name, "recording again to %s", cs->seg->path);
+		if (cs->cut_wall_us)
+			log_notice(name, "a keyframe at last: recording resumes; %.1f s not recorded",
+				   (f->wall_us - cs->cut_wall_us) / 1e6);
 		cs->failing = 0;
+		cs->cut_wall_us = 0;
+		cs->due_media_us = -1;
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		show(cs);
 		cs->rows[1] = cs->rows[0];
