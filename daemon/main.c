@@ -202,6 +202,9 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 	/* Before daemonizing changes the working directory. */
 	mountpoint = realpath(cli->mountpoint, NULL);
 	writer_on_segment(recorder_writer(r), mount_file_created, mnt);
+	/* A daemon's stderr is /dev/null: its lines go to syslog instead. */
+	if (!cli->foreground && !cli->debug)
+		log_to_syslog("camfs");
 	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {
 		ret = -EIO;
 		goto out;
