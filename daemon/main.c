@@ -174,6 +174,8 @@ static int load_config(struct config *cfg, const struct cli *cli)
 	if (cli->demo && (!config_add_camera(cfg, "demo-moving", "demo:moving") ||
 			  !config_add_camera(cfg, "demo-static", "demo:static")))
 		return -ENOMEM;
+	if (cli->demo)
+		cfg->store_create = true;   /* a demo may make its own store */
 	if ((ret = config_validate(cfg, stderr)) < 0)
 		return ret;
 	if (cfg->n_cameras == 0) {

@@ -8,6 +8,7 @@ set -euo pipefail
 : "${RTSP_CAMERA:?RTSP_CAMERA must name the test camera binary}"
 
 T=$(mktemp -d /tmp/camfs-test.XXXXXX)
+mkdir "$T/store"   # camfs records only into a store that exists
 PIDS=()
 MOUNTS=()
 FUSE_MOUNTS=()
