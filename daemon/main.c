@@ -1,6 +1,6 @@
 /* main.c - camfs: the command line and the wiring. Parses the CLI, loads
  * the config, makes the recorder (recorder.c), makes the tree and the mount
- * (fs/) around it, runs until unmounted or SIGINT/SIGTERM, tears down in
+ * (fs/) around it, runs until unmounted or SIGINT/SIGTERM/SIGHUP, tears down in
  * reverse. The one file of daemon/ that includes fs/: the core never does. */
 #include <errno.h>
 #include <malloc.h>
@@ -226,7 +226,8 @@ out:
 	return ret;
 }
 
-/* Records until SIGINT or SIGTERM, with no mount. */
+/* Records until SIGINT, SIGTERM or SIGHUP, with no mount: the signals that
+ * end a mounted camfs (libfuse's handlers) end this one the same way. */
 static int record_only(struct recorder *r)
 {
 	sigset_t stop_signals;
@@ -235,6 +236,7 @@ static int record_only(struct recorder *r)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	ret = recorder_start(r, NULL);
 	if (ret == 0) {
@@ -267,6 +269,9 @@ int main(int argc, char *argv[])
 	 * later ones come from the heap, whose RSS then grows build by build
 	 * (79 to 153 MB over six builds of a day.mp4); fixed, it stays put. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	/* A peer that goes away (a hook's pipe, a socket) is an error return,
+	 * never the end of the recorder; libfuse does the same when mounted. */
+	signal(SIGPIPE, SIG_IGN);
 	config_init(&cfg);
 	if (fuse_opt_parse(&args, &cli, cli_opts, cli_proc) < 0)
 		goto out;

@@ -91,8 +91,11 @@ struct writer {
 
 	struct cam_state *cams;
 	int64_t last_sync_us, last_retention_us, last_events_expiry_us;
-	writer_segment_fn *on_segment;
-	void *on_segment_opaque;
+	/* Held while the callback runs, so clearing it waits for a call in
+	 * progress: its opaque may be freed right after. */
+	pthread_mutex_t on_segment_lock;
+	writer_segment_fn *on_segment;   /* guarded by on_segment_lock */
+	void *on_segment_opaque;         /* guarded by on_segment_lock */
 	int spare_fd;                /* writer thread: given up when fds run out */
 };
 
@@ -117,6 +120,7 @@ int writer_new(struct writer **out, const struct config *cfg, const struct clock
 	for (int i = 0; i < cfg->n_cameras; i++)
 		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->on_segment_lock, NULL);
 	*out = w;
 	return 0;
 }
@@ -165,8 +169,10 @@ void writer_push_score(struct writer *w, int cam, int64_t second_us, int score)
 
 void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque)
 {
+	pthread_mutex_lock(&w->on_segment_lock);
 	w->on_segment = fn;
 	w->on_segment_opaque = opaque;
+	pthread_mutex_unlock(&w->on_segment_lock);
 }
 
 int64_t writer_committed_size(struct writer *w, int cam, const char *path)
@@ -360,8 +366,10 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 		snprintf(cs->rows[0].path, sizeof(cs->rows[0].path), "%s", cs->seg->path);
 		cs->rows[0].first_us = cs->seg->start_wall_us - cs->seg->start_wall_us % 1000000;
 		cs->rows[0].end_us = 0;
+		pthread_mutex_lock(&w->on_segment_lock);
 		if (w->on_segment)
 			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
+		pthread_mutex_unlock(&w->on_segment_lock);
 		return;
 	}
 	ret = segment_append(cs->seg, f);
@@ -551,6 +559,7 @@ void writer_free(struct writer *w)
 	for (int i = 0; i < w->cfg->n_cameras; i++)
 		pthread_mutex_destroy(&w->cams[i].shown_lock);
 	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->on_segment_lock);
 	pthread_cond_destroy(&w->cond);
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);

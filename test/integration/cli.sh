@@ -68,3 +68,17 @@ kill -TERM "$pid"
 wait "$pid" || fail "camfs exited with $? on SIGTERM"
 grep -q "created store $T/missing/store" "$T/out" || fail "no notice of the store made"
 ok "store_create = yes makes it"
+
+# --no-mount ends on SIGHUP as a mounted camfs does (cleanly, exit 0), and a
+# SIGPIPE does not end it at all.
+"$CAMFS" --no-mount --demo -o http=off -o store="$T/nomount" >"$T/out" 2>&1 &
+pid=$!
+PIDS+=($pid)
+wait_until 20 grep -q '\[demo-moving\] online' "$T/out" || fail "--no-mount did not record: $(cat "$T/out")"
+kill -PIPE "$pid"
+sleep 0.5
+kill -0 "$pid" 2>/dev/null || fail "SIGPIPE ended camfs --no-mount"
+kill -HUP "$pid"
+wait "$pid" || fail "camfs --no-mount exited with $? on SIGHUP"
+grep -q 'Hangup: stopping' "$T/out" || fail "no stop notice on SIGHUP: $(tail -3 "$T/out")"
+ok "--no-mount: SIGPIPE ignored, SIGHUP stops it cleanly"
