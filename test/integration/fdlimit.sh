@@ -31,7 +31,8 @@ ulimit -n "$ULIMIT"   # soft and hard: camfs cannot raise it
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 grep -q "fd limit $ULIMIT: clips hold at most $budget open" "$T/camfs.log" || fail "no fd budget logged"
-wait_until 10 test "$(count_segments "$T/store" a)" -gt "$made" || fail "not recording"
+more_than() { [ "$(count_segments "$T/store" a)" -gt "$1" ]; }
+wait_until 10 more_than "$made" || fail "not recording"
 # fds camfs holds on store files (FUSE's worker threads keep splice pipes:
 # those are bounded by the threads, not the readers).
 store_fds() { find "/proc/$CAMFS_PID/fd" -mindepth 1 -lname "$T/store/*" | wc -l; }
@@ -63,7 +64,8 @@ ok "a 5 min clip read twice at once: $cframes frames"
 
 # The readers are gone: their fds went with them (the writer holds its
 # segment, maybe a sidecar).
-wait_until 5 test "$(store_fds)" -le 2 || fail "camfs holds $(store_fds) store fds after the reads"
+at_most() { [ "$(store_fds)" -le "$1" ]; }
+wait_until 5 at_most 2 || fail "camfs holds $(store_fds) store fds after the reads"
 ok "store fds back to $(store_fds)"
 grep -q '"online": *true' "$M/a/status.json" || fail "camera not online after the reads"
 # Recorded throughout: the live segments follow each other without a gap.

@@ -12,12 +12,13 @@ M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 field() { python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$M/a/status.json" "$1"; }
-wait_until 30 test "$(field 's["recording"]')" = True || fail "status.json: not recording"
+recording() { [ "$(field 's["recording"]')" = "$1" ]; }
+wait_until 30 recording True || fail "status.json: not recording"
 [ "$(field 's["write_error"]')" = None ] || fail "a write error before any failed"
 ok "recording, no write error"
 
 mv "$T/store" "$T/store.away"; echo "moved away at $(date +%T.%N)"
-wait_until 30 test "$(field 's["recording"]')" = False || fail "status.json still says recording at $(date +%T.%N): $(cat "$M/a/status.json")"
+wait_until 30 recording False || fail "status.json still says recording at $(date +%T.%N): $(cat "$M/a/status.json")"
 [ "$(field 's["online"]')" = True ] || fail "the camera went offline"
 field 's["write_error"]["error"]' | grep -q 'No such file or directory' ||
 	fail "write_error: $(field 's["write_error"]')"
@@ -25,7 +26,7 @@ field 's["write_error"]["time"]' | grep -q "^$(date +%F)T" || fail "write_error 
 ok "store gone: online, not recording, $(field 's["write_error"]')"
 
 mv "$T/store.away" "$T/store"
-wait_until 30 test "$(field 's["recording"]')" = True || fail "not recording once the store is back at $(date +%T.%N): $(cat "$M/a/status.json")"
+wait_until 30 recording True || fail "not recording once the store is back at $(date +%T.%N): $(cat "$M/a/status.json")"
 grep -q '\[a\] recording again' "$T/camfs.log" || fail "no notice that recording resumed"
 ok "recording again"
 [ "$(grep -c 'cannot start a segment' "$T/camfs.log")" = 1 ] || fail "the failure was logged more than once"

@@ -16,6 +16,7 @@ mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 
 count() { grep -c "$1" "$T/camfs.log" || true; }
+grown() { [ "$(count "$1")" -gt "$2" ]; }   # more lines match $1 than $2
 usage() {
 	echo "$(find "/proc/$CAMFS_PID/fd" -mindepth 1 | wc -l) $(find "/proc/$CAMFS_PID/task" -mindepth 1 -maxdepth 1 | wc -l) $(awk '/VmRSS/ { print $2 }' "/proc/$CAMFS_PID/status")"
 }
@@ -27,7 +28,7 @@ flap() {
 	if [ $(($1 % 2)) = 0 ]; then
 		kill -STOP "$cam_PID"
 		t0=$(date +%s.%N)
-		wait_until 20 test "$(count '\[a\] offline:')" -gt "$off" || fail "flap $1: freeze not found"
+		wait_until 20 grown '\[a\] offline:' "$off" || fail "flap $1: freeze not found"
 		took=$(echo "$(date +%s.%N) - $t0" | bc -l)
 		(( $(echo "$took < $STALL + 1.0" | bc -l) )) || fail "flap $1: stall found after $took s"
 		echo "$took" >>"$T/stall_times"
@@ -35,10 +36,10 @@ flap() {
 	else
 		kill -KILL "$cam_PID"
 		wait "$cam_PID" 2>/dev/null || true
-		wait_until 20 test "$(count '\[a\] offline:')" -gt "$off" || fail "flap $1: drop not seen"
+		wait_until 20 grown '\[a\] offline:' "$off" || fail "flap $1: drop not seen"
 		restart_fixture cam "$cam_PORT" --mount /a=h264
 	fi
-	wait_until 60 test "$(count '\[a\] online again')" -gt "$back" || fail "flap $1: camera did not come back"
+	wait_until 60 grown '\[a\] online again' "$back" || fail "flap $1: camera did not come back"
 }
 
 for i in 1 2; do flap "$i"; done   # warm up: first-use allocations
