@@ -330,22 +330,28 @@ static void capture(int level, const char *line, void *opaque)
 	}
 }
 
+/* A fresh temp store (its path in store) as s's store, in UTC; returns
+ * the now the runs use: 2026-11-25 12:00. */
+static int64_t real_store(struct sim *s, char store[64])
+{
+	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
+
+	testutil_set_tz("UTC");
+	testutil_temp_dir(store, 64, "test-retention");
+	free(s->cfg.store);
+	s->cfg.store = strdup(store);
+	assert_non_null(s->cfg.store);
+	return (int64_t)timegm(&now_tm) * 1000000;
+}
+
 static void test_run(void **state)
 {
 	struct sim *s = *state;
 	char store[64];
-	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
 	struct log_capture logs = {0};
-	int64_t freed = 0, keep, now_us;
+	int64_t freed = 0, keep, now_us = real_store(s, store);
 	char busy_path[256];
 	const char *busy[] = { busy_path };
-
-	testutil_set_tz("UTC");
-	now_us = (int64_t)timegm(&now_tm) * 1000000;
-	testutil_temp_dir(store, sizeof(store), "test-retention");
-	free(s->cfg.store);
-	s->cfg.store = strdup(store);
-	assert_non_null(s->cfg.store);
 
 	freed += make(store, "a/2026-11-18/10-00-00.mp4", 65536);
 	freed += make(store, "a/2026-11-18/10-00-00.motion.csv", 3000);
@@ -429,17 +435,9 @@ static void test_run_held(void **state)
 {
 	struct sim *s = *state;
 	char store[64], path[256];
-	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
 	struct log_capture logs = {0};
-	int64_t size, now_us;
+	int64_t size, now_us = real_store(s, store);
 	int fd;
-
-	testutil_set_tz("UTC");
-	now_us = (int64_t)timegm(&now_tm) * 1000000;
-	testutil_temp_dir(store, sizeof(store), "test-retention");
-	free(s->cfg.store);
-	s->cfg.store = strdup(store);
-	assert_non_null(s->cfg.store);
 	size = make(store, "a/2026-11-18/10-00-00.mp4", 65536);
 	make(store, "a/2026-11-18/11-00-00.mp4", 65536);
 	make(store, "a/2026-11-18/12-00-00.mp4", 65536);

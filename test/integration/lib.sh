@@ -117,6 +117,18 @@ check_log() {
 $bad"
 }
 
+# no_gaps STORE CAM SKIP: the camera's segments after the first SKIP follow
+# each other (by name, within a day) with no more than 3 s between starts:
+# nothing was lost. Says the gaps otherwise.
+no_gaps() {
+	segments "$1" "$2" | tail -n +$(($3 + 1)) | python3 -c '
+import os, sys
+t = [sum(int(x) * m for x, m in zip(os.path.basename(p)[:8].split("-"), (3600, 60, 1)))
+     for p in sys.stdin.read().split()]
+gaps = [b - a for a, b in zip(t, t[1:]) if b - a > 3]
+sys.exit("gaps in recording: %s" % gaps if gaps else 0)'
+}
+
 # segments STORE CAM: the camera's segment files, oldest first.
 segments() { find "$1/$2" -name '[0-9][0-9]-[0-9][0-9]-[0-9][0-9]*.mp4' 2>/dev/null | sort; }
 

@@ -81,12 +81,7 @@ if errors:
 PY
 ok "$LIVE live readers and $CLIPS clips at once"
 sleep 4
-segments "$T/store" a | tail -n +$((made + 1)) | python3 -c '
-import os, sys
-t = [sum(int(x) * m for x, m in zip(os.path.basename(p)[:8].split("-"), (3600, 60, 1)))
-     for p in sys.stdin.read().split()]
-gaps = [b - a for a, b in zip(t, t[1:]) if b - a > 3]
-sys.exit("gaps in recording: %s" % gaps if gaps else 0)' || fail "footage lost during the reads"
+no_gaps "$T/store" a "$made" || fail "footage lost during the reads"
 ok "recorded on without a gap"
 at_most() { [ "$(store_fds)" -le "$1" ]; }
 wait_until 10 at_most 2 || fail "camfs holds $(store_fds) store fds after the readers closed"
