@@ -33,6 +33,7 @@ enum key_type {
 	T_LISTEN,    /* "off" or ADDRESS:PORT, an IPv6 address in brackets */
 	T_HTTP_AUTH, /* users | none */
 	T_ORIGIN,    /* scheme://host[:port], no path; empty: none */
+	T_BOOL,      /* yes | no */
 };
 
 enum key_section { S_GLOBAL, S_CAMERA };
@@ -56,6 +57,9 @@ struct key {
 static const struct key keys[] = {
 	{ "store", G(store), .type = T_PATH, .def = "/var/lib/camfs",
 	  .help = "Directory of the plain-file store" },
+	{ "store_create", G(store_create), .type = T_BOOL, .def = "no",
+	  .help = "Create the store if it is missing; no: refuse to start (a missing store is "
+	  "more likely a disk not mounted than a wish to fill the root filesystem)" },
 	{ "segment_seconds", G(segment_seconds), .type = T_INT, .min = 2, .max = 3600,
 	  .def = "60", .help = "Cut segments at the first keyframe after N seconds" },
 	{ "retain_days", G(retain_days), .type = T_INT, .min = 0, .max = 36500,
@@ -616,6 +620,18 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 		if (parse_listen(value, field) < 0) {
 			complain(w, k->name, "\"%s\" is not off or ADDRESS:PORT (like 127.0.0.1:8080 "
 				 "or [::]:8080)", raw);
+			return -EINVAL;
+		}
+		return 0;
+	case T_BOOL:
+		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
+		    strcmp(value, "1") == 0)
+			*(bool *)field = true;
+		else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 ||
+			 strcmp(value, "0") == 0)
+			*(bool *)field = false;
+		else {
+			complain(w, k->name, "\"%s\" is not yes or no", raw);
 			return -EINVAL;
 		}
 		return 0;
@@ -1266,6 +1282,7 @@ static const char *metavar(const struct key *k)
 	case T_LISTEN: return "ADDR:PORT|off";
 	case T_HTTP_AUTH: return "users|none";
 	case T_ORIGIN: return "ORIGIN";
+	case T_BOOL: return "yes|no";
 	}
 	return "VALUE";
 }

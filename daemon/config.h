@@ -54,6 +54,7 @@ struct camera_config {
 
 struct config {
 	char *store;                /* directory of the plain-file store */
+	bool store_create;          /* create the store if missing; else refuse to start */
 	int segment_seconds;        /* cut at the first keyframe after this */
 	int retain_days;            /* 0: keep forever (other limits still apply) */
 	int64_t max_store_size;     /* bytes; 0: no limit */

@@ -1,6 +1,6 @@
 /* main.c - camfs: the command line and the wiring. Parses the CLI, loads
  * the config, makes the recorder (recorder.c), makes the tree and the mount
- * (fs/) around it, runs until unmounted or SIGINT/SIGTERM, tears down in
+ * (fs/) around it, runs until unmounted or SIGINT/SIGTERM/SIGHUP, tears down in
  * reverse. The one file of daemon/ that includes fs/: the core never does. */
 #include <errno.h>
 #include <malloc.h>
@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <fuse_lowlevel.h>
 #include <libavformat/avformat.h>
 
 #include "config.h"
 #include "recorder.h"
+#include "record/vfile.h"
 #include "record/writer.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -127,6 +129,32 @@ static int check_config(const char *path)
 	return ret == 0 ? 0 : 1;
 }
 
+/* Fds kept out of the clip fd pool for everything else: the writer's
+ * segments and sidecars, uploads, HTTP connections, FUSE. */
+#define FD_RESERVE_MIN 128
+
+/* Raises the soft fd limit to the hard one and bounds the fds clips hold
+ * open to what leaves the reserve (a quarter, at least FD_RESERVE_MIN). */
+static void size_fd_pool(void)
+{
+	struct rlimit rl;
+	rlim_t reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	reserve = rl.rlim_cur / 4 > FD_RESERVE_MIN ? rl.rlim_cur / 4 : FD_RESERVE_MIN;
+	vfile_set_fd_budget(rl.rlim_cur > 2 * reserve ? rl.rlim_cur - reserve : rl.rlim_cur / 2);
+	log_info("camfs", "fd limit %llu: clips hold at most %llu open",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)vfile_fds_budget());
+}
+
 /* Builds the configuration: file, then -o overrides, then --demo cameras. */
 static int load_config(struct config *cfg, const struct cli *cli)
 {
@@ -146,6 +174,8 @@ static int load_config(struct config *cfg, const struct cli *cli)
 	if (cli->demo && (!config_add_camera(cfg, "demo-moving", "demo:moving") ||
 			  !config_add_camera(cfg, "demo-static", "demo:static")))
 		return -ENOMEM;
+	if (cli->demo)
+		cfg->store_create = true;   /* a demo may make its own store */
 	if ((ret = config_validate(cfg, stderr)) < 0)
 		return ret;
 	if (cfg->n_cameras == 0) {
@@ -174,6 +204,9 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 	/* Before daemonizing changes the working directory. */
 	mountpoint = realpath(cli->mountpoint, NULL);
 	writer_on_segment(recorder_writer(r), mount_file_created, mnt);
+	/* A daemon's stderr is /dev/null: its lines go to syslog instead. */
+	if (!cli->foreground && !cli->debug)
+		log_to_syslog("camfs");
 	if (fuse_daemonize(cli->foreground || cli->debug) != 0) {
 		ret = -EIO;
 		goto out;
@@ -193,7 +226,8 @@ out:
 	return ret;
 }
 
-/* Records until SIGINT or SIGTERM, with no mount. */
+/* Records until SIGINT, SIGTERM or SIGHUP, with no mount: the signals that
+ * end a mounted camfs (libfuse's handlers) end this one the same way. */
 static int record_only(struct recorder *r)
 {
 	sigset_t stop_signals;
@@ -202,6 +236,7 @@ static int record_only(struct recorder *r)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	ret = recorder_start(r, NULL);
 	if (ret == 0) {
@@ -234,6 +269,9 @@ int main(int argc, char *argv[])
 	 * later ones come from the heap, whose RSS then grows build by build
 	 * (79 to 153 MB over six builds of a day.mp4); fixed, it stays put. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	/* A peer that goes away (a hook's pipe, a socket) is an error return,
+	 * never the end of the recorder; libfuse does the same when mounted. */
+	signal(SIGPIPE, SIG_IGN);
 	config_init(&cfg);
 	if (fuse_opt_parse(&args, &cli, cli_opts, cli_proc) < 0)
 		goto out;
@@ -260,6 +298,7 @@ int main(int argc, char *argv[])
 
 	log_set_level(cli.debug ? LOG_DEBUG : cfg.log_level);
 	log_route_ffmpeg();
+	size_fd_pool();
 	if (cfg.timezone && *cfg.timezone)
 		setenv("TZ", cfg.timezone, 1);
 	tzset();

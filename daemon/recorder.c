@@ -51,6 +51,33 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+/* The store must exist, unless store_create (or --demo) says to make it:
+ * a missing store is more likely a disk not mounted than a wish to record
+ * onto the root filesystem. */
+static int open_store(const struct config *cfg)
+{
+	struct stat st;
+	int ret;
+
+	if (stat(cfg->store, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_error("camfs", "store %s is not a directory", cfg->store);
+		return -ENOTDIR;
+	}
+	if (errno != ENOENT || !cfg->store_create) {
+		ret = -errno;
+		log_error("camfs", "store %s: %s; mount its disk or create it (or set store_create "
+			  "= yes)", cfg->store, strerror(-ret));
+		return ret;
+	}
+	if ((ret = make_dirs(cfg->store)) < 0)
+		log_error("camfs", "cannot create store %s: %s", cfg->store, strerror(-ret));
+	else
+		log_notice("camfs", "created store %s", cfg->store);
+	return ret;
+}
+
 int recorder_new(struct recorder **out, const struct config *cfg, const struct clock *clock)
 {
 	struct recorder *r = calloc(1, sizeof(*r));
@@ -66,10 +93,8 @@ int recorder_new(struct recorder **out, const struct config *cfg, const struct c
 		ret = -ENOMEM;
 		goto out;
 	}
-	if ((ret = make_dirs(cfg->store)) < 0) {
-		log_error("camfs", "cannot create store %s: %s", cfg->store, strerror(-ret));
+	if ((ret = open_store(cfg)) < 0)
 		goto out;
-	}
 	recovery_run(cfg->store);
 	if ((ret = writer_new(&r->writer, cfg, clock)) < 0)
 		goto out;

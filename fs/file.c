@@ -140,6 +140,7 @@ int file_open(struct file **out, struct tree *t, uint64_t ino, hub_wake_fn *wake
 		f->vf = tree_vfile(t, ino, &attr);
 		ret = f->vf ? 0 : -ENOENT;
 		if (f->vf) {
+			vfile_handle_open(f->vf);
 			f->size = f->vf->size;
 			f->life = attr.life;
 			f->mtime = attr.st.st_mtime;
@@ -176,6 +177,8 @@ void file_close(struct file *f)
 		close(f->fd);
 	free(f->data);
 	av_buffer_unref(&f->jpeg.buf);
+	if (f->vf)
+		vfile_handle_close(f->vf);
 	vfile_unref(&f->vf);
 	hub_reader_free(f->reader);
 	free(f);
@@ -213,8 +216,7 @@ static void hash_identity(struct AVMurMur3 *h, const struct stat *st)
  * takes the bytes, and each range as its file's identity and place. */
 static void hash_vfile(struct AVMurMur3 *h, const struct vfile *vf)
 {
-	struct stat st = { 0 };
-	int fd = -1;
+	int src = -1;
 
 	for (size_t i = 0; i < vf->n_ext; i++) {
 		const struct vfile_extent *e = &vf->ext[i];
@@ -224,10 +226,14 @@ static void hash_vfile(struct AVMurMur3 *h, const struct vfile *vf)
 			av_murmur3_update(h, e->data, e->len);
 			continue;
 		}
-		if (e->fd != fd) {   /* a segment's ranges follow each other */
-			fd = e->fd;
-			if (fstat(fd, &st) < 0)
-				memset(&st, 0, sizeof(st));
+		if (e->src != src) {   /* a segment's ranges follow each other */
+			struct stat st = { 0 };
+			uint64_t id[2];
+
+			src = e->src;
+			vfile_source_id(vf, src, id);
+			st.st_dev = id[0];
+			st.st_ino = id[1];
 			hash_identity(h, &st);
 		}
 		av_murmur3_update(h, (const uint8_t *)place, sizeof(place));
@@ -290,7 +296,8 @@ size_t file_pieces(struct file *f, uint64_t off, size_t len, struct file_piece *
 			return 0;
 		if (max > 0)
 			out[0] = (struct file_piece){
-				.data = f->bytes ? f->bytes + off : NULL, .fd = f->fd, .pos = off,
+				.data = f->bytes ? f->bytes + off : NULL, .fd = f->fd, .src = -1,
+				.pos = off,
 				.len = end - off < len ? (size_t)(end - off) : len,
 			};
 		return 1;
@@ -302,8 +309,8 @@ size_t file_pieces(struct file *f, uint64_t off, size_t len, struct file_piece *
 
 		for (size_t i = 0; i < k; i++) {
 			out[done++] = (struct file_piece){
-				.data = ext[i].data, .fd = ext[i].fd, .pos = ext[i].pos,
-				.len = ext[i].len,
+				.data = ext[i].data, .fd = -1, .src = ext[i].data ? -1 : ext[i].src,
+				.pos = ext[i].pos, .len = ext[i].len,
 			};
 			off += ext[i].len;
 			len -= ext[i].len;
@@ -314,10 +321,36 @@ size_t file_pieces(struct file *f, uint64_t off, size_t len, struct file_piece *
 	return need;
 }
 
+int file_pieces_hold(struct file *f, struct file_piece *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+
+		if (p[i].src < 0)
+			continue;
+		if ((fd = vfile_pin(f->vf, p[i].src)) < 0) {
+			file_pieces_release(f, p, i);
+			return fd;
+		}
+		p[i].fd = fd;
+	}
+	return 0;
+}
+
+void file_pieces_release(struct file *f, struct file_piece *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].src >= 0 && p[i].fd >= 0) {
+			vfile_unpin(f->vf, p[i].src);
+			p[i].fd = -1;
+		}
+}
+
 ssize_t file_read(struct file *f, void *buf, size_t len, uint64_t off)
 {
 	struct file_piece p[8];
 	size_t got = 0;
+	int ret;
 
 	if (f->reader)
 		return -ESPIPE;
@@ -326,15 +359,20 @@ ssize_t file_read(struct file *f, void *buf, size_t len, uint64_t off)
 
 		if (n == 0)
 			break;
-		for (size_t i = 0; i < n && i < 8; i++) {
+		n = n < 8 ? n : 8;
+		if ((ret = file_pieces_hold(f, p, n)) < 0)
+			return ret;
+		for (size_t i = 0; i < n; i++) {
 			if (p[i].data) {
 				memcpy((char *)buf + got, p[i].data, p[i].len);
 			} else if (pread(p[i].fd, (char *)buf + got, p[i].len, (off_t)p[i].pos) !=
 				   (ssize_t)p[i].len) {
+				file_pieces_release(f, p, n);
 				return -EIO;
 			}
 			got += p[i].len;
 		}
+		file_pieces_release(f, p, n);
 	}
 	return (ssize_t)got;
 }

@@ -34,7 +34,9 @@ struct file_attr {
 /* Some of a file's bytes: in memory, or a range of a store file. */
 struct file_piece {
 	const void *data;        /* the bytes, or NULL: bytes [pos, pos + len) of fd */
-	int fd;                  /* the file holds it: never closed by the caller */
+	int fd;                  /* the file holds it: never closed by the caller;
+				  * -1 for a clip's range until file_pieces_hold */
+	int src;                 /* a clip's range: its source in the clip, else -1 */
 	uint64_t pos;
 	size_t len;
 };
@@ -71,8 +73,14 @@ int file_attr(struct file *f, struct file_attr *out);
  * it, so a read of a growing file never sees a torn fragment). Fills at
  * most max pieces into out and returns how many the range needs: 0 at or
  * past the end and for live.mp4; more than max means call again with
- * room for that many. Pieces stay valid while f is held. */
+ * room for that many. Pieces stay valid while f is held; their fds are
+ * there once held (file_pieces_hold). */
 size_t file_pieces(struct file *f, uint64_t off, size_t len, struct file_piece *out, size_t max);
+/* Gives the n pieces their fds (a clip's segments are opened on demand,
+ * within a bound on fds) and keeps them open until file_pieces_release.
+ * 0 or negative errno (-EMFILE, -EIO: a segment gone), nothing held then. */
+int file_pieces_hold(struct file *f, struct file_piece *p, size_t n);
+void file_pieces_release(struct file *f, struct file_piece *p, size_t n);
 /* Copies [off, off + len) of f into buf (pread for store ranges), for an
  * export that sends from a buffer. Bytes copied (short only at the end),
  * or negative errno; -ESPIPE for live.mp4. */

@@ -330,6 +330,7 @@ static void read_file(fuse_req_t req, struct file *f, size_t size, off_t off)
 	struct file_piece few[4], *pieces = few;
 	size_t n = file_pieces(f, off, size, few, 4);
 	struct fuse_bufvec one, *bv = &one;
+	int ret = 0;
 
 	if (n > 4) {
 		size_t room = n;
@@ -341,10 +342,13 @@ static void read_file(fuse_req_t req, struct file *f, size_t size, off_t off)
 		n = file_pieces(f, off, size, pieces, room);
 		n = n < room ? n : room;
 	}
-	if (n > 1 && !(bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0])))) {
+	if ((ret = file_pieces_hold(f, pieces, n)) < 0 ||
+	    (n > 1 && !(bv = calloc(1, sizeof(*bv) + n * sizeof(bv->buf[0]))))) {
+		if (ret == 0)
+			file_pieces_release(f, pieces, n);
 		if (pieces != few)
 			free(pieces);
-		fuse_reply_err(req, ENOMEM);
+		fuse_reply_err(req, ret < 0 ? -ret : ENOMEM);
 		return;
 	}
 	*bv = (struct fuse_bufvec){ .count = n };
@@ -358,12 +362,13 @@ static void read_file(fuse_req_t req, struct file *f, size_t size, off_t off)
 			bv->buf[i].pos = pieces[i].pos;
 		}
 	}
-	if (pieces != few)
-		free(pieces);
 	if (n == 0)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_data(req, bv, FUSE_BUF_SPLICE_MOVE);
+	file_pieces_release(f, pieces, n);
+	if (pieces != few)
+		free(pieces);
 	if (bv != &one)
 		free(bv);
 }

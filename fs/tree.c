@@ -948,16 +948,36 @@ static void iso_time(int64_t us, char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
 }
 
+/* Whether the camera's footage reaches the store, and the writer's last
+ * failure: "online" says only that the camera sends. */
+static json_t *write_error_json(struct tree *t, int cam, bool *recording)
+{
+	struct writer_state ws = { 0 };
+	char at[40];
+
+	if (t->writer)
+		writer_state(t->writer, cam, &ws);
+	*recording = ws.recording;
+	if (!ws.error)
+		return json_null();
+	iso_time(ws.error_wall_us, at, sizeof(at));
+	return json_pack("{s:s, s:s}", "error", strerror(-ws.error), "time", at);
+}
+
 static json_t *camera_json(struct tree *t, int cam)
 {
 	struct camera_status st;
 	char since[40];
+	bool recording;
+	json_t *write_error = write_error_json(t, cam, &recording);
 
 	camera_get_status(t->cams[cam], &st);
 	iso_time(st.since_us, since, sizeof(since));
-	return json_pack("{s:s, s:b, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?, s:o, s:b}",
+	return json_pack("{s:s, s:b, s:b, s:o, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?, s:o, s:b}",
 			 "name", t->cfg->cameras[cam].name,
 			 "online", st.online,
+			 "recording", recording,
+			 "write_error", write_error,
 			 "codec", st.codec[0] ? st.codec : NULL,
 			 "width", st.width, "height", st.height,
 			 "fps", st.fps,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <libavformat/avformat.h>
 
@@ -137,9 +138,19 @@ struct played {
 
 /* Builds the clip of [start_us, end_us), writes it out and reads it back
  * with libavformat. */
+static struct played play_built(struct fixture *f, struct vfile *v);
+
 static struct played play(struct fixture *f, int64_t start_us, int64_t end_us)
 {
 	struct vfile *v = NULL;
+
+	assert_int_equal(clip_build(&f->src, start_us, end_us, &v), 0);
+	return play_built(f, v);
+}
+
+/* Writes out clip v (dropping its reference) and reads it back. */
+static struct played play_built(struct fixture *f, struct vfile *v)
+{
 	struct vfile_extent p[64];
 	char path[96];
 	AVFormatContext *in = NULL;
@@ -147,7 +158,7 @@ static struct played play(struct fixture *f, int64_t start_us, int64_t end_us)
 	struct played r = { 0, 0 };
 	FILE *out;
 
-	assert_int_equal(clip_build(&f->src, start_us, end_us, &v), 0);
+	vfile_handle_open(v);
 	snprintf(path, sizeof(path), "%s/clip.mp4", f->store);
 	out = fopen(path, "wb");
 	assert_non_null(out);
@@ -162,7 +173,7 @@ static struct played play(struct fixture *f, int64_t start_us, int64_t end_us)
 			if (p[i].data)
 				memcpy(buf, p[i].data, p[i].len);
 			else
-				assert_int_equal(pread(p[i].fd, buf, p[i].len, (off_t)p[i].pos),
+				assert_int_equal(testutil_vfile_pread(v, p[i].src, buf, p[i].len, p[i].pos),
 						 (ssize_t)p[i].len);
 			assert_int_equal(fwrite(buf, 1, p[i].len, out), p[i].len);
 			off += p[i].len;
@@ -170,6 +181,8 @@ static struct played play(struct fixture *f, int64_t start_us, int64_t end_us)
 		}
 	}
 	assert_int_equal(fclose(out), 0);
+	vfile_handle_close(v);
+	assert_int_equal(vfile_fds_open(), 0);   /* the last handle closed them */
 	vfile_unref(&v);
 
 	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
@@ -276,12 +289,62 @@ static void test_format_change_past_cache(void **state)
 	cleanup(&f);
 }
 
+/* Fds the process has open now. */
+static int fds_open(void)
+{
+	return testutil_count_files("/proc/self/fd", "") - 1;   /* less the listing's own */
+}
+
+/* A clip over more segments than fds allowed: built whole by closing its
+ * earlier segments' fds (opened again to read), never by leaving segments
+ * out; with no fd to be had at all, the build fails with EMFILE. */
+static void test_fd_bound(void **state)
+{
+	struct fixture f;
+	int64_t start = local_us(2026, 11, 3, 0, 0), end = start + 30 * 60 * INT64_C(1000000);
+	struct rlimit old, low;
+	struct vfile *v = NULL;
+
+	(void)state;
+	open_store(&f, "UTC");
+	record_session(&f, DEMO_URL, (time_t)(start / 1000000), 30 * 60);
+	close_store(&f);
+
+	/* Within the pool's budget: a lookup holds at most 4. */
+	vfile_set_fd_budget(4);
+	assert_int_equal(clip_build(&f.src, start, end, &v), 0);
+	assert_true(vfile_fds_open() <= 4);
+	assert_int_equal(play_built(&f, v).frames, 30 * 60);
+	vfile_set_fd_budget(SIZE_MAX);
+
+	/* Within the process's limit: 6 fds to spare for 30 segments. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fds_open() + 6;
+	clip_cache_clear();   /* every index read again, from its file */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int ret = clip_build(&f.src, start, end, &v);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ret, 0);
+	assert_int_equal(play_built(&f, v).frames, 30 * 60);
+
+	/* No fd to spare: an error, not a clip missing its segments. */
+	low.rlim_cur = (rlim_t)fds_open();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ret = clip_build(&f.src, start, end, &v);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ret, -EMFILE);
+	assert_null(v);
+	cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_25_hour_day),
 		cmocka_unit_test(test_23_hour_day),
 		cmocka_unit_test(test_format_change_past_cache),
+		cmocka_unit_test(test_fd_bound),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);

@@ -177,11 +177,13 @@ static uint8_t *read_all(struct file *file, uint64_t size)
 
 	assert_non_null(buf);
 	assert_true(n >= 1 && n <= 64);
+	assert_int_equal(file_pieces_hold(file, p, n), 0);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(p[i].len > 0);
 		assert_true(p[i].data || p[i].fd >= 0);
 		covered += p[i].len;
 	}
+	file_pieces_release(file, p, n);
 	assert_int_equal(covered, size);
 	assert_int_equal(file_pieces(file, size, 4096, p, 64), 0);
 	assert_int_equal(file_read(file, buf, size + 1, 0), (ssize_t)size);

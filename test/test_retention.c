@@ -330,22 +330,28 @@ static void capture(int level, const char *line, void *opaque)
 	}
 }
 
+/* A fresh temp store (its path in store) as s's store, in UTC; returns
+ * the now the runs use: 2026-11-25 12:00. */
+static int64_t real_store(struct sim *s, char store[64])
+{
+	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
+
+	testutil_set_tz("UTC");
+	testutil_temp_dir(store, 64, "test-retention");
+	free(s->cfg.store);
+	s->cfg.store = strdup(store);
+	assert_non_null(s->cfg.store);
+	return (int64_t)timegm(&now_tm) * 1000000;
+}
+
 static void test_run(void **state)
 {
 	struct sim *s = *state;
 	char store[64];
-	struct tm now_tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 12 };
 	struct log_capture logs = {0};
-	int64_t freed = 0, keep, now_us;
+	int64_t freed = 0, keep, now_us = real_store(s, store);
 	char busy_path[256];
 	const char *busy[] = { busy_path };
-
-	testutil_set_tz("UTC");
-	now_us = (int64_t)timegm(&now_tm) * 1000000;
-	testutil_temp_dir(store, sizeof(store), "test-retention");
-	free(s->cfg.store);
-	s->cfg.store = strdup(store);
-	assert_non_null(s->cfg.store);
 
 	freed += make(store, "a/2026-11-18/10-00-00.mp4", 65536);
 	freed += make(store, "a/2026-11-18/10-00-00.motion.csv", 3000);
@@ -399,6 +405,58 @@ static void test_run(void **state)
 	log_set_level(LOG_EMERG);
 	assert_int_equal(retention_run(&s->cfg, now_us, NULL, 0, 0), -ENOENT);
 	log_set_level(LOG_INFO);
+}
+
+/* Footage held open by readers: deleted, it frees nothing until they close
+ * it. Already deleted, it counts as free space for min_free (else every run
+ * deletes more for it); not yet deleted, its bytes do not meet an ENOSPC
+ * need, which takes the next oldest too. */
+static void test_held(void **state)
+{
+	struct sim *s = *state;
+
+	fill(s, "a", 10);
+	s->disk.total = 10000;
+	s->disk.avail = 300;
+	s->cfg.min_free.bytes = 1000;
+	s->disk.held_deleted = 400;
+	assert_int_equal(plan(s, NULL, 0, 0), 3);   /* 300 + 400 + 300 */
+	assert_oldest(s, 3);
+
+	s->cfg.min_free.bytes = 0;
+	s->segs[0].held = s->segs[1].held = true;
+	assert_int_equal(plan(s, NULL, 0, 250), 5);   /* 2 held, then 3 */
+	assert_oldest(s, 5);
+}
+
+/* retention_run finds the segments camfs holds open itself, and counts
+ * their bytes apart: not freed yet. */
+static void test_run_held(void **state)
+{
+	struct sim *s = *state;
+	char store[64], path[256];
+	struct log_capture logs = {0};
+	int64_t size, now_us = real_store(s, store);
+	int fd;
+	size = make(store, "a/2026-11-18/10-00-00.mp4", 65536);
+	make(store, "a/2026-11-18/11-00-00.mp4", 65536);
+	make(store, "a/2026-11-18/12-00-00.mp4", 65536);
+	make(store, "a/2026-11-18/13-00-00.mp4", 65536);
+	snprintf(path, sizeof(path), "%s/a/2026-11-18/10-00-00.mp4", store);
+	fd = open(path, O_RDONLY);   /* a reader of the oldest */
+	assert_true(fd >= 0);
+
+	log_set_sink(capture, &logs);
+	assert_int_equal(retention_run(&s->cfg, now_us, NULL, 0, 2 * size), 2 * size);
+	log_set_sink(NULL, NULL);
+	assert_false(there(store, "a/2026-11-18/10-00-00.mp4"));
+	assert_false(there(store, "a/2026-11-18/11-00-00.mp4"));
+	assert_false(there(store, "a/2026-11-18/12-00-00.mp4"));
+	assert_true(there(store, "a/2026-11-18/13-00-00.mp4"));
+	assert_non_null(strstr(logs.line, "deleted 3 segments"));
+	assert_non_null(strstr(logs.line, "still open"));
+	close(fd);
+	testutil_remove_tree(store);
 }
 
 /* The events in the store count towards max_store_size: the oldest
@@ -472,6 +530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_need_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_counts_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_dst, setup, teardown),
 	};

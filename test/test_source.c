@@ -9,10 +9,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
+#include <string.h>
 #include <libavformat/avformat.h>
 
 #include "ingest/source.h"
 #include "util/clock.h"
+#include "util/log.h"
+#include "testutil.h"
 
 #define S 1000000
 
@@ -92,6 +96,56 @@ static void test_deadline_from_last_packet(void **state)
 	av_packet_free(&pkt);
 }
 
+/* FFmpeg reaches only the protocols a source needs: a local file through
+ * the file protocol alone, a camera's URL through network protocols alone.
+ * A tiny Y4M file (raw video: opened and demuxed, then refused as not
+ * H.264) tells by the log whether FFmpeg read it. */
+static int demuxed;
+
+static void count_rawvideo(int level, const char *line, void *opaque)
+{
+	(void)level;
+	(void)opaque;
+	if (strstr(line, "rawvideo is not recorded"))
+		demuxed++;
+}
+
+static bool opens_file(const char *url)
+{
+	struct source_opts opts = {
+		.url = url, .timeout_us = 5 * S, .clock = &clock_system, .tag = "t",
+	};
+	struct source *src = NULL;
+
+	demuxed = 0;
+	log_set_sink(count_rawvideo, NULL);
+	assert_true(source_open(&src, &opts) < 0);
+	log_set_sink(NULL, NULL);
+	return demuxed > 0;
+}
+
+static void test_protocol_whitelist(void **state)
+{
+	char dir[64], path[128], url[256];
+	static const char head[] = "YUV4MPEG2 W16 H16 F15:1 Ip A1:1 C420jpeg\nFRAME\n";
+	uint8_t y4m[sizeof(head) - 1 + 16 * 16 * 3 / 2] = { 0 };
+
+	(void)state;
+	testutil_temp_dir(dir, sizeof(dir), "source");
+	snprintf(path, sizeof(path), "%s/tiny.y4m", dir);
+	memcpy(y4m, head, sizeof(head) - 1);
+	testutil_write_file(path, y4m, sizeof(y4m), TESTUTIL_REPLACE);
+
+	assert_true(opens_file(path));                    /* the control */
+	snprintf(url, sizeof(url), "file:%s", path);
+	assert_true(opens_file(url));
+	snprintf(url, sizeof(url), "concat:%s", path);   /* a protocol wrapping others */
+	assert_false(opens_file(url));
+	snprintf(url, sizeof(url), "subfile,,start,0,end,0,,:%s", path);
+	assert_false(opens_file(url));
+	assert_int_equal(testutil_remove_tree(dir), 0);
+}
+
 /* Reasons are plain words, never FFmpeg's raw messages. */
 static void test_reasons(void **state)
 {
@@ -120,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deadline_from_last_packet),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_protocol_whitelist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

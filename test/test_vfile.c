@@ -6,16 +6,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
 #include "record/vfile.h"
+#include "testutil.h"
 
 /* Reads [off, off+n) of v: slice (up to 64 pieces), then copy each piece
  * from memory or with pread, as the mount's reply does. */
-static size_t read_at(const struct vfile *v, uint64_t off, size_t n, uint8_t *out)
+static size_t read_at(struct vfile *v, uint64_t off, size_t n, uint8_t *out)
 {
 	struct vfile_extent p[64];
 	size_t k = vfile_slice(v, off, n, p, 64), got = 0;
@@ -25,7 +28,8 @@ static size_t read_at(const struct vfile *v, uint64_t off, size_t n, uint8_t *ou
 		if (p[i].data)
 			memcpy(out + got, p[i].data, p[i].len);
 		else
-			assert_int_equal(pread(p[i].fd, out + got, p[i].len, p[i].pos), (ssize_t)p[i].len);
+			assert_int_equal(testutil_vfile_pread(v, p[i].src, out + got, p[i].len, p[i].pos),
+					 (ssize_t)p[i].len);
 		got += p[i].len;
 	}
 	return got;
@@ -128,7 +132,8 @@ static void test_many_extents(void **state)
 		if (p[i].data)
 			memcpy(got + g, p[i].data, p[i].len);
 		else
-			assert_int_equal(pread(p[i].fd, got + g, p[i].len, p[i].pos), (ssize_t)p[i].len);
+			assert_int_equal(testutil_vfile_pread(v, p[i].src, got + g, p[i].len, p[i].pos),
+					 (ssize_t)p[i].len);
 		g += p[i].len;
 	}
 	assert_int_equal(g, size);
@@ -146,11 +151,64 @@ static void test_many_extents(void **state)
 	vfile_unref(&v);
 }
 
+/* Store files through the pool: never more fds than its budget, each
+ * opened again (the same file) when read; a file gone meanwhile reads as
+ * EIO, and so does another file under its name; a pool full of fds being
+ * read refuses with EMFILE; the last handle closes them all. */
+static void test_fd_pool(void **state)
+{
+	enum { N = 6, LEN = 4096 };
+	char store[64], path[N][128];
+	uint8_t want[N * LEN], got[N * LEN];
+	struct vfile *v = vfile_new();
+
+	(void)state;
+	testutil_temp_dir(store, sizeof(store), "vfile");
+	vfile_set_fd_budget(2);
+	for (int i = 0; i < N; i++) {
+		memset(want + i * LEN, 'a' + i, LEN);
+		snprintf(path[i], sizeof(path[i]), "%s/%d.mp4", store, i);
+		testutil_write_file(path[i], want + i * LEN, LEN, TESTUTIL_REPLACE);
+		int fd = vfile_open_file(store, path[i]);
+		assert_true(fd >= 0);
+		int slot = vfile_add_file(v, store, path[i], fd);
+		assert_int_equal(slot, i);
+		assert_int_equal(vfile_add_range(v, slot, 0, LEN), 0);
+		assert_true(vfile_fds_open() <= 2);
+	}
+	vfile_handle_open(v);
+	assert_int_equal(read_at(v, 0, N * LEN, got), N * LEN);
+	assert_memory_equal(got, want, N * LEN);
+	assert_true(vfile_fds_open() <= 2);
+
+	/* 0 and 1 are closed now (5 was read last); 1 is replaced. */
+	unlink(path[0]);
+	unlink(path[1]);
+	testutil_write_file(path[1], want, LEN, TESTUTIL_REPLACE);
+	assert_int_equal(vfile_pin(v, 0), -EIO);
+	assert_int_equal(vfile_pin(v, 1), -EIO);
+	/* Two being read fill the pool. */
+	assert_true(vfile_pin(v, 2) >= 0);
+	assert_true(vfile_pin(v, 3) >= 0);
+	assert_int_equal(vfile_pin(v, 4), -EMFILE);
+	vfile_unpin(v, 2);
+	assert_true(vfile_pin(v, 4) >= 0);   /* 2 made room */
+	vfile_unpin(v, 3);
+	vfile_unpin(v, 4);
+
+	vfile_handle_close(v);
+	assert_int_equal(vfile_fds_open(), 0);
+	vfile_set_fd_budget(SIZE_MAX);
+	vfile_unref(&v);
+	assert_int_equal(testutil_remove_tree(store), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slices),
 		cmocka_unit_test(test_many_extents),
+		cmocka_unit_test(test_fd_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

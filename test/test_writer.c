@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,112 @@ static void test_cut_at_midnight(void **state)
 	cleanup(&cfg);
 }
 
+/* A camera that sends no keyframe for 40 s: the segment, due at 2 s, waits
+ * 20 s for one and is cut without it; recording resumes at the keyframe. */
+static void test_cut_without_keyframe(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;
+
+	(void)state;
+	make_config(&cfg, 2);
+	record(&cfg, "demo:moving?fps=15&gop=600", 45, t0);
+	expect("2026-11-20/10-00-00.mp4", 22 * 15);
+	expect("2026-11-20/10-00-40.mp4", 5 * 15);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 2);
+	cleanup(&cfg);
+}
+
+/* Nor past midnight by more than that wait. */
+static void test_midnight_without_keyframe(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795219190;   /* 2026-11-20 23:59:50 UTC */
+
+	(void)state;
+	make_config(&cfg, 60);
+	record(&cfg, "demo:moving?fps=15&gop=1000", 45, t0);
+	expect("2026-11-20/23-59-50.mp4", 30 * 15);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 1);
+	cleanup(&cfg);
+}
+
+/* A segment callback held up in mid-call; clearing it must wait for it. */
+struct slow_cb {
+	struct writer *w;
+	atomic_int entered, release, left;
+	int left_when_cleared;
+};
+
+static void slow_segment(int cam, const char *path, void *opaque)
+{
+	struct slow_cb *c = opaque;
+	struct timespec ms = { 0, 1000000 };
+
+	(void)cam;
+	(void)path;
+	atomic_store(&c->entered, 1);
+	while (!atomic_load(&c->release))
+		nanosleep(&ms, NULL);
+	atomic_store(&c->left, 1);
+}
+
+static void *clear_callback(void *arg)
+{
+	struct slow_cb *c = arg;
+
+	writer_on_segment(c->w, NULL, NULL);
+	c->left_when_cleared = atomic_load(&c->left);
+	return NULL;
+}
+
+/* Shutdown clears the callback before freeing what its opaque points to:
+ * writer_on_segment(NULL) returns only once a call in progress has left. */
+static void test_clear_callback_waits(void **state)
+{
+	struct config cfg;
+	struct source_opts opts = {
+		.url = "demo:moving?fps=15&gop=15", .timeout_us = 5000000, .realtime = false,
+		.clock = &clock_system, .tag = "test",
+	};
+	struct slow_cb c = { 0 };
+	struct source *src;
+	struct fragmenter *frag;
+	struct run r;
+	AVPacket *pkt = av_packet_alloc();
+	struct timespec ms = { 0, 1000000 }, settle = { 0, 100000000 };
+	pthread_t clearer;
+
+	(void)state;
+	make_config(&cfg, 2);
+	assert_int_equal(writer_new(&r.writer, &cfg, &sim_clock), 0);
+	c.w = r.writer;
+	writer_on_segment(r.writer, slow_segment, &c);
+	assert_int_equal(writer_start(r.writer), 0);
+	assert_int_equal(source_open(&src, &opts), 0);
+	assert_int_equal(fragmenter_open(&frag, src, 1, to_writer, &r), 0);
+	for (int i = 0; !atomic_load(&c.entered); i++) {
+		assert_true(i < 15 * 60);
+		assert_int_equal(source_read(src, pkt), 0);
+		sim_now_us = 1795168800LL * 1000000 + (int64_t)i * 1000000 / 15;
+		assert_int_equal(fragmenter_write(frag, pkt, sim_now_us), 0);
+		av_packet_unref(pkt);
+		nanosleep(&ms, NULL);
+	}
+	assert_int_equal(pthread_create(&clearer, NULL, clear_callback, &c), 0);
+	nanosleep(&settle, NULL);   /* the clearer is waiting by now */
+	atomic_store(&c.release, 1);
+	pthread_join(clearer, NULL);
+	assert_int_equal(c.left_when_cleared, 1);
+	assert_int_equal(fragmenter_flush(frag), 0);
+	writer_stop(r.writer);
+	writer_free(r.writer);
+	fragmenter_close(frag);
+	source_close(src);
+	av_packet_free(&pkt);
+	cleanup(&cfg);
+}
+
 /* The writer expires old event days of every camera, without any motion
  * detector (motion = off, uploads only). */
 static void test_expires_old_event_days(void **state)
@@ -219,6 +327,9 @@ int main(void)
 		cmocka_unit_test(test_cuts_at_keyframe_after_length),
 		cmocka_unit_test(test_cut_waits_for_keyframe),
 		cmocka_unit_test(test_cut_at_midnight),
+		cmocka_unit_test(test_cut_without_keyframe),
+		cmocka_unit_test(test_midnight_without_keyframe),
+		cmocka_unit_test(test_clear_callback_waits),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);

@@ -19,6 +19,8 @@
 
 #include <libavutil/intreadwrite.h>
 
+#include "record/vfile.h"
+
 /* Makes a fresh dir /tmp/camfs-<name>-XXXXXX; dir (n bytes) receives its path. */
 static inline void testutil_temp_dir(char *dir, size_t n, const char *name)
 {
@@ -138,6 +140,19 @@ static inline size_t testutil_canonical_nals(const uint8_t *p, size_t size, bool
 		o += end - start;
 	}
 	return o;
+}
+
+/* pread of source src of vfile v, pinned for the read as the mount does. */
+static inline ssize_t testutil_vfile_pread(struct vfile *v, int src, void *buf, size_t len,
+					   uint64_t pos)
+{
+	int fd = vfile_pin(v, src);
+	ssize_t r;
+
+	assert_true(fd >= 0);
+	r = pread(fd, buf, len, (off_t)pos);
+	vfile_unpin(v, src);
+	return r;
 }
 
 #endif

@@ -1,7 +1,9 @@
 /* detector.c - motion scores to sidecars, motion events to snapshots, spans
- * and hooks. The scorer calls back on the thread that feeds it; keyframes
- * for snapshots may come from another thread (the main stream, when motion
- * is scored on a substream), hence the lock around them. */
+ * and hooks. The scorer calls back on the thread that feeds it (the camera's
+ * ingest); an event's start and end are handed to the detector's own thread,
+ * since the snapshot's decode and JPEG encode and the files' fsyncs must not
+ * hold up ingest. Keyframes for snapshots may come from another thread (the
+ * main stream, when motion is scored on a substream), hence the lock. */
 #include "events/detector.h"
 
 #include <errno.h>
@@ -28,6 +30,14 @@
 #define KEYFRAME_SLACK_S 4
 /* A substream is decoded whole; this many of its frames a second are scored. */
 #define SUBSTREAM_SCORED_FPS 5
+/* Event starts and ends waiting for the detector's thread: an event lasts
+ * at least min_seconds, so a few are many. */
+#define JOBS 16
+
+struct job {
+	bool start;
+	int64_t wall_us;
+};
 
 struct keyframe {
 	AVPacket *pkt;
@@ -42,7 +52,16 @@ struct detector {
 	atomic_int last_score;
 	atomic_bool in_event;
 
-	/* The open event, for its end's hook run. Scoring thread only. */
+	/* The detector's thread, which handles event starts and ends. */
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cond;
+	struct job jobs[JOBS];          /* guarded by jobs_lock: oldest first */
+	int n_jobs;                     /* guarded by jobs_lock */
+	bool stop;                      /* guarded by jobs_lock */
+
+	/* The open event, for its end's hook run. The detector's thread only. */
 	char stem[EVENTS_STEM_MAX];
 	char snapshot_path[4096];
 	char clip_path[4096];
@@ -139,22 +158,62 @@ static void event_started(struct detector *d, int64_t start_us)
 	run_hook(d, true, start_us);
 }
 
-static void on_event(bool start, int64_t wall_us, void *opaque)
+static void event_ended(struct detector *d, int64_t wall_us)
 {
-	struct detector *d = opaque;
-	int ret;
+	int ret = events_end(d->o.events, wall_us);
 
-	if (start) {
-		event_started(d, wall_us);
-		return;
-	}
-	ret = events_end(d->o.events, wall_us);
 	if (ret < 0)
 		log_warning(d->name, "motion event %s: cannot record its end: %s", d->stem,
 			    strerror(-ret));
 	log_info(d->name, "motion event %s ended", d->stem);
 	atomic_store(&d->in_event, false);
 	run_hook(d, false, wall_us);
+}
+
+/* The scorer's callback, on the ingest thread: queued for the detector's
+ * thread. A start that finds the queue full is dropped (logged); an end
+ * never is lost for good: the next start ends the open event first
+ * (events_begin). */
+static void on_event(bool start, int64_t wall_us, void *opaque)
+{
+	struct detector *d = opaque;
+	bool queued;
+
+	pthread_mutex_lock(&d->jobs_lock);
+	queued = d->n_jobs < JOBS;
+	if (queued) {
+		d->jobs[d->n_jobs++] = (struct job){ start, wall_us };
+		pthread_cond_signal(&d->jobs_cond);
+	}
+	pthread_mutex_unlock(&d->jobs_lock);
+	if (!queued)
+		log_warning(d->name, "motion event %s at %.3f dropped: events are being saved too "
+			    "slowly", start ? "start" : "end", wall_us / 1e6);
+}
+
+static void *detector_main(void *arg)
+{
+	struct detector *d = arg;
+
+	pthread_mutex_lock(&d->jobs_lock);
+	for (;;) {
+		struct job job;
+
+		while (d->n_jobs == 0 && !d->stop)
+			pthread_cond_wait(&d->jobs_cond, &d->jobs_lock);
+		if (d->n_jobs == 0)
+			break;   /* stopping, and every job done */
+		job = d->jobs[0];
+		memmove(d->jobs, d->jobs + 1, (size_t)(--d->n_jobs) * sizeof(d->jobs[0]));
+		pthread_mutex_unlock(&d->jobs_lock);
+		if (job.start)
+			event_started(d, job.wall_us);
+		else
+			event_ended(d, job.wall_us);
+		pthread_mutex_lock(&d->jobs_lock);
+	}
+	pthread_mutex_unlock(&d->jobs_lock);
+	return NULL;
 }
 
 int detector_new(struct detector **out, const struct detector_opts *opts)
@@ -183,6 +242,8 @@ int detector_new(struct detector **out, const struct detector_opts *opts)
 	d->name = conf->name;
 	atomic_init(&d->last_score, -1);
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->jobs_lock, NULL);
+	pthread_cond_init(&d->jobs_cond, NULL);
 	mo.opaque = d;
 	d->keep_us = (int64_t)(mo.min_seconds + KEYFRAME_SLACK_S) * 1000000;
 	ret = motion_new(&d->motion, &mo);
@@ -190,6 +251,13 @@ int detector_new(struct detector **out, const struct detector_opts *opts)
 		ret = snapshot_new(&d->snap);
 	if (ret == 0 && !(d->par = avcodec_parameters_alloc()))
 		ret = -ENOMEM;
+	if (ret == 0 && (ret = -pthread_create(&d->thread, NULL, detector_main, d)) == 0) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "ev:%s", d->name);
+		pthread_setname_np(d->thread, name);
+		d->thread_started = true;
+	}
 	if (ret < 0)
 		detector_free(d);
 	else
@@ -201,6 +269,15 @@ void detector_free(struct detector *d)
 {
 	if (!d)
 		return;
+	if (d->thread_started) {   /* after the events still queued */
+		pthread_mutex_lock(&d->jobs_lock);
+		d->stop = true;
+		pthread_cond_signal(&d->jobs_cond);
+		pthread_mutex_unlock(&d->jobs_lock);
+		pthread_join(d->thread, NULL);
+	}
+	pthread_mutex_destroy(&d->jobs_lock);
+	pthread_cond_destroy(&d->jobs_cond);
 	motion_free(d->motion);
 	snapshot_free(d->snap);
 	for (int i = 0; i < d->n_keys; i++)

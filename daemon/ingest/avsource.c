@@ -62,6 +62,18 @@ static bool is_rtsp(const char *url)
 	return strncmp(url, "rtsp://", 7) == 0 || strncmp(url, "rtsps://", 8) == 0;
 }
 
+/* The protocols a source may reach, the ones it names and any its demuxer
+ * opens on its own (an HLS playlist's segments, an RTSP camera's RTP):
+ * network protocols for a camera, the file alone for a local file. A
+ * camera's data never makes FFmpeg read local files or run other
+ * protocols (concat, subfile, data, pipes). */
+#define NETWORK_PROTOCOLS "rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto"
+
+static const char *protocols_for(const char *url)
+{
+	return strstr(url, "://") && strncmp(url, "file:", 5) != 0 ? NETWORK_PROTOCOLS : "file";
+}
+
 static int pick_streams(struct source *src)
 {
 	struct av_source *av = src->priv;
@@ -119,6 +131,7 @@ static int av_open(struct source *src, const struct source_opts *opts)
 	/* Probe little: cameras announce their parameters in the SDP, and a
 	 * long probe is latency before the first recorded frame. */
 	av->in->max_analyze_duration = AV_TIME_BASE;
+	av_dict_set(&dict, "protocol_whitelist", protocols_for(opts->url), 0);
 	if (is_rtsp(opts->url)) {
 		av_dict_set(&dict, "rtsp_transport", opts->udp ? "udp" : "tcp", 0);
 		/* Reordering buffer for UDP; a no-op over TCP. */

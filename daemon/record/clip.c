@@ -245,6 +245,13 @@ static int64_t name_time_us(const struct clip_source *src, const char *dir, cons
 	return llabs(w - t_std) < llabs(w - t_dst) ? t_std : t_dst;
 }
 
+/* Whether a file could not be opened for want of fds or memory: the
+ * build fails rather than leave the segment out. */
+static bool is_fatal(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOMEM;
+}
+
 /* The segments that may hold footage of [start, end): all named before the
  * end, from the second-last named at or before the start (a name is the
  * first frame's time cut to the second, so the one named just before the
@@ -275,7 +282,11 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		clocks_change = clocks_change_on(&tm);
 		snprintf(dir, sizeof(dir), "%s/%s/%s", src->store, src->camera, date);
 		/* Through no link in the store: see store_open. */
-		if ((fd = store_open(src->store, dir, O_RDONLY | O_DIRECTORY)) < 0)
+		if ((fd = store_open(src->store, dir, O_RDONLY | O_DIRECTORY)) < 0 && is_fatal(fd)) {
+			free(v);
+			return fd;   /* not "no footage that day" */
+		}
+		if (fd < 0)
 			continue;
 		if (!(d = fdopendir(fd))) {
 			close(fd);
@@ -310,14 +321,14 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 }
 
 /* Opens and indexes a segment (to what is durable, if it is being
- * written). Caller holds cache_lock. */
+ * written), through the vfile fd pool. Caller holds cache_lock. */
 static int open_segment(const struct clip_source *src, struct segment_ref *s)
 {
 	struct stat st;
 	int64_t committed;
 	int err = 0;
 
-	s->fd = store_open_file(src->store, s->path);
+	s->fd = vfile_open_file(src->store, s->path);
 	if (s->fd < 0) {
 		err = s->fd;
 		s->fd = -1;
@@ -447,8 +458,8 @@ static int lay_out(struct build *b, int slot, const struct run *runs, size_t n)
 /* Takes segment s's samples from video sample `from` until wall time end;
  * the audio that came in the same fragments goes along. Returns 1 when the
  * end was reached. */
-static int take_segment(struct build *b, struct vfile *v, struct segment_ref *s, size_t from,
-			int64_t start_us, int64_t end_us)
+static int take_segment(const struct clip_source *src, struct build *b, struct vfile *v,
+			struct segment_ref *s, size_t from, int64_t start_us, int64_t end_us)
 {
 	const struct index_track *vt = &s->ix->tracks[s->vt];
 	struct run *runs = NULL;
@@ -470,7 +481,7 @@ static int take_segment(struct build *b, struct vfile *v, struct segment_ref *s,
 	}
 	if (to == from)
 		return done;
-	slot = vfile_add_fd(v, s->fd);
+	slot = vfile_add_file(v, src->store, s->path, s->fd);
 	s->fd = -1;     /* the vfile holds it now, or closed it */
 	if (slot < 0)
 		return slot;
@@ -502,7 +513,11 @@ static int find_begin(const struct clip_source *src, struct segment_ref *segs, s
 		struct segment_ref *s = &segs[i];
 		const struct index_track *vt;
 
-		if (open_segment(src, s) < 0 || s->ix->tracks[s->vt].n_samples == 0) {
+		int err = open_segment(src, s);
+
+		if (is_fatal(err))
+			return err;
+		if (err < 0 || s->ix->tracks[s->vt].n_samples == 0) {
 			log_debug(src->camera, "clip: %s left out (no usable index)", s->path);
 			s->ix = NULL;
 			continue;
@@ -597,6 +612,7 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 	}
 	ret = list_segments(src, start_us, end_us, &segs, &n);
 	if (ret < 0) {
+		log_warning(src->camera, "cannot build a clip: %s", strerror(-ret));
 		vfile_unref(&v);
 		return ret;
 	}
@@ -610,13 +626,20 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 	for (size_t i = i0; i < n; i++) {
 		struct segment_ref *s = &segs[i];
 
-		if (!s->ix && (s->fd >= 0 || open_segment(src, s) < 0))
-			continue;
+		if (!s->ix) {
+			if (s->fd >= 0)
+				continue;   /* find_begin found no index in it */
+			ret = open_segment(src, s);
+			if (is_fatal(ret))
+				goto out;
+			if (ret < 0)
+				continue;
+		}
 		if (!same_format(&b, s)) {
 			log_debug(src->camera, "clip: codec change at %s ends the clip", s->path);
 			break;
 		}
-		ret = take_segment(&b, v, s, i == i0 ? j0 : 0, start_us, end_us);
+		ret = take_segment(src, &b, v, s, i == i0 ? j0 : 0, start_us, end_us);
 		if (ret < 0)
 			goto out;
 		if (ret == 1)
@@ -630,6 +653,9 @@ int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 	ret = assemble(&b, v);
 out:
 	pthread_mutex_unlock(&cache_lock);
+	if (is_fatal(ret))
+		log_warning(src->camera, "cannot build a clip of %d segments: %s", (int)n,
+			    strerror(-ret));
 	for (size_t i = 0; i < n; i++)
 		if (segs[i].fd >= 0)
 			close(segs[i].fd);
@@ -640,9 +666,11 @@ out:
 		free(b.tr[k].chunks);
 	}
 	free(b.ranges);
-	if (ret < 0)
+	if (ret < 0) {
 		vfile_unref(&v);
-	else
+	} else {
+		vfile_close_fds(v);   /* opened again by the first open of the clip */
 		*out = v;
+	}
 	return ret;
 }

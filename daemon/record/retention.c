@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/array.h"
 #include "events/events.h"
 #include "util/log.h"
 #include "record/sidecar.h"
@@ -53,10 +54,11 @@ static int64_t min_free_bytes(const struct config *cfg, const struct retention_d
 	return cfg->min_free.bytes;
 }
 
-/* Marks survivors oldest first until freed reaches goal; returns bytes. */
+/* Marks survivors oldest first until freed reaches goal; returns bytes.
+ * With now, a held segment's bytes do not count: they come free later. */
 static int64_t take_oldest(const struct store_segment *segs, size_t n,
 			   const char *const *busy, size_t n_busy, int64_t goal,
-			   enum why why, enum why *out)
+			   enum why why, bool now, enum why *out)
 {
 	int64_t freed = 0;
 
@@ -64,7 +66,8 @@ static int64_t take_oldest(const struct store_segment *segs, size_t n,
 		if (out[i] != KEEP || is_busy(segs[i].path, busy, n_busy))
 			continue;
 		out[i] = why;
-		freed += segs[i].size;
+		if (!now || !segs[i].held)
+			freed += segs[i].size;
 	}
 	return freed;
 }
@@ -93,19 +96,20 @@ static size_t plan(const struct config *cfg, const struct store_segment *segs, s
 
 	if (cfg->max_store_size > 0 && kept > cfg->max_store_size) {
 		int64_t f = take_oldest(segs, n, busy, n_busy, kept - cfg->max_store_size,
-					WHY_SIZE, out);
+					WHY_SIZE, false, out);
 		kept -= f;
 		freed += f;
 	}
 
 	/* The disk numbers are from before this plan: what the limits above
-	 * already free counts towards the free space. */
-	need = disk ? min_free_bytes(cfg, disk) - (disk->avail + freed) : 0;
+	 * already free counts towards the free space, and so do deleted files
+	 * still held open (they come free when their readers close them). */
+	need = disk ? min_free_bytes(cfg, disk) - (disk->avail + disk->held_deleted + freed) : 0;
 	if (need > 0)
-		freed += take_oldest(segs, n, busy, n_busy, need, WHY_FREE, out);
+		freed += take_oldest(segs, n, busy, n_busy, need, WHY_FREE, false, out);
 
 	if (need_bytes > 0)
-		take_oldest(segs, n, busy, n_busy, need_bytes, WHY_NEED, out);
+		take_oldest(segs, n, busy, n_busy, need_bytes, WHY_NEED, true, out);
 
 	for (size_t i = 0; i < n; i++)
 		count += out[i] != KEEP;
@@ -130,6 +134,13 @@ size_t retention_plan(const struct config *cfg, const struct store_segment *segs
 		victim[i] = why[i] != KEEP;
 	free(why);
 	return count;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* Bytes allocated (st_blocks) to the files of folder dirfd, and to those
@@ -184,6 +195,39 @@ static int64_t events_bytes(const char *store)
 	if (d)
 		closedir(d);
 	return bytes;
+}
+
+/* The store's regular files camfs has open (clips' segments, readers'
+ * files), as inodes of the store's filesystem dev in *ino (sorted), and the
+ * bytes of those already deleted in *deleted. Read from /proc/self/fd: the
+ * fds are camfs's own, so no one else's reader is counted (nor seen). */
+static int held_files(dev_t dev, uint64_t **ino, size_t *n, int64_t *deleted)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t cap = 0;
+
+	*ino = NULL;
+	*n = 0;
+	*deleted = 0;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct stat st;
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_dev != dev)
+			continue;
+		if (st.st_nlink == 0)
+			*deleted += (int64_t)st.st_blocks * 512;
+		if (array_grow(ino, &cap, *n, sizeof(**ino)) < 0)
+			break;
+		(*ino)[(*n)++] = st.st_ino;
+	}
+	closedir(d);
+	qsort(*ino, *n, sizeof(**ino), cmp_u64);
+	return 0;
 }
 
 /* unlink path; its bytes (st_blocks) when it went, 0 when it was gone. */
@@ -268,6 +312,10 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 	struct store_segment *segs = NULL;
 	struct retention_disk disk;
 	struct statvfs vfs;
+	struct stat st;
+	uint64_t *held = NULL;
+	size_t n_held = 0;
+	int64_t held_bytes = 0;
 	enum why *why = NULL;
 	size_t *idx = NULL, n = 0, count = 0;
 	int64_t freed = 0, by_why[N_WHY] = {0}, now_s;
@@ -284,6 +332,10 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 	disk.total = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
 	disk.avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
 	disk.events = events_bytes(cfg->store);
+	if (stat(cfg->store, &st) == 0 &&
+	    held_files(st.st_dev, &held, &n_held, &disk.held_deleted) == 0)
+		for (size_t i = 0; i < n; i++)
+			segs[i].held = bsearch(&segs[i].ino, held, n_held, sizeof(*held), cmp_u64);
 	now_s = now_us / 1000000 - (now_us % 1000000 < 0);
 
 	why = calloc(n ? n : 1, sizeof(*why));
@@ -305,7 +357,10 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 			log_warning(TAG, "%s: %s", segs[i].path, strerror((int)-bytes));
 			continue;
 		}
-		freed += bytes;
+		if (segs[i].held)
+			held_bytes += bytes;   /* free when its readers close it */
+		else
+			freed += bytes;
 		by_why[why[i]]++;
 		idx[count++] = i;
 	}
@@ -318,10 +373,17 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 			snprintf(reasons + used, sizeof(reasons) - used, "%s%s: %" PRId64,
 				 used ? ", " : "", why_names[w], by_why[w]);
 	}
-	if (count)
-		log_info(TAG, "deleted %zu segments, %" PRId64 " bytes (%s)",
-			 count, freed, reasons);
-	else
+	if (count) {
+		int64_t avail = disk.avail;
+
+		/* What the disk says came free, beside what was counted. */
+		if (statvfs(cfg->store, &vfs) == 0)
+			avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+		log_info(TAG, "deleted %zu segments, %" PRId64 " bytes (%s)%s; %" PRId64
+			 " bytes free now", count, freed + held_bytes, reasons,
+			 held_bytes ? ", some still open: free when their readers close them" : "",
+			 avail);
+	} else
 		log_debug(TAG, "nothing to delete");
 	ret = 0;
 out:
@@ -329,6 +391,7 @@ out:
 		log_error(TAG, "%s: %s", cfg->store, strerror(-ret));
 	free(idx);
 	free(why);
+	free(held);
 	store_segments_free(segs, n);
 	return ret < 0 ? ret : freed;
 }

@@ -249,7 +249,7 @@ struct seg_list {
 };
 
 static int add_segment(struct seg_list *l, const char *store, const char *camera,
-		       const char *date, const char *name, int64_t start_s, int64_t size)
+		       const char *date, const char *name, int64_t start_s, const struct stat *st)
 {
 	struct store_segment *s;
 
@@ -262,7 +262,8 @@ static int add_segment(struct seg_list *l, const char *store, const char *camera
 		return -ENOMEM;
 	snprintf(s->camera, sizeof(s->camera), "%s", camera);
 	s->start_s = start_s;
-	s->size = size;
+	s->size = (int64_t)st->st_blocks * 512;
+	s->ino = st->st_ino;
 	l->n++;
 	return 0;
 }
@@ -335,8 +336,7 @@ static int list_date(struct seg_list *l, const char *store, const char *camera,
 		    !S_ISREG(st.st_mode))
 			continue;
 		tm.tm_isdst = -1;
-		ret = add_segment(l, store, camera, date, e->d_name, (int64_t)mktime(&tm),
-				  (int64_t)st.st_blocks * 512);
+		ret = add_segment(l, store, camera, date, e->d_name, (int64_t)mktime(&tm), &st);
 		if (ret < 0)
 			break;
 	}

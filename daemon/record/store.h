@@ -62,6 +62,9 @@ struct store_segment {
 	char camera[64];
 	int64_t start_s;   /* local date+time of the name, as Unix seconds */
 	int64_t size;      /* bytes allocated on disk (st_blocks * 512) */
+	uint64_t ino;      /* its inode, on the store's filesystem */
+	bool held;         /* open in camfs (a clip, a reader): deleting it frees
+			    * nothing until they close it; set by retention */
 };
 
 /* Every segment in the store, oldest first (by start, then name). The caller

@@ -4,12 +4,14 @@
 #include "record/writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "record/segment.h"
 #include "record/sidecar.h"
 #include "record/store.h"
+#include "record/vfile.h"
 
 #define QUEUE_ITEMS 8192
 #define QUEUE_BYTES (64 << 20)      /* ~2 min of 4 Mbit/s behind a stalled disk */
@@ -30,6 +33,11 @@
  * the writes. Live readers never wait on the writer. */
 #define DRAIN_INTERVAL_US 50000
 #define RETENTION_INTERVAL_US 5000000
+/* A segment due for a cut (long enough, or a new day) waits this long for
+ * a keyframe, then is cut without one: a camera that never sends another
+ * keyframe must not grow one file forever, nor one past midnight by more. */
+#define KEYFRAME_WAIT_US (20 * 1000000LL)
+#define SEGMENT_MAX_BYTES (1ULL << 30)   /* likewise, by size */
 #define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
 
 struct item {
@@ -58,6 +66,14 @@ struct cam_state {
 	pthread_mutex_t shown_lock;
 	char shown_path[PATH_MAX];   /* guarded by shown_lock; "" when none */
 	uint64_t shown_size;         /* guarded by shown_lock */
+	/* Written on the writer thread with shown_lock held, read there without. */
+	int error;                   /* guarded by shown_lock: the last write error */
+	int64_t error_wall_us;       /* guarded by shown_lock */
+	int failing;                 /* writer thread only: why segments cannot start */
+	int64_t due_media_us;        /* writer thread only: when seg became due for a
+				      * cut, -1 if not yet */
+	int64_t cut_wall_us;         /* writer thread only: when a segment was cut
+				      * without a keyframe; 0 if not */
 };
 
 struct writer {
@@ -75,8 +91,12 @@ struct writer {
 
 	struct cam_state *cams;
 	int64_t last_sync_us, last_retention_us, last_events_expiry_us;
-	writer_segment_fn *on_segment;
-	void *on_segment_opaque;
+	/* Held while the callback runs, so clearing it waits for a call in
+	 * progress: its opaque may be freed right after. */
+	pthread_mutex_t on_segment_lock;
+	writer_segment_fn *on_segment;   /* guarded by on_segment_lock */
+	void *on_segment_opaque;         /* guarded by on_segment_lock */
+	int spare_fd;                /* writer thread: given up when fds run out */
 };
 
 int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
@@ -96,9 +116,11 @@ int writer_new(struct writer **out, const struct config *cfg, const struct clock
 	}
 	w->cfg = cfg;
 	w->clock = clock;
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		pthread_mutex_init(&w->cams[i].shown_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->on_segment_lock, NULL);
 	*out = w;
 	return 0;
 }
@@ -147,8 +169,10 @@ void writer_push_score(struct writer *w, int cam, int64_t second_us, int score)
 
 void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque)
 {
+	pthread_mutex_lock(&w->on_segment_lock);
 	w->on_segment = fn;
 	w->on_segment_opaque = opaque;
+	pthread_mutex_unlock(&w->on_segment_lock);
 }
 
 int64_t writer_committed_size(struct writer *w, int cam, const char *path)
@@ -161,6 +185,44 @@ int64_t writer_committed_size(struct writer *w, int cam, const char *path)
 		size = cs->shown_size;
 	pthread_mutex_unlock(&cs->shown_lock);
 	return size;
+}
+
+void writer_state(struct writer *w, int cam, struct writer_state *out)
+{
+	struct cam_state *cs = &w->cams[cam];
+
+	pthread_mutex_lock(&cs->shown_lock);
+	*out = (struct writer_state){
+		.recording = cs->shown_path[0] != '\0',
+		.error = cs->error, .error_wall_us = cs->error_wall_us,
+	};
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
+/* Keeps a write failure for status. */
+static void show_error(struct writer *w, struct cam_state *cs, int err)
+{
+	pthread_mutex_lock(&cs->shown_lock);
+	cs->error = err;
+	cs->error_wall_us = clock_wall_us(w->clock);
+	pthread_mutex_unlock(&cs->shown_lock);
+}
+
+/* After an open failed for want of fds: closes fds clips hold and nobody
+ * reads, else gives up the spare, and says whether to try once more. Clips
+ * are bounded to leave a reserve, but other readers (HTTP, store files
+ * opened through the mount) are not: recording comes first. */
+static bool made_fds(struct writer *w, int ret)
+{
+	if (ret != -EMFILE && ret != -ENFILE)
+		return false;
+	if (vfile_shed_fds(16) > 0)
+		return true;
+	if (w->spare_fd < 0)
+		return false;
+	close(w->spare_fd);
+	w->spare_fd = -1;
+	return true;
 }
 
 /* Publishes the camera's current segment (or none) to writer_committed_size. */
@@ -222,18 +284,35 @@ static bool made_room(struct writer *w, int ret, int64_t need)
 	return (ret == -ENOSPC || ret == -EDQUOT) && run_retention(w, need) > 0;
 }
 
-static bool is_cut_point(struct writer *w, const struct segment *seg, const struct fragment *f)
+/* Whether f, appended to seg, would make it due for a cut: long enough,
+ * or of another day (a segment never spans midnight but by a GOP). */
+static bool is_due(struct writer *w, const struct segment *seg, const struct fragment *f)
 {
 	char seg_date[STORE_DATE_LEN], frag_date[STORE_DATE_LEN];
 
-	if (!f->keyframe)
-		return false;
 	if (f->media_us - seg->start_media_us >= (int64_t)w->cfg->segment_seconds * 1000000)
 		return true;
-	/* A segment never spans midnight: each day folder holds its own day. */
+	/* Each day folder holds its own day. */
 	store_date_name(seg->start_wall_us, seg_date);
 	store_date_name(f->wall_us, frag_date);
 	return strcmp(seg_date, frag_date) != 0;
+}
+
+enum cut { CUT_NONE, CUT_AT_KEYFRAME, CUT_WITHOUT_KEYFRAME };
+
+/* Where camera cs's segment ends: before f if f is a keyframe and the
+ * segment is due; before f too, without a keyframe, once it has waited
+ * KEYFRAME_WAIT_US for one or grown past SEGMENT_MAX_BYTES. */
+static enum cut cut_before(struct writer *w, struct cam_state *cs, const struct fragment *f)
+{
+	if (cs->due_media_us < 0 && is_due(w, cs->seg, f))
+		cs->due_media_us = f->media_us;
+	if (cs->due_media_us >= 0 && f->keyframe)
+		return CUT_AT_KEYFRAME;
+	if ((cs->due_media_us >= 0 && f->media_us - cs->due_media_us >= KEYFRAME_WAIT_US) ||
+	    cs->seg->size + f->size > SEGMENT_MAX_BYTES)
+		return f->keyframe ? CUT_AT_KEYFRAME : CUT_WITHOUT_KEYFRAME;
+	return CUT_NONE;
 }
 
 static void write_media(struct writer *w, int cam, struct fragment *f)
@@ -245,26 +324,52 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	int64_t need = (int64_t)f->size + (cs->seg ? (int64_t)cs->seg->size : (1 << 20));
 	int ret;
 
-	if (cs->seg && is_cut_point(w, cs->seg, f))
+	enum cut cut = cs->seg ? cut_before(w, cs, f) : CUT_NONE;
+
+	if (cut == CUT_WITHOUT_KEYFRAME) {
+		log_warning(name, "no keyframe for %.0f s: %s cut at %llu bytes; recording "
+			    "resumes at the next keyframe",
+			    (f->media_us - cs->seg->start_media_us) / 1e6, cs->seg->path,
+			    (unsigned long long)cs->seg->size);
+		cs->cut_wall_us = f->wall_us;
+	}
+	if (cut != CUT_NONE)
 		close_segment(w, cam);
 	if (!cs->seg) {
 		if (!f->keyframe || !cs->init)
 			return;   /* a segment must start decodable */
 		ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
-		if (made_room(w, ret, need))
+		if (made_room(w, ret, need) || made_fds(w, ret))
 			ret = segment_open(&cs->seg, w->cfg->store, name, cs->init, f);
+		if (w->spare_fd < 0)
+			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (ret < 0) {
-			log_error(name, "cannot start a segment in %s: %s", w->cfg->store, strerror(-ret));
+			/* Once per error: a segment is tried at every keyframe. */
+			if (ret != cs->failing)
+				log_error(name, "cannot start a segment in %s: %s", w->cfg->store,
+					  strerror(-ret));
+			cs->failing = ret;
+			show_error(w, cs, ret);
 			return;
 		}
+		if (cs->failing)
+			log_notice(name, "recording again to %s", cs->seg->path);
+		if (cs->cut_wall_us)
+			log_notice(name, "a keyframe at last: recording resumes; %.1f s not recorded",
+				   (f->wall_us - cs->cut_wall_us) / 1e6);
+		cs->failing = 0;
+		cs->cut_wall_us = 0;
+		cs->due_media_us = -1;
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		show(cs);
 		cs->rows[1] = cs->rows[0];
 		snprintf(cs->rows[0].path, sizeof(cs->rows[0].path), "%s", cs->seg->path);
 		cs->rows[0].first_us = cs->seg->start_wall_us - cs->seg->start_wall_us % 1000000;
 		cs->rows[0].end_us = 0;
+		pthread_mutex_lock(&w->on_segment_lock);
 		if (w->on_segment)
 			w->on_segment(cam, cs->seg->path, w->on_segment_opaque);
+		pthread_mutex_unlock(&w->on_segment_lock);
 		return;
 	}
 	ret = segment_append(cs->seg, f);
@@ -278,6 +383,7 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	if (ret < 0) {
 		log_error(name, "cannot write %s: %s; starting a new segment at the next keyframe",
 			  cs->seg->path, strerror(-ret));
+		show_error(w, cs, ret);
 		close_segment(w, cam);
 	}
 }
@@ -332,9 +438,11 @@ static void sync_all(struct writer *w)
 	for (int i = 0; i < w->cfg->n_cameras; i++) {
 		int ret = w->cams[i].seg ? segment_sync(w->cams[i].seg) : 0;
 
-		if (ret < 0)
+		if (ret < 0) {
 			log_error(w->cfg->cameras[i].name, "fdatasync %s: %s",
 				  w->cams[i].seg->path, strerror(-ret));
+			show_error(w, &w->cams[i], ret);
+		}
 	}
 	w->last_sync_us = clock_monotonic_us(w->clock);
 }
@@ -451,7 +559,10 @@ void writer_free(struct writer *w)
 	for (int i = 0; i < w->cfg->n_cameras; i++)
 		pthread_mutex_destroy(&w->cams[i].shown_lock);
 	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->on_segment_lock);
 	pthread_cond_destroy(&w->cond);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
 	free(w->cams);
 	free(w);
 }

@@ -4,6 +4,7 @@
 #ifndef CAMFS_WRITER_H
 #define CAMFS_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct clock;
@@ -30,10 +31,21 @@ void writer_push_score(struct writer *w, int cam, int64_t second_us, int score);
  * is writing, if that is path; -1 if path is not being written. Thread-safe. */
 int64_t writer_committed_size(struct writer *w, int cam, const char *path);
 /* Called on the writer thread whenever camera cam starts a segment at path
- * (so a mounted tree can drop cached listings). Set before writer_start. */
+ * (so a mounted tree can drop cached listings). May be set or cleared at
+ * any time: once writer_on_segment returns, no call of the old fn is in
+ * progress, so its opaque may be freed. */
 typedef void writer_segment_fn(int cam, const char *path, void *opaque);
 void writer_on_segment(struct writer *w, writer_segment_fn *fn, void *opaque);
 /* Writes everything queued, closes every segment and joins the thread. */
+/* What the writer is doing for camera cam, for status: whether a segment
+ * is open, and its last failure to write (0 if none yet) and when. */
+struct writer_state {
+	bool recording;
+	int error;               /* negative errno */
+	int64_t error_wall_us;
+};
+void writer_state(struct writer *w, int cam, struct writer_state *out);
+
 void writer_stop(struct writer *w);
 /* Accepts NULL; stops first if still running. */
 void writer_free(struct writer *w);

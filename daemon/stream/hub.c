@@ -45,6 +45,10 @@ struct hub {
 	uint64_t first_seq;              /* guarded by lock */
 	size_t bytes;                    /* guarded by lock: sizes of the kept */
 	bool has_key;                    /* guarded by lock: the ring holds a GOP */
+	/* guarded by lock: a keyframe came since the ring was last emptied, so
+	 * what follows decodes for readers following it (even once max_bytes
+	 * took that keyframe: has_key false) */
+	bool in_gop;
 	uint64_t newest_key;             /* guarded by lock: its keyframe, if has_key */
 
 	struct hub_reader *parked;       /* guarded by lock: readers with waiters */
@@ -110,6 +114,7 @@ static void drop_all(struct hub *h)
 	while (h->count)
 		drop_oldest(h);
 	h->has_key = false;
+	h->in_gop = false;
 }
 
 /* Hub lock held. False on ENOMEM. */
@@ -276,7 +281,7 @@ void hub_publish(struct hub *h, struct fragment *frag)
 	} else {
 		uint64_t seq = h->first_seq + h->count;
 
-		if (!frag->keyframe && !h->has_key)
+		if (!frag->keyframe && !h->in_gop)
 			goto drop;      /* undecodable without a GOP to start from */
 		if (frag->keyframe)
 			while (h->has_key && h->first_seq < h->newest_key)
@@ -289,11 +294,17 @@ void hub_publish(struct hub *h, struct fragment *frag)
 			goto drop;
 		}
 		if (frag->keyframe) {
-			h->has_key = true;
+			h->has_key = h->in_gop = true;
 			h->newest_key = seq;
 		}
-		while (h->bytes > h->max_bytes && h->first_seq < h->newest_key)
+		/* Older GOPs go first. A GOP that alone outgrows max_bytes (a
+		 * camera that sends no more keyframes) loses its start: readers
+		 * following it go on, new ones wait for the next keyframe. */
+		while (h->bytes > h->max_bytes && h->count > 1) {
+			if (h->has_key && h->first_seq == h->newest_key)
+				h->has_key = false;
 			drop_oldest(h);
+		}
 	}
 	wake_parked(h);
 	pthread_mutex_unlock(&h->lock);

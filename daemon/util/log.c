@@ -1,9 +1,10 @@
-/* log.c - formats, redacts and writes log lines; one lock so lines from
- * different threads never interleave. */
+/* log.c - formats, redacts and writes log lines to stderr or syslog; one
+ * lock so lines from different threads never interleave. */
 #include "util/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ static atomic_int max_level = LOG_INFO;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static log_sink_fn *sink;     /* guarded by lock */
 static void *sink_opaque;     /* guarded by lock */
+static bool to_syslog;        /* guarded by lock */
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emergency", [LOG_ALERT] = "alert", [LOG_CRIT] = "critical",
@@ -43,6 +45,16 @@ void log_set_sink(log_sink_fn *fn, void *opaque)
 	pthread_mutex_unlock(&lock);
 }
 
+void log_to_syslog(const char *ident)
+{
+	pthread_mutex_lock(&lock);
+	/* LOG_NDELAY: connect now, while the socket can still be reached
+	 * (before a chroot or sandbox, should one come). */
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = true;
+	pthread_mutex_unlock(&lock);
+}
+
 static void vlog(int level, const char *tag, const char *fmt, va_list ap)
 {
 	char msg[2048], clean[2048];
@@ -56,6 +68,8 @@ static void vlog(int level, const char *tag, const char *fmt, va_list ap)
 		char line[2200];
 		snprintf(line, sizeof(line), "%s: [%s] %s", level_names[level], tag, clean);
 		sink(level, line, sink_opaque);
+	} else if (to_syslog) {
+		syslog(level, "[%s] %s", tag, clean);
 	} else {
 		/* Under systemd, stderr is the journal: "<N>" sets the priority. */
 		if (getenv("JOURNAL_STREAM"))

@@ -1,5 +1,6 @@
 /* log.h - the one logging module: syslog levels, a tag per line (module or
- * camera name), stderr by default, journald priority prefixes under systemd. */
+ * camera name), stderr by default, journald priority prefixes under systemd,
+ * syslog once daemonized. */
 #ifndef CAMFS_LOG_H
 #define CAMFS_LOG_H
 
@@ -21,6 +22,10 @@ void log_msg(int level, const char *tag, const char *fmt, ...)
 #define log_notice(tag, ...) log_msg(LOG_NOTICE, tag, __VA_ARGS__)
 #define log_info(tag, ...) log_msg(LOG_INFO, tag, __VA_ARGS__)
 #define log_debug(tag, ...) log_msg(LOG_DEBUG, tag, __VA_ARGS__)
+
+/* From now on, lines go to syslog (facility daemon, "[<tag>] <message>")
+ * instead of stderr: for a daemon whose stderr is /dev/null. */
+void log_to_syslog(const char *ident);
 
 /* Route FFmpeg's own messages through log_msg (tag "ffmpeg"), redacted. */
 void log_route_ffmpeg(void);

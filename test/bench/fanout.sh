@@ -14,7 +14,7 @@ clip_camera
 
 printf '[camfs]\nstore = %s/store\n\n[camera a]\nurl = rtsp://127.0.0.1:%d/a\n' "$T" "$port" >"$T/camfs.conf"
 mnt=$T/mnt
-mkdir -p "$mnt"
+mkdir -p "$mnt" "$T/store"
 "$camfs_bin" -f -o config="$T/camfs.conf" "$mnt" >"$T/camfs.log" 2>&1 &
 camfs=$!
 pids+=($camfs)

@@ -22,7 +22,7 @@ hp=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 printf '[camfs]\nstore = %s/store\nhttp_rate = 0\nhttp_max_clients = %d\n\n[camera a]\nurl = rtsp://127.0.0.1:%d/a\n' \
 	"$T" $((BIG + 100)) "$port" >"$T/camfs.conf"
 mnt=$T/mnt
-mkdir -p "$mnt"
+mkdir -p "$mnt" "$T/store"
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 cpu_of() {   # cpu_of SECONDS PID: share of one core used over SECONDS

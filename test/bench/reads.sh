@@ -23,7 +23,7 @@ size=$(stat -c %s "$T/store/$rel")
 # The camera need not be reachable: footage is served either way.
 printf '[camfs]\nstore = %s/store\n\n[camera a]\nurl = rtsp://127.0.0.1:9/none\n' "$T" >"$T/camfs.conf"
 mnt=$T/mnt
-mkdir -p "$mnt"
+mkdir -p "$mnt" "$T/store"
 "$camfs_bin" -f -o config="$T/camfs.conf" "$mnt" >"$T/camfs.log" 2>&1 &
 camfs=$!
 pids+=($camfs)

@@ -46,7 +46,7 @@ syscalls_of() {
 # default method (bitrate).
 {
 	echo "[camfs]"
-	echo "store = $T/store"
+	echo "store = $T/store"; mkdir -p "$T/store"
 	for i in $(seq 1 $N); do printf '[camera c%d]\nurl = rtsp://127.0.0.1:%d/c%d\n' "$i" "$port" "$i"; done
 } >"$T/camfs.conf"
 "$build/camfs" --no-mount -o config="$T/camfs.conf" 2>"$T/camfs.log" &

@@ -65,7 +65,7 @@ for gop_s in 2 10; do
 
 	printf '[camfs]\nstore = %s/store\n\n[camera a]\nurl = %s\n' "$d" "$url" >"$d/camfs.conf"
 	mnt=$d/mnt
-	mkdir -p "$mnt"
+	mkdir -p "$mnt" "$d/store"
 	"$camfs_bin" -f -o config="$d/camfs.conf" "$mnt" >"$d/camfs.log" 2>&1 &
 	camfs=$!
 	pids+=($camfs)

@@ -50,3 +50,35 @@ fusermount3 -u "$T/mnt-daemon" || fail "fusermount3 -u failed"
 gone() { ! kill -0 "$pid" 2>/dev/null; }
 wait_until 10 gone || fail "the daemon did not stop after fusermount3 -u"
 ok "daemonized: served, recorded, stopped on unmount"
+
+# A store that does not exist is refused (more likely a disk not mounted than
+# a wish to fill the root filesystem), unless store_create = yes or --demo
+# (which made its own above).
+printf '[camfs]\nstore = %s/missing/store\nhttp = off\n[camera door]\nurl = rtsp://127.0.0.1:9/none\n' "$T" >"$T/missing.conf"
+if "$CAMFS" --no-mount -o config="$T/missing.conf" >"$T/out" 2>&1; then fail "camfs started without its store"; fi
+grep -q "store $T/missing/store: No such file or directory; mount its disk" "$T/out" ||
+	fail "no reason given: $(cat "$T/out")"
+[ ! -e "$T/missing" ] || fail "the missing store was created"
+ok "a missing store is refused: $(grep store "$T/out")"
+"$CAMFS" --no-mount -o config="$T/missing.conf" -o store_create=yes >"$T/out" 2>&1 &
+pid=$!
+PIDS+=($pid)
+wait_until 10 test -d "$T/missing/store" || fail "store_create = yes did not create the store: $(cat "$T/out")"
+kill -TERM "$pid"
+wait "$pid" || fail "camfs exited with $? on SIGTERM"
+grep -q "created store $T/missing/store" "$T/out" || fail "no notice of the store made"
+ok "store_create = yes makes it"
+
+# --no-mount ends on SIGHUP as a mounted camfs does (cleanly, exit 0), and a
+# SIGPIPE does not end it at all.
+"$CAMFS" --no-mount --demo -o http=off -o store="$T/nomount" >"$T/out" 2>&1 &
+pid=$!
+PIDS+=($pid)
+wait_until 20 grep -q '\[demo-moving\] online' "$T/out" || fail "--no-mount did not record: $(cat "$T/out")"
+kill -PIPE "$pid"
+sleep 0.5
+kill -0 "$pid" 2>/dev/null || fail "SIGPIPE ended camfs --no-mount"
+kill -HUP "$pid"
+wait "$pid" || fail "camfs --no-mount exited with $? on SIGHUP"
+grep -q 'Hangup: stopping' "$T/out" || fail "no stop notice on SIGHUP: $(tail -3 "$T/out")"
+ok "--no-mount: SIGPIPE ignored, SIGHUP stops it cleanly"

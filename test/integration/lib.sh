@@ -8,6 +8,7 @@ set -euo pipefail
 : "${RTSP_CAMERA:?RTSP_CAMERA must name the test camera binary}"
 
 T=$(mktemp -d /tmp/camfs-test.XXXXXX)
+mkdir "$T/store"   # camfs records only into a store that exists
 PIDS=()
 MOUNTS=()
 FUSE_MOUNTS=()
@@ -114,6 +115,18 @@ check_log() {
 	bad=$(grep -E '^(<[0-9]>)?(warning|error|critical|alert|emergency):' "$T/camfs.log" | grep -Ev "$allowed" || true)
 	[ -z "$bad" ] || fail "unexpected messages from camfs:
 $bad"
+}
+
+# no_gaps STORE CAM SKIP: the camera's segments after the first SKIP follow
+# each other (by name, within a day) with no more than 3 s between starts:
+# nothing was lost. Says the gaps otherwise.
+no_gaps() {
+	segments "$1" "$2" | tail -n +$(($3 + 1)) | python3 -c '
+import os, sys
+t = [sum(int(x) * m for x, m in zip(os.path.basename(p)[:8].split("-"), (3600, 60, 1)))
+     for p in sys.stdin.read().split()]
+gaps = [b - a for a, b in zip(t, t[1:]) if b - a > 3]
+sys.exit("gaps in recording: %s" % gaps if gaps else 0)'
 }
 
 # segments STORE CAM: the camera's segment files, oldest first.
