@@ -314,6 +314,36 @@ static void test_timestamp_jump(void **state)
 	}
 }
 
+/* Every segment presents from 0 with its own duration, the one that starts
+ * two minutes into its session too (its times once continued the
+ * session's: start 120 s, duration 180 s); clips across them stay exact. */
+static void test_segment_timeline(void **state)
+{
+	struct fixture f;
+	int64_t start = local_us(2026, 11, 4, 10, 0);
+	const char *names[] = { "10-00-00.mp4", "10-02-00.mp4" };
+
+	(void)state;
+	record(&f, "UTC", (time_t)(start / 1000000), 3 * 60);
+	for (int i = 0; i < 2; i++) {
+		AVFormatContext *in = NULL;
+		char path[160];
+		double t0, d;
+
+		snprintf(path, sizeof(path), "%s/cam/2026-11-04/%s", f.store, names[i]);
+		assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+		assert_true(avformat_find_stream_info(in, NULL) >= 0);
+		t0 = (double)in->start_time / AV_TIME_BASE;
+		d = (double)in->duration / AV_TIME_BASE;
+		print_message("%s: start %.3f s, duration %.3f s\n", names[i], t0, d);
+		assert_true(t0 >= 0 && t0 < 0.01);
+		assert_true(d > 59.5 && d < 60.5);
+		avformat_close_input(&in);
+	}
+	expect(&f, start + 60 * INT64_C(1000000), start + 180 * INT64_C(1000000), 120);
+	cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_23_hour_day),
 		cmocka_unit_test(test_format_change_past_cache),
 		cmocka_unit_test(test_timestamp_jump),
+		cmocka_unit_test(test_segment_timeline),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);
