@@ -300,12 +300,24 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 	free(w);
 }
 
-static void read_live(fuse_req_t req, struct hub_reader *r, size_t size)
+static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, uint64_t lock_owner)
 {
-	struct waiter *w = calloc(1, sizeof(*w));
-	void *buf = thread_buffer(size);
+	struct waiter *w;
+	void *buf;
 	ssize_t n;
 
+	/* A read with no lock owner comes from the page cache (readahead,
+	 * fadvise(WILLNEED), a private mmap: VLC advises on open), not from a
+	 * reader. The kernel takes a short answer there for the end of the
+	 * file and shrinks the inode's size to it, which every later stat
+	 * would report; and the bytes would be lost to this open's stream.
+	 * An error leaves both alone. */
+	if (!lock_owner) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	buf = thread_buffer(size);
 	if (!w || !buf) {
 		free(w);
 		fuse_reply_err(req, ENOMEM);
@@ -382,7 +394,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (r) {   /* live.mp4: answered from the hub, maybe later */
-		read_live(req, r, size);
+		read_live(req, r, size, fi->lock_owner);
 		return;
 	}
 	f = file_ref(h->file);

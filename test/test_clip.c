@@ -66,8 +66,11 @@ static void open_store(struct fixture *f, const char *tz)
 }
 
 /* Records `seconds` of demo camera `url` (a session) whose first frame is at
- * Unix time start_s. */
-static void record_session(struct fixture *f, const char *url, time_t start_s, int seconds)
+ * Unix time start_s; from frame jump_at on (if > 0), the camera's
+ * timestamps are jump_s seconds off (its clock was stepped). Timestamps
+ * that go back are held at the last one plus one, as the source does. */
+static void record_jumping(struct fixture *f, const char *url, time_t start_s, int seconds,
+			   int jump_at, int jump_s)
 {
 	struct source_opts opts = {
 		.url = url, .timeout_us = 5000000,
@@ -77,11 +80,21 @@ static void record_session(struct fixture *f, const char *url, time_t start_s, i
 	struct fragmenter *frag;
 	struct writer_feed feed = { .writer = f->writer };
 	AVPacket *pkt = av_packet_alloc();
+	int64_t last = INT64_MIN;
 
 	assert_int_equal(source_open(&src, &opts), 0);
 	assert_int_equal(fragmenter_open(&frag, src, 1, writer_feed_fragment, &feed), 0);
 	for (int i = 0; i < seconds * FPS; i++) {
 		assert_int_equal(source_read(src, pkt), 0);
+		if (jump_at > 0 && i >= jump_at) {
+			int64_t d = av_rescale_q(jump_s, (AVRational){ 1, 1 }, src->video.time_base);
+
+			pkt->pts += d;
+			pkt->dts += d;
+		}
+		if (last != INT64_MIN && pkt->dts <= last)
+			pkt->pts = pkt->dts = last + 1;
+		last = pkt->dts;
 		atomic_store(&sim_wall_us, (int64_t)start_s * 1000000 + (int64_t)i * 1000000 / FPS);
 		assert_int_equal(fragmenter_write(frag, pkt, atomic_load(&sim_wall_us)), 0);
 		av_packet_unref(pkt);
@@ -92,6 +105,11 @@ static void record_session(struct fixture *f, const char *url, time_t start_s, i
 	fragmenter_close(frag);
 	source_close(src);
 	av_packet_free(&pkt);
+}
+
+static void record_session(struct fixture *f, const char *url, time_t start_s, int seconds)
+{
+	record_jumping(f, url, start_s, seconds, 0, 0);
 }
 
 /* Stops the writer; clips of the store can be built from then on. */
@@ -338,6 +356,56 @@ static void test_fd_bound(void **state)
 	cleanup(&f);
 }
 
+/* A segment whose camera timestamps jump (forward, then back) does not end
+ * day.mp4 there: the rest of the day is in it. */
+static void test_timestamp_jump(void **state)
+{
+	struct fixture f;
+	int64_t day = local_us(2026, 11, 3, 0, 0), start = local_us(2026, 11, 3, 10, 0);
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		int jump = k == 0 ? 3600 : -3600;
+
+		open_store(&f, "UTC");
+		record_jumping(&f, DEMO_URL, (time_t)(start / 1000000), 5 * 60, 90, jump);
+		close_store(&f);
+		print_message("timestamps %+d s at 90 s:\n", jump);
+		expect(&f, day, day + 24 * 3600 * INT64_C(1000000), 5 * 60);
+		cleanup(&f);
+	}
+}
+
+/* Every segment presents from 0 with its own duration, the one that starts
+ * two minutes into its session too (its times once continued the
+ * session's: start 120 s, duration 180 s); clips across them stay exact. */
+static void test_segment_timeline(void **state)
+{
+	struct fixture f;
+	int64_t start = local_us(2026, 11, 4, 10, 0);
+	const char *names[] = { "10-00-00.mp4", "10-02-00.mp4" };
+
+	(void)state;
+	record(&f, "UTC", (time_t)(start / 1000000), 3 * 60);
+	for (int i = 0; i < 2; i++) {
+		AVFormatContext *in = NULL;
+		char path[160];
+		double t0, d;
+
+		snprintf(path, sizeof(path), "%s/cam/2026-11-04/%s", f.store, names[i]);
+		assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+		assert_true(avformat_find_stream_info(in, NULL) >= 0);
+		t0 = (double)in->start_time / AV_TIME_BASE;
+		d = (double)in->duration / AV_TIME_BASE;
+		print_message("%s: start %.3f s, duration %.3f s\n", names[i], t0, d);
+		assert_true(t0 >= 0 && t0 < 0.01);
+		assert_true(d > 59.5 && d < 60.5);
+		avformat_close_input(&in);
+	}
+	expect(&f, start + 60 * INT64_C(1000000), start + 180 * INT64_C(1000000), 120);
+	cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_23_hour_day),
 		cmocka_unit_test(test_format_change_past_cache),
 		cmocka_unit_test(test_fd_bound),
+		cmocka_unit_test(test_timestamp_jump),
+		cmocka_unit_test(test_segment_timeline),
 	};
 
 	av_log_set_level(AV_LOG_ERROR);

@@ -208,6 +208,25 @@ static void test_cut_without_keyframe(void **state)
 	cleanup(&cfg);
 }
 
+/* A camera whose keyframes come every 30 s: its first GOP is not known, so
+ * the first segment is cut after 20 s, as for any camera; from then on its
+ * GOP is waited for (up to three of them) and nothing more is lost. */
+static void test_long_gop_waited_for(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;
+
+	(void)state;
+	make_config(&cfg, 2);
+	record(&cfg, "demo:moving?fps=15&gop=450", 120, t0);
+	expect("2026-11-20/10-00-00.mp4", 22 * 15);
+	expect("2026-11-20/10-00-30.mp4", 450);
+	expect("2026-11-20/10-01-00.mp4", 450);
+	expect("2026-11-20/10-01-30.mp4", 450);
+	assert_int_equal(testutil_count_files(store, ".mp4"), 4);
+	cleanup(&cfg);
+}
+
 /* Nor past midnight by more than that wait. */
 static void test_midnight_without_keyframe(void **state)
 {
@@ -328,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_cut_waits_for_keyframe),
 		cmocka_unit_test(test_cut_at_midnight),
 		cmocka_unit_test(test_cut_without_keyframe),
+		cmocka_unit_test(test_long_gop_waited_for),
 		cmocka_unit_test(test_midnight_without_keyframe),
 		cmocka_unit_test(test_clear_callback_waits),
 	};

@@ -497,10 +497,13 @@ static int parse_fragment(struct reader *r, const struct mp4box *moof, const str
 	struct index_fragment *frag;
 	struct cursor c, body;
 	uint32_t type;
-	int ret = load_body(r, moof, &c);
+	size_t before[INDEX_MAX_TRACKS];
+	int ret = load_body(r, moof, &c), ref;
 
 	if (ret < 0)
 		return ret;
+	for (int t = 0; t < ix->n_tracks; t++)
+		before[t] = ix->tracks[t].n_samples;
 	if (!find_box(c, MP4BOX_FOURCC('m', 'f', 'h', 'd'), &body))
 		return -EBADMSG;
 	while ((ret = next_box(&c, &type, &body)) > 0) {
@@ -514,6 +517,17 @@ static int parse_fragment(struct reader *r, const struct mp4box *moof, const str
 		return -ENOMEM;
 	frag = &ix->fragments[ix->n_fragments++];
 	*frag = r->have_prft ? r->prft : (struct index_fragment){ 0 };
+	/* prft's media time is the packet's own timestamp, which moves when
+	 * the camera's clock is stepped, while the muxer keeps tfdt going on:
+	 * the wall clock is pinned to the fragment's first sample as this file
+	 * times it, so a step does not shift the wall time of what follows. */
+	ref = r->have_prft ? track_by_id(ix, frag->prft_track_id) : -1;
+	if (ref >= 0 && ix->tracks[ref].n_samples > before[ref]) {
+		const struct index_sample *first = &ix->tracks[ref].samples[before[ref]];
+		int64_t pts = (int64_t)first->dts + first->cts_offset;
+
+		frag->prft_media_time = pts > 0 ? (uint64_t)pts : 0;
+	}
 	/* The fragment starts at its prft, so consecutive fragments tile the
 	 * file from the end of the moov to indexed_size. */
 	frag->moof_offset = r->have_prft ? r->prft_offset : moof->offset;

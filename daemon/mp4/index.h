@@ -36,7 +36,9 @@ struct index_fragment {
 	uint64_t moof_offset;      /* where the fragment starts in the file */
 	int64_t wall_us;           /* prft wall clock of its first sample, µs since
 				    * the Unix epoch; 0 if the fragment has no prft */
-	uint64_t prft_media_time;  /* the media time (track timescale) prft refers to */
+	uint64_t prft_media_time;  /* the media time (track timescale) prft refers to:
+				    * the presentation time of the fragment's first
+				    * sample of that track, on this file's timeline */
 	uint32_t prft_track_id;
 };
 

@@ -29,6 +29,9 @@
 #include "record/writer.h"
 
 #define CACHE_SLOTS 512
+/* Camera timestamps that disagree with the wall clock by more than this
+ * between two frames are a jump (a camera clock stepped), not footage. */
+#define JUMP_US 2000000
 
 /* Indexes by path. A segment that grew since (the one being written) is
  * indexed again. Guarded by cache_lock, which a build holds throughout. A
@@ -387,6 +390,30 @@ static bool same_format(const struct build *b, const struct segment_ref *s)
 	       (!b->has_audio || same_stsd(&s->ix->tracks[s->at], &b->ref[1]));
 }
 
+/* Sample j's duration in a clip: its own, unless the camera's timestamps
+ * jump between it and the next sample (their gap and the wall clock's
+ * differ by over JUMP_US): then the wall clock's gap, so that a jump
+ * neither stretches the clip by it nor squeezes the footage after it. The
+ * last sample of a segment lasts to the next one's timestamp, jump
+ * included: one longer than JUMP_US lasts as long as the one before. */
+static uint32_t clip_duration(const struct segment_ref *s, int t, size_t j)
+{
+	const struct index_track *it = &s->ix->tracks[t];
+	int64_t media_us, w0, w1, d;
+
+	if (j + 1 >= it->n_samples) {
+		d = (int64_t)it->samples[j].duration * 1000000 / it->timescale;
+		return d > JUMP_US && j > 0 ? it->samples[j - 1].duration : it->samples[j].duration;
+	}
+	media_us = (int64_t)((it->samples[j + 1].dts - it->samples[j].dts) * 1000000 / it->timescale);
+	w0 = index_wall_us(s->ix, t, it->samples[j].dts);
+	w1 = index_wall_us(s->ix, t, it->samples[j + 1].dts);
+	if (!w0 || !w1 || llabs(media_us - (w1 - w0)) <= JUMP_US)
+		return it->samples[j].duration;
+	d = (w1 - w0) * it->timescale / 1000000;
+	return d < 1 ? 1 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
 struct run {
 	int track;              /* 0 video, 1 audio */
 	uint32_t first, n;      /* in the out track's samples */
@@ -408,7 +435,7 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 		if (array_grow(&o->samples, &o->cap_samples, o->n_samples, sizeof(*o->samples)) < 0)
 			return -ENOMEM;
 		o->samples[o->n_samples] = (struct mp4build_sample){
-			.size = x->size, .duration = x->duration,
+			.size = x->size, .duration = clip_duration(s, t, j),
 			.cts_offset = x->cts_offset, .keyframe = x->keyframe,
 		};
 		if (last && last->track == k && last->pos + last->len == x->offset) {
@@ -419,8 +446,8 @@ static int take(struct build *b, const struct segment_ref *s, int t, int k, size
 				return -ENOMEM;
 			(*runs)[(*n_runs)++] = (struct run){ k, o->n_samples, 1, x->offset, x->size };
 		}
+		o->duration += o->samples[o->n_samples].duration;
 		o->n_samples++;
-		o->duration += x->duration;
 	}
 	return 0;
 }
@@ -464,6 +491,7 @@ static int take_segment(const struct clip_source *src, struct build *b, struct v
 	const struct index_track *vt = &s->ix->tracks[s->vt];
 	struct run *runs = NULL;
 	size_t n_runs = 0, cap_runs = 0, to = from;
+	uint64_t passed = 0;    /* clip time of the samples from `from` to `to` */
 	int slot, ret, done = 0;
 
 	while (to < vt->n_samples) {
@@ -475,8 +503,8 @@ static int take_segment(const struct clip_source *src, struct build *b, struct v
 		}
 		/* The frame playback starts with, in the clip's own time. */
 		if (b->edit_video < 0 && w >= start_us)
-			b->edit_video = b->tr[0].duration + (vt->samples[to].dts - vt->samples[from].dts) +
-					vt->samples[to].cts_offset;
+			b->edit_video = b->tr[0].duration + passed + vt->samples[to].cts_offset;
+		passed += clip_duration(s, s->vt, to);
 		to++;
 	}
 	if (to == from)

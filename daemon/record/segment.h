@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mp4/rebase.h"
+
 struct fragment;
 
 struct segment {
@@ -19,10 +21,16 @@ struct segment {
 	uint64_t size;          /* bytes of whole units written */
 	int fragments;
 	bool dirty;             /* written since the last sync */
+	/* Its fragments' times less its start, so the file presents from 0;
+	 * no tracks: written as they came (an init it could not read). */
+	struct rebase rebase;
+	size_t duration_at;     /* where its mehd's duration lies; 0: it has none */
+	uint32_t timescale;     /* the movie timescale that duration counts in */
 };
 
 /* Creates a new file for camera in store, named after first->wall_us, and
- * writes init then first (a keyframe fragment). The directory entry is
+ * writes init then first (a keyframe fragment), on a timeline that starts
+ * at first's decode time (docs/recording.md). The directory entry is
  * synced before this returns. On failure nothing is left on disk.
  * Returns 0 or negative errno (-ENOSPC when the disk is full). */
 int segment_open(struct segment **out, const char *store, const char *camera,
@@ -32,7 +40,8 @@ int segment_open(struct segment **out, const char *store, const char *camera,
 int segment_append(struct segment *seg, const struct fragment *frag);
 /* fdatasync if anything was written since the last sync. */
 int segment_sync(struct segment *seg);
-/* Syncs and closes. Accepts NULL. */
+/* Writes the segment's duration into its header, syncs and closes.
+ * Accepts NULL. */
 void segment_close(struct segment *seg);
 
 #endif

@@ -33,10 +33,13 @@
  * the writes. Live readers never wait on the writer. */
 #define DRAIN_INTERVAL_US 50000
 #define RETENTION_INTERVAL_US 5000000
-/* A segment due for a cut (long enough, or a new day) waits this long for
- * a keyframe, then is cut without one: a camera that never sends another
- * keyframe must not grow one file forever, nor one past midnight by more. */
+/* A segment due for a cut (long enough, or a new day) waits for a keyframe
+ * at least this long, then is cut without one: a camera that never sends
+ * another keyframe must not grow one file forever, nor one past midnight
+ * by more. A camera with a long GOP is waited for three of its GOPs (what
+ * follows such a cut is lost until the next keyframe), up to the most. */
 #define KEYFRAME_WAIT_US (20 * 1000000LL)
+#define KEYFRAME_WAIT_MAX_US (300 * 1000000LL)
 #define SEGMENT_MAX_BYTES (1ULL << 30)   /* likewise, by size */
 #define EVENTS_EXPIRY_INTERVAL_US (3600 * 1000000LL)
 
@@ -70,8 +73,12 @@ struct cam_state {
 	int error;                   /* guarded by shown_lock: the last write error */
 	int64_t error_wall_us;       /* guarded by shown_lock */
 	int failing;                 /* writer thread only: why segments cannot start */
-	int64_t due_media_us;        /* writer thread only: when seg became due for a
-				      * cut, -1 if not yet */
+	/* Writer thread only. Counted in fragment durations, not timestamps,
+	 * so a camera whose clock jumps neither cuts early nor waits forever. */
+	int64_t due_waited_us;       /* media since seg became due for a cut, -1 if
+				      * not yet */
+	int64_t since_key_us;        /* media since the last keyframe */
+	int64_t gop_us;              /* between the last two keyframes; 0 if unknown */
 	int64_t cut_wall_us;         /* writer thread only: when a segment was cut
 				      * without a keyframe; 0 if not */
 };
@@ -305,14 +312,30 @@ enum cut { CUT_NONE, CUT_AT_KEYFRAME, CUT_WITHOUT_KEYFRAME };
  * KEYFRAME_WAIT_US for one or grown past SEGMENT_MAX_BYTES. */
 static enum cut cut_before(struct writer *w, struct cam_state *cs, const struct fragment *f)
 {
-	if (cs->due_media_us < 0 && is_due(w, cs->seg, f))
-		cs->due_media_us = f->media_us;
-	if (cs->due_media_us >= 0 && f->keyframe)
+	int64_t wait = 3 * cs->gop_us;
+
+	wait = wait < KEYFRAME_WAIT_US ? KEYFRAME_WAIT_US :
+	       wait > KEYFRAME_WAIT_MAX_US ? KEYFRAME_WAIT_MAX_US : wait;
+	if (cs->due_waited_us < 0 && is_due(w, cs->seg, f))
+		cs->due_waited_us = 0;
+	if (cs->due_waited_us >= 0 && f->keyframe)
 		return CUT_AT_KEYFRAME;
-	if ((cs->due_media_us >= 0 && f->media_us - cs->due_media_us >= KEYFRAME_WAIT_US) ||
-	    cs->seg->size + f->size > SEGMENT_MAX_BYTES)
+	if (cs->due_waited_us >= wait || cs->seg->size + f->size > SEGMENT_MAX_BYTES)
 		return f->keyframe ? CUT_AT_KEYFRAME : CUT_WITHOUT_KEYFRAME;
+	if (cs->due_waited_us >= 0)
+		cs->due_waited_us += f->duration_us;
 	return CUT_NONE;
+}
+
+/* Keeps the camera's GOP length, which sets how long a cut waits. */
+static void count_gop(struct cam_state *cs, const struct fragment *f)
+{
+	if (f->keyframe) {
+		if (cs->since_key_us > 0)
+			cs->gop_us = cs->since_key_us;
+		cs->since_key_us = 0;
+	}
+	cs->since_key_us += f->duration_us;
 }
 
 static void write_media(struct writer *w, int cam, struct fragment *f)
@@ -329,10 +352,11 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 	if (cut == CUT_WITHOUT_KEYFRAME) {
 		log_warning(name, "no keyframe for %.0f s: %s cut at %llu bytes; recording "
 			    "resumes at the next keyframe",
-			    (f->media_us - cs->seg->start_media_us) / 1e6, cs->seg->path,
+			    cs->since_key_us / 1e6, cs->seg->path,
 			    (unsigned long long)cs->seg->size);
 		cs->cut_wall_us = f->wall_us;
 	}
+	count_gop(cs, f);
 	if (cut != CUT_NONE)
 		close_segment(w, cam);
 	if (!cs->seg) {
@@ -359,7 +383,7 @@ static void write_media(struct writer *w, int cam, struct fragment *f)
 				   (f->wall_us - cs->cut_wall_us) / 1e6);
 		cs->failing = 0;
 		cs->cut_wall_us = 0;
-		cs->due_media_us = -1;
+		cs->due_waited_us = -1;
 		log_debug(name, "recording to %s from %.3f", cs->seg->path, f->wall_us / 1e6);
 		show(cs);
 		cs->rows[1] = cs->rows[0];

@@ -1,7 +1,8 @@
 #!/bin/bash
 # record.sh - H.264 and H.265 cameras, with and without digest auth, record
-# contiguous 2 s segments that play alone, over one RTSP session each, and
-# no credential reaches the log or the process arguments; AAC audio is kept;
+# contiguous 2 s segments that play alone, each from 0, over one RTSP
+# session each, and no credential reaches the log or the process arguments;
+# AAC audio is kept;
 # RTSP over UDP works when configured; a session's first keyframe is
 # recorded (RTSP gives it no timestamp).
 . "$(dirname "$0")/lib.sh"
@@ -65,10 +66,27 @@ for m in /h264 /h265; do
 done
 ok "one RTSP session per camera"
 
+# fragment_seqs FILE: the sequence numbers (mfhd) of its first and last
+# fragment.
+fragment_seqs() {
+	python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read(); off = 0; seqs = []
+while off + 8 <= len(data):
+    size, kind = struct.unpack('>I4s', data[off:off + 8])
+    if size < 8:
+        break
+    if kind == b'moof' and data[off + 12:off + 16] == b'mfhd':
+        seqs.append(struct.unpack('>I', data[off + 20:off + 24])[0])
+    off += size
+print(seqs[0], seqs[-1])
+PY
+}
+
 wall=$(echo "$t_stop - $t_online" | bc)
 for c in $cams; do
 	want=h264; [[ $c == h265* ]] && want=hevc
-	prev_end= total=0
+	prev_seq= total=0
 	while read -r f; do
 		[ "$(codec_of "$f" v:0)" = "$want" ] || fail "$f: codec $(codec_of "$f" v:0), want $want"
 		plays "$f" || fail "$f does not decode cleanly"
@@ -76,14 +94,18 @@ for c in $cams; do
 			[ "$(codec_of "$f" a:0)" = aac ] || fail "$f: no AAC audio track"
 		fi
 		read -r start end frames < <(video_span "$f")
-		if [ -n "$prev_end" ]; then
-			# One muxer per session: a segment starts where the last ended.
-			gap=$(echo "($start - $prev_end)" | bc -l)
-			(( $(echo "${gap#-} < 0.001" | bc -l) )) || fail "$f: gap/overlap of $gap s after the previous segment"
+		read -r first_seq last_seq < <(fragment_seqs "$f")
+		# Every segment presents from 0 (its own timeline).
+		(( $(echo "$start < 0.1" | bc -l) )) || fail "$f: starts at $start s"
+		if [ -n "$prev_seq" ]; then
+			# One muxer per session: a segment's first fragment is the one
+			# after the previous segment's last, none lost between.
+			[ "$first_seq" = $((prev_seq + 1)) ] ||
+				fail "$f: fragments $first_seq.. after ..$prev_seq in the previous segment"
 		fi
 		dur=$(echo "$end - $start" | bc -l)
 		total=$(echo "$total + $dur" | bc -l)
-		prev_end=$end
+		prev_seq=$last_seq
 	done < <(segments "$T/store" "$c")
 	# The test camera's encoder holds about a GOP at start and sends it in
 	# a burst: the media time recorded may run up to a GOP (2 s) ahead.
