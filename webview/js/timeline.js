@@ -1,0 +1,211 @@
+// timeline.js - a day bar: recorded spans and gaps, the motion score as a
+// graph along it, event marks, the playhead; click or drag to play from a
+// time, shift-drag (or the select mode) to pick a range.
+
+const COLORS = {
+  gap: '#2a2f36', span: '#2f6f4f', motion: '#f2b134', event: '#e5534b',
+  head: '#ffffff', select: 'rgba(90, 160, 255, 0.35)', hour: '#8b949e',
+};
+
+export class Timeline {
+  constructor({ onSeek, onSelect, onHover }) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'timeline';
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'slider');
+    this.canvas.setAttribute('aria-label', 'Day timeline: click or drag to play from a time, shift-drag to select');
+    this.onSeek = onSeek;
+    this.onSelect = onSelect;
+    this.onHover = onHover || (() => {});
+    this.spans = [];
+    this.motion = [];
+    this.events = [];
+    this.from = 0;
+    this.to = 86400;
+    this.head = null;
+    this.selection = null;
+    this.selectMode = false;
+    this.drag = null;
+    const c = this.canvas;
+    c.addEventListener('pointerdown', (e) => this.down(e));
+    c.addEventListener('pointermove', (e) => this.move(e));
+    c.addEventListener('pointerup', (e) => this.up(e));
+    c.addEventListener('pointerleave', () => this.onHover(null));
+    c.addEventListener('keydown', (e) => this.key(e));
+    new ResizeObserver(() => this.draw()).observe(c);
+  }
+
+  setDay(from, to, spans, motion, events) {
+    Object.assign(this, { from, to, spans, motion, events, selection: null });
+    this.canvas.setAttribute('aria-valuemin', String(from));
+    this.canvas.setAttribute('aria-valuemax', String(to));
+    this.draw();
+  }
+
+  setHead(t) {
+    this.head = t;
+    if (t !== null)
+      this.canvas.setAttribute('aria-valuenow', String(Math.round(t)));
+    this.draw();
+  }
+
+  x(t) {
+    return ((t - this.from) / (this.to - this.from)) * this.w;
+  }
+
+  timeAt(clientX) {
+    const r = this.canvas.getBoundingClientRect();
+    const f = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
+    return this.from + f * (this.to - this.from);
+  }
+
+  down(e) {
+    this.canvas.setPointerCapture(e.pointerId);
+    const t = this.timeAt(e.clientX);
+    this.drag = { t0: t, select: e.shiftKey || this.selectMode };
+    if (this.drag.select)
+      this.selection = [t, t];
+    else
+      this.setHead(t);
+    this.draw();
+  }
+
+  move(e) {
+    const t = this.timeAt(e.clientX);
+    this.onHover(t, e.clientX);
+    if (!this.drag)
+      return;
+    if (this.drag.select)
+      this.selection = [Math.min(this.drag.t0, t), Math.max(this.drag.t0, t)];
+    else
+      this.head = t;
+    this.draw();
+  }
+
+  up(e) {
+    if (!this.drag)
+      return;
+    const t = this.timeAt(e.clientX);
+    const d = this.drag;
+    this.drag = null;
+    if (d.select) {
+      this.selection = [Math.min(d.t0, t), Math.max(d.t0, t)];
+      if (this.selection[1] - this.selection[0] < 1)
+        this.selection = null;
+      this.onSelect(this.selection);
+      this.draw();
+    } else {
+      this.onSeek(t);
+    }
+  }
+
+  key(e) {
+    const step = e.shiftKey ? 600 : 60;
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      const base = this.head ?? this.from;
+      this.onSeek(Math.min(this.to, Math.max(this.from, base + (e.key === 'ArrowLeft' ? -step : step))));
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+
+  draw() {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const w = c.clientWidth, h = c.clientHeight;
+    if (!w || !h)
+      return;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    this.w = w;
+    const g = c.getContext('2d');
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const top = 14, bar = h - top - 2;
+    g.fillStyle = COLORS.gap;
+    g.fillRect(0, top, w, bar);
+    g.fillStyle = COLORS.span;
+    for (const s of this.spans) {
+      const a = this.x(s.start), b = this.x(s.end);
+      g.fillRect(a, top, Math.max(1, b - a), bar);
+    }
+    // The motion score (0..100) as a line over the spans.
+    if (this.motion.length) {
+      g.strokeStyle = COLORS.motion;
+      g.fillStyle = 'rgba(242, 177, 52, 0.35)';
+      g.lineWidth = 1;
+      const max = Math.max(10, ...this.motion.map((m) => m.score));
+      const base = top + bar;
+      // One point per pixel column: the highest score in it.
+      const cols = new Map();
+      for (const m of this.motion) {
+        const px = Math.floor(this.x(m.t));
+        cols.set(px, Math.max(cols.get(px) ?? 0, m.score));
+      }
+      g.beginPath();
+      g.moveTo(0, base);
+      for (const [px, s] of [...cols].sort((a, b) => a[0] - b[0]))
+        g.lineTo(px + 0.5, base - (s / max) * (bar - 2));
+      g.lineTo(w, base);
+      g.fill();
+      g.stroke();
+    }
+    g.fillStyle = COLORS.event;
+    for (const e of this.events)
+      g.fillRect(this.x(e.t) - 1, top - 6, 3, 6);
+    // Hour ticks.
+    g.fillStyle = COLORS.hour;
+    g.font = '10px system-ui, sans-serif';
+    const hours = (this.to - this.from) / 3600;
+    const every = w / hours < 28 ? (w / hours < 14 ? 6 : 3) : 1;
+    for (let i = 0; i <= hours; i += every) {
+      const px = this.x(this.from + i * 3600);
+      g.fillRect(px, top - 3, 1, 3);
+      if (i < hours)
+        g.fillText(String(i).padStart(2, '0'), px + 2, 9);
+    }
+    if (this.selection) {
+      const a = this.x(this.selection[0]), b = this.x(this.selection[1]);
+      g.fillStyle = COLORS.select;
+      g.fillRect(a, 0, Math.max(2, b - a), h);
+    }
+    if (this.head !== null && this.head >= this.from && this.head <= this.to) {
+      g.fillStyle = COLORS.head;
+      g.fillRect(Math.round(this.x(this.head)) - 1, 0, 2, h);
+    }
+  }
+}
+
+// The wall time `media` seconds into a clip that starts at `start` and
+// skips the gaps between spans.
+export function mediaToWall(start, media, spans) {
+  let cur = start, left = media;
+  for (const s of spans) {
+    if (s.end <= cur)
+      continue;
+    if (s.start > cur)
+      cur = s.start;
+    if (left <= s.end - cur)
+      return cur + left;
+    left -= s.end - cur;
+    cur = s.end;
+  }
+  return cur + left;
+}
+
+// The inverse: media seconds of wall time t in that clip.
+export function wallToMedia(start, t, spans) {
+  let cur = start, media = 0;
+  for (const s of spans) {
+    if (s.end <= cur)
+      continue;
+    if (s.start > cur)
+      cur = s.start;
+    if (t <= s.end)
+      return media + Math.max(0, t - cur);
+    media += s.end - cur;
+    cur = s.end;
+  }
+  return media + Math.max(0, t - cur);
+}
