@@ -969,27 +969,71 @@ static json_t *camera_json(struct tree *t, int cam)
 			 "in_event", st.in_event);
 }
 
+/* The path of directory ino from the root as a listing names it: "/",
+ * "/door/2026-12-05/". */
+static void dir_path(struct tree *t, uint64_t ino, char *out, size_t size)
+{
+	const struct node *up[8];
+	size_t n = 0, o = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (const struct node *d = find_ino(t, ino); d && d->ino != TREE_ROOT_INO && n < 8;
+	     d = find_ino(t, d->parent))
+		up[n++] = d;
+	o += (size_t)snprintf(out, size, "/");
+	while (n-- > 0 && o < size)
+		o += (size_t)snprintf(out + o, size - o, "%s/", up[n]->name);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* A listing entry: name, type, size (files), mtime, and for a recorded
+ * segment of a day its start and duration (seconds, to the millisecond),
+ * from its index: the segment being written, so far. */
+static json_t *listing_entry(struct tree *t, const struct tree_node_info *dir,
+			     const struct tree_entry *e)
+{
+	bool is_dir = S_ISDIR(e->st.st_mode);
+	json_t *j = json_pack("{s:s, s:s}", "name", e->name, "type", is_dir ? "dir" : "file");
+	struct clip_source src = { .store = t->cfg->store, .cam = dir->cam, .writer = t->writer };
+	char path[4096 + 256];
+	int64_t start, duration;
+	unsigned long seq;
+	struct tm tm;
+
+	if (!j)
+		return NULL;
+	if (!is_dir)
+		json_object_set_new(j, "size", json_integer((json_int_t)e->st.st_size));
+	json_object_set_new(j, "mtime", json_integer((json_int_t)e->st.st_mtime));
+	if (dir->kind != TREE_DAY || is_dir || !store_parse_segment_name(e->name, &tm, &seq))
+		return j;
+	src.camera = t->cfg->cameras[dir->cam].name;
+	snprintf(path, sizeof(path), "%s/%s", dir->path, e->name);
+	if (clip_segment_span(&src, path, &start, &duration) == 0) {
+		json_object_set_new(j, "start", json_real((double)(start / 1000) / 1000));
+		json_object_set_new(j, "duration", json_real((double)(duration / 1000) / 1000));
+	}
+	return j;
+}
+
+/* A directory's .index.json: {"path": ..., "entries": [...]}, without
+ * itself (docs/tree-and-files.md, "Listings"). */
 static json_t *listing_json(struct tree *t, uint64_t dir_ino)
 {
+	struct tree_node_info dir;
 	struct tree_entry *v;
+	char path[4096];
 	size_t n;
 	json_t *entries;
 
-	if (tree_list(t, dir_ino, &v, &n) < 0)
+	if (tree_info(t, dir_ino, &dir) < 0 || tree_list(t, dir_ino, &v, &n) < 0)
 		return NULL;
+	dir_path(t, dir_ino, path, sizeof(path));
 	entries = json_array();
-	for (size_t i = 0; entries && i < n; i++) {
-		char mtime[40];
-
-		iso_time((int64_t)v[i].st.st_mtime * 1000000, mtime, sizeof(mtime));
-		json_array_append_new(entries, json_pack("{s:s, s:s, s:I, s:s}",
-			"name", v[i].name,
-			"type", S_ISDIR(v[i].st.st_mode) ? "dir" : "file",
-			"size", (json_int_t)(S_ISDIR(v[i].st.st_mode) ? 0 : v[i].st.st_size),
-			"mtime", mtime));
-	}
+	for (size_t i = 0; entries && i < n; i++)
+		json_array_append_new(entries, listing_entry(t, &dir, &v[i]));
 	free(v);
-	return entries ? json_pack("{s:o}", "entries", entries) : NULL;
+	return entries ? json_pack("{s:s, s:o}", "path", path, "entries", entries) : NULL;
 }
 
 static const char clips_readme[] =
@@ -1102,7 +1146,10 @@ int tree_render(struct tree *t, const struct tree_node_info *info, char **data, 
 	}
 	if (!doc)
 		return -ENOMEM;
-	*data = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	/* A listing is for programs: compact, times to the millisecond. */
+	*data = json_dumps(doc, JSON_ENSURE_ASCII | (info->kind == TREE_LISTING ?
+						     JSON_COMPACT | JSON_REAL_PRECISION(13) :
+						     JSON_INDENT(2)));
 	json_decref(doc);
 	if (!*data)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <libavformat/avformat.h>
 
 #include "config.h"
@@ -414,6 +415,96 @@ static int count_frames(const char *path)
 	return frames;
 }
 
+/* The entry of a listing named name, or NULL. */
+static json_t *entry(json_t *doc, const char *name)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(json_object_get(doc, "entries"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+			return e;
+	return NULL;
+}
+
+/* A directory's listing, read whole; its size at the walk is exact. */
+static json_t *listing(struct fixture *f, const char *path, char **text)
+{
+	struct tree_attr attr;
+	struct file *file = open_path(f, path, &attr);
+	uint64_t size = file_size(file);
+	json_error_t err;
+	json_t *doc;
+
+	assert_int_equal(attr.st.st_size, size);
+	*text = (char *)read_all(file, size);
+	(*text)[size] = '\0';
+	file_close(file);
+	doc = json_loadb(*text, size, 0, &err);
+	if (!doc)
+		fail_msg("%s: %s:\n%s", path, err.text, *text);
+	return doc;
+}
+
+/* .index.json: the directory's path and its entries, compact, in the
+ * layout programs read; a recorded segment's start and duration from its
+ * index (the one being written: so far, growing as it does); no size for
+ * a directory, no times for what is not a segment, never itself. */
+static void test_listing(void **state)
+{
+	struct fixture *f = *state;
+	json_t *doc, *e;
+	double grown;
+	struct stat st;
+	char path[256], *text;
+
+	static const char layout[] = "{\"path\":\"/cam/" DAY "/\",\"entries\":[{\"name\":";
+
+	doc = listing(f, "cam/" DAY "/.index.json", &text);
+	if (strncmp(text, layout, sizeof(layout) - 1) != 0)
+		fail_msg("not the listing's layout:\n%s", text);
+	free(text);
+	assert_null(entry(doc, ".index.json"));
+	store_path(f, FINISHED, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	assert_non_null(e = entry(doc, "10-00-00.mp4"));
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "file");
+	assert_int_equal(json_integer_value(json_object_get(e, "size")), st.st_size);
+	assert_int_equal(json_integer_value(json_object_get(e, "mtime")), st.st_mtime);
+	assert_true(json_real_value(json_object_get(e, "start")) == (double)(f->start_us / 1000000));
+	assert_true(json_real_value(json_object_get(e, "duration")) == 60.0);
+	assert_non_null(e = entry(doc, "10-01-00.mp4"));
+	assert_true(json_real_value(json_object_get(e, "start")) ==
+		    (double)(f->start_us / 1000000 + 60));
+	grown = json_real_value(json_object_get(e, "duration"));
+	assert_true(grown >= 20.0);
+	assert_non_null(e = entry(doc, "10-00-00.motion.csv"));
+	assert_non_null(json_object_get(e, "size"));
+	assert_null(json_object_get(e, "start"));
+	assert_null(json_object_get(e, "duration"));
+	assert_non_null(entry(doc, "day.mp4"));
+	json_decref(doc);
+
+	/* The growing segment's duration is what is recorded by now. */
+	feed(f, 5);
+	doc = listing(f, "cam/" DAY "/.index.json", &text);
+	free(text);
+	assert_true(json_real_value(json_object_get(entry(doc, "10-01-00.mp4"), "duration")) ==
+		    grown + 5);
+	json_decref(doc);
+
+	/* The root lists the cameras; a directory has no size. */
+	doc = listing(f, ".index.json", &text);
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(doc, "path")), "/");
+	assert_non_null(e = entry(doc, "cam"));
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "dir");
+	assert_null(json_object_get(e, "size"));
+	assert_true(json_is_integer(json_object_get(e, "mtime")));
+	assert_null(entry(doc, ".index.json"));
+	json_decref(doc);
+}
+
 /* A clip: its header in memory and its footage as ranges of the segment
  * files, covering exactly its size; it plays; a settled range is fixed,
  * and built again it has the same validator. */
@@ -667,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_store_file),
 		cmocka_unit_test(test_growing_segment),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_listing),
 		cmocka_unit_test(test_clip),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_walk),

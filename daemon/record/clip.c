@@ -174,6 +174,31 @@ static int64_t first_frame_wall_us(const struct clip_source *src, const char *pa
 	return w;
 }
 
+int clip_segment_span(const struct clip_source *src, const char *path, int64_t *start_us,
+		      int64_t *duration_us)
+{
+	struct segment_ref s = { .fd = -1 };
+	int ret;
+
+	snprintf(s.path, sizeof(s.path), "%s", path);
+	pthread_mutex_lock(&cache_lock);
+	ret = open_segment(src, &s);
+	if (ret == 0) {
+		const struct index_track *t = &s.ix->tracks[s.vt];
+
+		*start_us = t->n_samples ? index_wall_us(s.ix, s.vt, t->samples[0].dts) : 0;
+		*duration_us = t->n_samples ? (int64_t)((t->samples[t->n_samples - 1].dts +
+							t->samples[t->n_samples - 1].duration -
+							t->samples[0].dts) * 1000000 / t->timescale) : 0;
+		if (!*start_us)
+			ret = -ENODATA;   /* no wall clock: not a recorded segment's */
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
 /* Whether the clocks change on date day (it is not 24 hours long). */
 static bool clocks_change_on(const struct tm *day)
 {

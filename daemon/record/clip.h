@@ -25,6 +25,13 @@ struct clip_source {
 int clip_build(const struct clip_source *src, int64_t start_us, int64_t end_us,
 	       struct vfile **out);
 
+/* When the segment file at path starts (the wall clock of its first video
+ * frame) and how long its video lasts, from its index (the one clip builds
+ * cache; the segment being written: what is committed so far). 0, -ENODATA
+ * without frames or a wall clock, or negative errno. Thread-safe. */
+int clip_segment_span(const struct clip_source *src, const char *path, int64_t *start_us,
+		      int64_t *duration_us);
+
 /* Drops every cached index (tests, shutdown). */
 void clip_cache_clear(void);
 /* How many segment indexes builds have read from their files so far, the
