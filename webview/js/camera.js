@@ -128,6 +128,9 @@ export function cameraView({ feed, hub, main, q }, cam) {
     state.target = start;
     recVideo.hidden = false;
     recVideo.src = url;
+    // Clip names are whole seconds: the rest of the way by seeking.
+    if (start - rec.start > 0.05)
+      recVideo.addEventListener('loadedmetadata', () => { recVideo.currentTime = start - rec.start; }, { once: true });
     recVideo.playbackRate = Number(speed.value);
     setMode('recorded');
     note.textContent = '';
@@ -214,7 +217,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
     const [segs, motion, events] = await Promise.all([
       tree.segments(cam, d).catch(() => []),
       tree.motion(cam, d).catch(() => []),
-      tree.events(cam, d).catch(() => []),
+      tree.eventDays(cam).then((ds) => (ds.includes(d) ? tree.events(cam, d) : [])).catch(() => []),
     ]);
     spans = tree.spansOf(segs);
     state.spans = spans;

@@ -100,6 +100,7 @@ export class LiveHub {
 
   got(s, bytes, isInit) {
     s.last = performance.now();
+    s.failures = 0;
     s.backoff = BACKOFF_MIN;
     s.sink.unit(bytes, isInit);
   }
@@ -178,6 +179,12 @@ export class LiveHub {
     if (s.abort !== abort || this.sinks.get(s.cam) !== s)
       return;
     s.abort = null;
+    // A server that cannot stream the file (a static server reading the
+    // mount with pread) fails at once, every time: pictures instead.
+    if ((s.failures = (s.failures || 0) + 1) >= 3 && s.sink.unavailable) {
+      s.sink.unavailable();
+      return;
+    }
     s.sink.reset();
     clearTimeout(s.timer);
     s.timer = setTimeout(() => { if (!this.hidden && this.sinks.get(s.cam) === s) this.fetchLoop(s); }, s.backoff);
@@ -357,12 +364,17 @@ export class LivePlayer {
     this.pump();
   }
 
+  // The server gives no live stream at all.
+  unavailable() {
+    this.startFallback({ video: null, why: 'No live stream from this server: showing live.jpg' });
+  }
+
   // --- JPEG fallback: the export's live.mjpeg, or live.jpg refreshed where
   // only files are served.
   startFallback(info) {
     if (this.fallback)
       return;
-    this.fallback = info.video || 'unknown';
+    this.fallback = info.video || 'none';
     // The stream is of no use here: stop it (a codec change is seen again
     // only when the tile is made again).
     this.unsub();
@@ -388,7 +400,7 @@ export class LivePlayer {
     } else {
       refresh();
     }
-    this.onState('fallback', `${(info.video || 'this codec').toUpperCase()} cannot play here: showing JPEG keyframes`);
+    this.onState('fallback', info.why || `${(info.video || 'this codec').toUpperCase()} cannot play here: showing JPEG keyframes`);
   }
 
   noteFrame() {
