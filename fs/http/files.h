@@ -19,12 +19,17 @@ int http_range_parse(const char *header, int64_t size, int64_t *start, int64_t *
  * mtime. Empty strings are absent headers. */
 bool http_not_modified(const char *if_none_match, const char *if_modified_since,
 		       const char *etag, time_t mtime);
+/* Whether an Accept header prefers text/html to application/json (the
+ * quality of the closest media range of each; "" prefers neither). */
+bool http_prefers_html(const char *accept);
 /* An RFC 7231 date ("Sun, 06 Nov 1994 08:49:37 GMT"). */
 void http_date(time_t t, char out[40]);
 
 /* Answers a path outside /cams, /events and /ws from the viewer's folder. */
 void http_files_viewer(struct http_conn *c);
-/* Answers a path under /cams from the tree. */
+/* Answers a path under /cams from the tree, walked and opened on a
+ * worker: a file through the file layer, a directory as its .index.json
+ * or, for a browser, an HTML listing. */
 void http_files_tree(struct http_conn *c);
 
 #endif

@@ -21,6 +21,8 @@ struct http_auth;
 struct http_conn;
 struct http_feed;
 struct http_live;
+struct http_walks;
+struct file;
 struct tree;
 
 /* One lws_write at most: on h2 a larger write breaks the stream
@@ -32,6 +34,8 @@ struct tree;
 /* A connection that could write and has not been able to for this long is
  * closed: a stalled or frozen client. */
 #define HTTP_STALL_US (20 * 1000000LL)
+/* A body's lws timeout is set again this often while it is written. */
+#define HTTP_REARM_US (5 * 1000000LL)
 /* The socket send buffer of an endless HTTP/1.1 response (the kernel
  * doubles it): ~0.5 s of a 4 Mbit/s camera. */
 #define HTTP_ENDLESS_SNDBUF (128 * 1024)
@@ -53,6 +57,7 @@ struct http_server {
 	struct http_auth *auth;          /* NULL: nobody logs in */
 	struct http_live *live;
 	struct http_feed *feed;
+	struct http_walks *walks;        /* clips recently served */
 
 	pthread_mutex_t wake_lock;
 	struct http_conn *woken;         /* guarded by wake_lock: to be made writable */
@@ -85,12 +90,14 @@ struct http_request {
 	char range[96];
 	char if_none_match[160];
 	char if_modified_since[40];
+	char if_range[160];
 	char accept[160];
 	char origin[160];                /* sent by browsers on cross-site requests */
 };
 
-/* A body of known length: memory or a range of a file. */
+/* A body of known length: memory, a range of an fd, or of a tree file. */
 struct http_body {
+	struct file *file;               /* a tree file's pieces (then no mem or fd) */
 	const uint8_t *mem;              /* NULL: from fd */
 	void *owner;                     /* freed by release(owner) when done */
 	void (*release)(void *owner);
@@ -132,6 +139,7 @@ struct http_conn {
 	unsigned char *buf;              /* HTTP_BUF_SIZE bytes once a body is written */
 
 	int64_t want_since_us;           /* waiting to write since; 0: not */
+	int64_t armed_us;                /* a body's lws timeout last set */
 	struct http_conn *busy_prev, *busy_next;   /* in srv->busy while kind != IDLE */
 	struct http_conn *woken_next;    /* guarded by srv->wake_lock */
 	bool in_woken;                   /* guarded by srv->wake_lock */

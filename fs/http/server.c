@@ -26,6 +26,9 @@
 #include "fs/http/files.h"
 #include "fs/http/http_internal.h"
 #include "fs/http/live.h"
+#include "fs/http/walks.h"
+#include "fs/file.h"
+#include "fs/tree.h"
 #include "util/log.h"
 
 #ifndef CAMFS_WEBVIEW_DIR
@@ -214,6 +217,7 @@ static void body_release(struct http_body *b)
 		b->release(b->owner);
 	b->release = NULL;
 	b->owner = NULL;
+	b->file = NULL;
 	b->mem = NULL;
 	b->fd = -1;
 	b->pos = b->end = 0;
@@ -356,6 +360,7 @@ static void conn_reset(struct http_conn *c)
 	c->extra_len = 0;
 	c->head_sent = false;
 	c->want_since_us = 0;
+	c->armed_us = 0;
 }
 
 static int finish(struct http_conn *c)
@@ -364,49 +369,77 @@ static int finish(struct http_conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
+/* The body's next bytes at b->pos, at most max: memory, or a range of an
+ * fd (a tree file's pieces: a clip's header, then its segments' ranges).
+ * False when a tree file has none there. */
+static bool body_piece(struct http_body *b, size_t max, struct file_piece *p)
+{
+	size_t n = (size_t)(b->end - b->pos) < max ? (size_t)(b->end - b->pos) : max;
+
+	if (b->file)
+		return file_pieces(b->file, (uint64_t)b->pos, n, p, 1) > 0;
+	*p = (struct file_piece){
+		.data = b->mem ? b->mem + b->pos : NULL, .fd = b->fd, .pos = (uint64_t)b->pos,
+		.len = n,
+	};
+	return true;
+}
+
 /* Writes the next piece of a body of known length: up to HTTP_CHUNK copied
- * through the connection's buffer, or, on plain HTTP/1.1, a range of the
+ * through the connection's buffer, or, on plain HTTP/1.1, a range of a
  * file sent by the kernel. */
 static int write_body(struct http_conn *c)
 {
 	struct http_body *b = &c->body;
 	struct lws *wsi = c->wsi;
-	size_t n = (size_t)(b->end - b->pos);
+	bool kernel = !c->req.tls && lws_get_network_wsi(wsi) == wsi;
+	struct file_piece p;
 	unsigned char *buf;
+	int64_t now = now_us();
+	size_t n;
 
-	if (b->fd >= 0 && !c->req.tls && lws_get_network_wsi(wsi) == wsi) {
+	/* lws cuts a body that is still going timeout_secs after its request;
+	 * set again every few seconds (not at each write: that costs), the
+	 * timeout closes a client that stopped reading. */
+	if (now - c->armed_us >= HTTP_REARM_US) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(HTTP_STALL_US / 1000000));
+		c->armed_us = now;
+	}
+	if (!body_piece(b, kernel ? (1 << 20) : HTTP_CHUNK, &p)) {
+		log_warning("http", "%s: a file ended before its length", c->req.peer);
+		return -1;
+	}
+	if (!p.data && kernel) {
 		/* Only bytes of the body follow a head on h1: no framing. */
-		ssize_t sent = sendfile(lws_get_socket_fd(wsi), b->fd, &b->pos,
-					n > (1 << 20) ? (1 << 20) : n);
+		off_t pos = (off_t)p.pos;
+		ssize_t sent = sendfile(lws_get_socket_fd(wsi), p.fd, &pos, p.len);
 
-		if (sent < 0 && errno != EAGAIN)
+		if (sent == 0 || (sent < 0 && errno != EAGAIN))
 			return -1;
-		if (b->pos == b->end)
-			return finish(c);
-		http_want_write(c);
-		return 0;
-	}
-	if (n > HTTP_CHUNK)
-		n = HTTP_CHUNK;
-	if (!(buf = http_buffer(c)))
-		return -1;
-	if (b->mem) {
-		memcpy(buf + LWS_PRE, b->mem + b->pos, n);
+		if (sent > 0)
+			b->pos += sent;
 	} else {
-		ssize_t r = pread(b->fd, buf + LWS_PRE, n, b->pos);
-
-		if (r <= 0) {
-			/* The file shrank under us: the length promised cannot be kept. */
-			log_warning("http", "%s: read: %s", c->req.peer,
-				    r < 0 ? strerror(errno) : "file ended early");
+		if (!(buf = http_buffer(c)))
 			return -1;
+		n = p.len < HTTP_CHUNK ? p.len : HTTP_CHUNK;
+		if (p.data) {
+			memcpy(buf + LWS_PRE, p.data, n);
+		} else {
+			ssize_t r = pread(p.fd, buf + LWS_PRE, n, (off_t)p.pos);
+
+			if (r <= 0) {
+				/* The file shrank under us: the length promised cannot be kept. */
+				log_warning("http", "%s: read: %s", c->req.peer,
+					    r < 0 ? strerror(errno) : "file ended early");
+				return -1;
+			}
+			n = (size_t)r;
 		}
-		n = (size_t)r;
+		b->pos += (off_t)n;
+		if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
+			      LWS_WRITE_HTTP) < (int)n)
+			return -1;
 	}
-	b->pos += (off_t)n;
-	if (lws_write(wsi, buf + LWS_PRE, n, b->pos == b->end ? LWS_WRITE_HTTP_FINAL :
-		      LWS_WRITE_HTTP) < (int)n)
-		return -1;
 	if (b->pos == b->end)
 		return finish(c);
 	http_want_write(c);
@@ -702,6 +735,7 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof(r->if_none_match));
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_MODIFIED_SINCE, r->if_modified_since,
 		    sizeof(r->if_modified_since));
+	copy_header(wsi, WSI_TOKEN_HTTP_IF_RANGE, r->if_range, sizeof(r->if_range));
 	copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT, r->accept, sizeof(r->accept));
 	if (lws_get_urlarg_by_name(wsi, "fps=", r->query_fps, sizeof(r->query_fps)) == NULL)
 		r->query_fps[0] = '\0';
@@ -810,6 +844,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		}
 	http_feed_tick(s->feed);
+	http_walks_expire(s->walks, now);
 	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
 }
 
@@ -980,6 +1015,13 @@ static int raise_fd_limit(int want)
 	return rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
 }
 
+static void release_walk(void *opaque, uint64_t ino)
+{
+	struct http_server *s = opaque;
+
+	tree_walk_release(s->tree, ino);
+}
+
 int http_server_new(struct http_server **out, const struct config *cfg, struct camera **cams,
 		    struct tree *tree)
 {
@@ -1002,7 +1044,8 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	find_webview(s);
 	if (cfg->http_users && (ret = http_auth_new(&s->auth, cfg->http_users)) < 0)
 		goto out;
-	if ((ret = http_live_new(&s->live, s)) < 0 || (ret = http_feed_new(&s->feed, s)) < 0)
+	if ((ret = http_live_new(&s->live, s)) < 0 || (ret = http_feed_new(&s->feed, s)) < 0 ||
+	    (ret = http_walks_new(&s->walks, release_walk, s)) < 0)
 		goto out;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -1131,6 +1174,7 @@ void http_server_free(struct http_server *s)
 	while (s->pool && (job = http_pool_done(s->pool)))
 		job->done(job);
 	http_pool_free(s->pool);
+	http_walks_free(s->walks);
 	http_live_free(s->live);
 	http_feed_free(s->feed);
 	http_auth_free(s->auth);
