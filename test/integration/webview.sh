@@ -12,4 +12,4 @@ wait_http "http://127.0.0.1:$P/"
 webview_run webview camfs "http://127.0.0.1:$P" "$cam_PID"
 unmount_camfs "$M"
 # The frozen fixture is the test's doing.
-check_log '\[a\].*(stall|no packet|reconnect|timed out|offline)'
+check_log '\[(a|b)\] offline: stalled'

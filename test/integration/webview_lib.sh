@@ -25,8 +25,8 @@ webview_camfs() {
 	for c in a b demo-moving demo-static; do
 		wait_until 30 grep -q "\[$c\] online" "$T/camfs.log" || fail "camera $c did not come online"
 	done
-	# The timeline needs footage: two segments of each demo camera.
-	wait_until 40 recorded 2 || fail "no segments recorded"
+	# The timeline needs footage: three segments of the moving demo camera.
+	wait_until 50 recorded 3 || fail "no segments recorded"
 	# The events page needs one: the demo's box starts moving every ~20 s.
 	wait_until 60 compgen -G "$T/store/demo-moving/events/*/*-motion.jpg" >/dev/null || fail "no motion event"
 }

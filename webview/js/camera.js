@@ -51,7 +51,10 @@ export function cameraView({ feed, hub, main, q }, cam) {
   const prevDay = button('‹', () => stepDay(-1), { title: 'Previous day' });
   const nextDay = button('›', () => stepDay(1), { title: 'Next day' });
   const timeline = el('div', { class: 'timeline-wrap' },
-    el('div', { class: 'daynav' }, prevDay, dayLabel, nextDay, hover), tl.canvas, calendar);
+    el('div', { class: 'daynav' }, prevDay, dayLabel, nextDay,
+      button('−', () => tl.zoom(4), { title: 'Zoom the timeline out', class: 'zoomout' }),
+      button('+', () => tl.zoom(0.25), { title: 'Zoom the timeline in (around the playhead)', class: 'zoomin' }),
+      hover), tl.canvas, calendar);
 
   const head = el('div', { class: 'camhead' },
     el('a', { href: '#/', class: 'button', 'aria-label': 'Back to all cameras', title: 'Back (Esc)' }, '← Back'),

@@ -343,7 +343,9 @@ export class LivePlayer {
   // After each append: stay at the live edge, drop what was played.
   afterAppend() {
     const v = this.video, sb = this.sb;
-    if (!sb || !sb.buffered.length) {
+    if (this.closed || !sb || this.ms.readyState !== 'open')
+      return;
+    if (!sb.buffered.length) {
       this.pump();
       return;
     }

@@ -22,6 +22,8 @@ export class Timeline {
     this.events = [];
     this.from = 0;
     this.to = 86400;
+    this.vFrom = 0;              // the part of the day in view (zoom)
+    this.vTo = 86400;
     this.head = null;
     this.selection = null;
     this.selectMode = false;
@@ -32,11 +34,15 @@ export class Timeline {
     c.addEventListener('pointerup', (e) => this.up(e));
     c.addEventListener('pointerleave', () => this.onHover(null));
     c.addEventListener('keydown', (e) => this.key(e));
+    c.addEventListener('wheel', (e) => {
+      e.preventDefault();
+      this.zoom(Math.exp(e.deltaY / 300), this.timeAt(e.clientX));
+    }, { passive: false });
     new ResizeObserver(() => this.draw()).observe(c);
   }
 
   setDay(from, to, spans, motion, events) {
-    Object.assign(this, { from, to, spans, motion, events, selection: null });
+    Object.assign(this, { from, to, spans, motion, events, selection: null, vFrom: from, vTo: to });
     this.canvas.setAttribute('aria-valuemin', String(from));
     this.canvas.setAttribute('aria-valuemax', String(to));
     this.draw();
@@ -49,14 +55,27 @@ export class Timeline {
     this.draw();
   }
 
+  // Zoom the view by factor (< 1 zooms in) around time `at`, from the
+  // whole day down to 5 minutes.
+  zoom(factor, at) {
+    const span = Math.min(this.to - this.from, Math.max(300, (this.vTo - this.vFrom) * factor));
+    at = at ?? this.head ?? (this.vFrom + this.vTo) / 2;
+    const f = (at - this.vFrom) / (this.vTo - this.vFrom);
+    let a = at - f * span;
+    a = Math.min(this.to - span, Math.max(this.from, a));
+    this.vFrom = a;
+    this.vTo = a + span;
+    this.draw();
+  }
+
   x(t) {
-    return ((t - this.from) / (this.to - this.from)) * this.w;
+    return ((t - this.vFrom) / (this.vTo - this.vFrom)) * this.w;
   }
 
   timeAt(clientX) {
     const r = this.canvas.getBoundingClientRect();
     const f = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
-    return this.from + f * (this.to - this.from);
+    return this.vFrom + f * (this.vTo - this.vFrom);
   }
 
   down(e) {
@@ -127,7 +146,8 @@ export class Timeline {
     g.fillRect(0, top, w, bar);
     g.fillStyle = COLORS.span;
     for (const s of this.spans) {
-      const a = this.x(s.start), b = this.x(s.end);
+      // Whole pixels: a short span stays visible and unblended.
+      const a = Math.floor(this.x(s.start)), b = Math.ceil(this.x(s.end));
       g.fillRect(a, top, Math.max(1, b - a), bar);
     }
     // The motion score (0..100) as a line over the spans.
@@ -154,16 +174,17 @@ export class Timeline {
     g.fillStyle = COLORS.event;
     for (const e of this.events)
       g.fillRect(this.x(e.t) - 1, top - 6, 3, 6);
-    // Hour ticks.
+    // Ticks: hours, or finer when zoomed in; labels in the store's clock.
     g.fillStyle = COLORS.hour;
     g.font = '10px system-ui, sans-serif';
-    const hours = (this.to - this.from) / 3600;
-    const every = w / hours < 28 ? (w / hours < 14 ? 6 : 3) : 1;
-    for (let i = 0; i <= hours; i += every) {
-      const px = this.x(this.from + i * 3600);
+    const view = this.vTo - this.vFrom;
+    const step = [60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600].find((s) => (w / view) * s >= 40) || 6 * 3600;
+    for (let t = this.from + Math.ceil((this.vFrom - this.from) / step) * step; t <= this.vTo; t += step) {
+      const px = this.x(t), secs = t - this.from;
       g.fillRect(px, top - 3, 1, 3);
-      if (i < hours)
-        g.fillText(String(i).padStart(2, '0'), px + 2, 9);
+      const label = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}`;
+      if (px < w - 28)
+        g.fillText(label, px + 2, 9);
     }
     if (this.selection) {
       const a = this.x(this.selection[0]), b = this.x(this.selection[1]);
