@@ -137,7 +137,24 @@ async function grid(page) {
     const img = t && t.querySelector('img');
     return img && !img.hidden && img.naturalWidth > 0 && /H265/.test(t.textContent);
   }, null, 15000, 'the H.265 tile shows its JPEG fallback');
-  result.tiles.b = { fallback: true };
+  // ... and plays it: the picture changes (the test clip's box moves).
+  const sample = () => page.evaluate(() => {
+    const img = document.querySelector('.tile[data-cam="b"] img');
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 36;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0, 64, 36);
+    return Array.from(g.getImageData(0, 0, 64, 36).data).join();
+  });
+  const p0 = await sample();
+  let changed = false;
+  for (let i = 0; i < 20 && !changed; i++) {
+    await sleep(500);
+    changed = (await sample()) !== p0;
+  }
+  check(changed, 'the H.265 fallback picture moves');
+  result.tiles.b = { fallback: true, moves: changed };
 }
 
 async function reconnect(page) {

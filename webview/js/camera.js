@@ -22,7 +22,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
 
   const speed = el('select', { 'aria-label': 'Speed', title: 'Speed (+ / -)' },
     ...SPEEDS.map((s) => el('option', { value: s }, `${s}×`)));
-  const playBtn = button('⏸', () => togglePlay(), { title: 'Play / pause (space)' });
+  const playBtn = button('Pause', () => togglePlay(), { title: 'Play / pause (space)', class: 'play' });
   const liveBtn = button('Live', () => goLive(), { title: 'Live (L)', class: 'live' });
   const selectBtn = button('Select', () => {
     tl.selectMode = !tl.selectMode;
@@ -90,7 +90,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
       live = new LivePlayer(hub, cam, liveVideo, liveImg, (m, msg) => { note.textContent = m === 'fallback' ? msg : ''; });
     live.userPaused = false;
     setMode('live');
-    playBtn.textContent = '⏸';
+    playBtn.textContent = 'Pause';
   }
 
   function stopLive() {
@@ -137,7 +137,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
     recVideo.playbackRate = Number(speed.value);
     setMode('recorded');
     note.textContent = '';
-    playBtn.textContent = '⏸';
+    playBtn.textContent = 'Pause';
     await recVideo.play().catch(() => {});
   }
 
@@ -162,12 +162,12 @@ export function cameraView({ feed, hub, main, q }, cam) {
       if (live)
         live.userPaused = false;
       v.play().catch(() => {});
-      playBtn.textContent = '⏸';
+      playBtn.textContent = 'Pause';
     } else {
       if (live)
         live.userPaused = true;
       v.pause();
-      playBtn.textContent = '▶';
+      playBtn.textContent = 'Play';
     }
   }
 

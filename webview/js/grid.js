@@ -5,7 +5,9 @@ import { el, clockText } from './ui.js';
 
 const MAX_TILES = 16;
 
-export function gridView({ feed, hub, main }) {
+export function gridView({ feed, hub, main, q }) {
+  // #/?cams=a,b: only these cameras (a kiosk's own choice).
+  const only = q.get('cams') ? q.get('cams').split(',') : null;
   const grid = el('section', { class: 'grid', 'aria-label': 'Live cameras' });
   const empty = el('p', { class: 'empty' }, 'Waiting for cameras…');
   main.append(empty, grid);
@@ -49,7 +51,7 @@ export function gridView({ feed, hub, main }) {
   }
 
   function sync(cams) {
-    const names = [...cams.keys()].slice(0, MAX_TILES);
+    const names = [...cams.keys()].filter((n) => !only || only.includes(n)).slice(0, MAX_TILES);
     empty.hidden = names.length > 0;
     grid.dataset.n = String(names.length);
     grid.style.setProperty('--cols', String(Math.min(4, Math.ceil(Math.sqrt(names.length || 1)))));

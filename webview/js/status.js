@@ -1,5 +1,6 @@
 // status.js - every camera's status on one page.
 import { el } from './ui.js';
+import * as tree from './tree.js';
 
 const COLS = [
   ['name', 'Camera'], ['online', 'State'], ['codec', 'Codec'], ['size', 'Resolution'],
@@ -32,5 +33,16 @@ export function statusView({ feed, main }) {
   };
   const off = feed.on(draw);
   draw(feed.cams);
-  return { close: off };
+  // The event stream carries state changes; bitrate and reconnects come
+  // with status.json.
+  const refresh = async () => {
+    try {
+      for (const c of await tree.status())
+        feed.cams.set(c.name, Object.assign(feed.cams.get(c.name) || {}, c));
+      draw(feed.cams);
+    } catch { /* next time */ }
+  };
+  const timer = setInterval(refresh, 3000);
+  refresh();
+  return { close() { off(); clearInterval(timer); } };
 }

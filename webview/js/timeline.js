@@ -142,6 +142,7 @@ export class Timeline {
     const g = c.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     const top = 14, bar = h - top - 2;
+    g.clearRect(0, 0, w, h);
     g.fillStyle = COLORS.gap;
     g.fillRect(0, top, w, bar);
     g.fillStyle = COLORS.span;
@@ -150,26 +151,21 @@ export class Timeline {
       const a = Math.floor(this.x(s.start)), b = Math.ceil(this.x(s.end));
       g.fillRect(a, top, Math.max(1, b - a), bar);
     }
-    // The motion score (0..100) as a line over the spans.
+    // The motion score as a bar per pixel column (the highest score in it).
     if (this.motion.length) {
-      g.strokeStyle = COLORS.motion;
-      g.fillStyle = 'rgba(242, 177, 52, 0.35)';
-      g.lineWidth = 1;
       const max = Math.max(10, ...this.motion.map((m) => m.score));
       const base = top + bar;
-      // One point per pixel column: the highest score in it.
       const cols = new Map();
       for (const m of this.motion) {
         const px = Math.floor(this.x(m.t));
-        cols.set(px, Math.max(cols.get(px) ?? 0, m.score));
+        if (px >= 0 && px < w)
+          cols.set(px, Math.max(cols.get(px) ?? 0, m.score));
       }
-      g.beginPath();
-      g.moveTo(0, base);
-      for (const [px, s] of [...cols].sort((a, b) => a[0] - b[0]))
-        g.lineTo(px + 0.5, base - (s / max) * (bar - 2));
-      g.lineTo(w, base);
-      g.fill();
-      g.stroke();
+      g.fillStyle = COLORS.motion;
+      for (const [px, s] of cols) {
+        const hgt = (s / max) * (bar - 2);
+        g.fillRect(px, base - hgt, 1, hgt);
+      }
     }
     g.fillStyle = COLORS.event;
     for (const e of this.events)
