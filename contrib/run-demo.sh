@@ -12,4 +12,5 @@ mkdir -p "$mnt" 2>/dev/null || true
 echo "camfs: two demo cameras mounted at $mnt (Ctrl-C stops). In another terminal:"
 echo "  ls $mnt/demo-moving"
 echo "  mpv $mnt/demo-moving/live.mp4"
-exec ./build/camfs --demo -f -o store="$store" "$mnt"
+echo "The web viewer: http://127.0.0.1:8080/"
+exec ./build/camfs --demo -f -o store="$store" -o http_webview="$PWD/webview" "$mnt"

@@ -347,6 +347,7 @@ try {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/`);
   await until(page, () => window.camfs.stats().filter((s) => s.frames > 2).length >= 3, null, 20000, 'the phone grid plays');
+  await until(page, () => document.querySelector('.tile[data-cam="b"] img').naturalWidth > 0, null, 10000, 'the phone H.265 tile shows a picture');
   const widths = await page.$$eval('.tile', (t) => t.map((x) => x.getBoundingClientRect().width));
   check(widths.every((w) => w > 330), `one column on a phone (${widths})`);
   await shot(page, 'grid-390');

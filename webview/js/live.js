@@ -396,9 +396,21 @@ export class LivePlayer {
       next.src = `${camPath(this.cam, 'live.jpg')}?t=${Date.now()}`;
     };
     if (LivePlayer.mjpeg) {
-      this.img.onload = () => this.noteFrame();
-      this.img.onerror = () => { this.img.onerror = null; refresh(); };
-      this.img.src = `${camPath(this.cam, 'live.mjpeg')}?fps=5`;
+      // live.jpg at once (MJPEG's first part waits for the next keyframe),
+      // then the stream.
+      const first = new Image();
+      const stream = () => {
+        if (this.closed || !this.fallback)
+          return;
+        if (first.naturalWidth)
+          this.img.src = first.src;
+        this.img.onload = () => this.noteFrame();
+        this.img.onerror = () => { this.img.onerror = null; refresh(); };
+        this.img.src = `${camPath(this.cam, 'live.mjpeg')}?fps=5`;
+      };
+      first.onload = () => { this.noteFrame(); stream(); };
+      first.onerror = stream;
+      first.src = `${camPath(this.cam, 'live.jpg')}?t=${Date.now()}`;
     } else {
       refresh();
     }
