@@ -356,8 +356,13 @@ export function cameraView({ feed, hub, main, q }, cam) {
   }
   document.addEventListener('keydown', key);
 
-  // --- the readout.
+  // --- the readout; today's timeline grows.
+  let loadedAt = Date.now();
   const tick = setInterval(() => {
+    if (day && day === tree.dayOf(Date.now() / 1000) && Date.now() - loadedAt > 15000 && !tl.drag) {
+      loadedAt = Date.now();
+      loadDay(day);
+    }
     const t = now();
     state.now = t;
     clock.textContent = t ? tree.showTime(t, true) : '';

@@ -42,7 +42,10 @@ export class Timeline {
   }
 
   setDay(from, to, spans, motion, events) {
-    Object.assign(this, { from, to, spans, motion, events, selection: null, vFrom: from, vTo: to });
+    // The same day again (today, growing) keeps its zoom and selection.
+    if (from !== this.from)
+      Object.assign(this, { selection: null, vFrom: from, vTo: to });
+    Object.assign(this, { from, to, spans, motion, events });
     this.canvas.setAttribute('aria-valuemin', String(from));
     this.canvas.setAttribute('aria-valuemax', String(to));
     this.draw();
