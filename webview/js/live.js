@@ -8,7 +8,7 @@ import { camPath } from './tree.js';
 
 const BACKOFF_MIN = 500, BACKOFF_MAX = 8000;
 const SILENCE_MS = 6000;     // no unit for this long: follow the camera again
-const TARGET = 0.15;         // seconds behind the newest frame we aim for
+const TARGET = 0.08;         // seconds behind the newest frame we aim for
 const JUMP = 1.2;            // further behind than this: jump
 const KEEP = 6;              // seconds of played video kept in the buffer
 
@@ -355,7 +355,7 @@ export class LivePlayer {
       v.currentTime = Math.max(sb.buffered.start(sb.buffered.length - 1), end - TARGET);
     } else {
       // Catch up by speed, so small delays pass without a visible jump.
-      v.playbackRate = behind > TARGET * 3 ? 1.25 : behind > TARGET * 1.5 ? 1.08 : 1;
+      v.playbackRate = behind > TARGET * 3 ? 1.3 : behind > TARGET * 1.5 ? 1.1 : 1;
     }
     if (v.paused && !this.userPaused)
       v.play().catch(() => {});
