@@ -190,9 +190,14 @@ async function timeline(page, cam) {
   // The store's segment files themselves: each one's start is a named second inside a span.
   for (const s of segs)
     check(view.spans.some((sp) => s.start >= sp.start - 0.01 && s.start < sp.end + 0.01), `${cam}: segment ${s.name} is in a span`);
-  // The motion graph is motion.csv, one point per row.
-  const rows = readFileSync(join(mount, cam, day, 'motion.csv'), 'utf8').trim().split('\n').length - 1;
+  // The motion graph is motion.csv: a point per row, the same scores.
+  const csv = readFileSync(join(mount, cam, day, 'motion.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  const rows = csv.length;
   check(Math.abs(view.motion - rows) <= 3, `${cam}: ${view.motion} motion points, motion.csv has ${rows} rows`);
+  const scores = await page.evaluate(() => window.camfs.timeline.motion.map((m) => m.score));
+  const n = Math.min(scores.length, csv.length);
+  check(n > 10 && scores.slice(0, n).every((s, i) => s === csv[i]) && csv.some((s) => s > 0),
+    `${cam}: the graph's scores are motion.csv's (and some are above 0)`);
   // The drawing: a span's middle is the span colour, the hour before the first span is a gap.
   const px = await page.evaluate(() => {
     const tl = window.camfs.timeline, c = tl.canvas, g = c.getContext('2d');
