@@ -12,5 +12,4 @@ mkdir -p "$mnt" 2>/dev/null || true
 echo "camfs: two demo cameras mounted at $mnt (Ctrl-C stops). In another terminal:"
 echo "  ls $mnt/demo-moving"
 echo "  mpv $mnt/demo-moving/live.mp4"
-echo "The web viewer: http://127.0.0.1:8080/"
-exec ./build/camfs --demo -f -o store="$store" -o http_webview="$PWD/webview" "$mnt"
+exec ./build/camfs --demo -f -o store="$store" "$mnt"
