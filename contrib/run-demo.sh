@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what camfs needs, builds it, and mounts the built-in demo cameras
-# at ./demo-mnt (footage in ./demo-store) until Ctrl-C.
+# at ./demo-mnt (footage in ./demo-store) and serves the web viewer from this
+# tree at http://127.0.0.1:8080/ until Ctrl-C.
 set -eu
 cd "$(dirname "$0")/.."
 ./contrib/setup.sh
@@ -12,4 +13,5 @@ mkdir -p "$mnt" 2>/dev/null || true
 echo "camfs: two demo cameras mounted at $mnt (Ctrl-C stops). In another terminal:"
 echo "  ls $mnt/demo-moving"
 echo "  mpv $mnt/demo-moving/live.mp4"
-exec ./build/camfs --demo -f -o store="$store" "$mnt"
+echo "The web viewer: http://127.0.0.1:${PORT:-8080}/"
+exec ./build/camfs --demo -f -o store="$store",http=127.0.0.1:"${PORT:-8080}",http_webview="$PWD/webview" "$mnt"
