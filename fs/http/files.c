@@ -329,9 +329,10 @@ static int render_html(struct tree_job *j, uint64_t ino)
 	}
 	fputs("<!doctype html>\n<meta charset=\"utf-8\">\n<title>/cams/", out);
 	put_html(out, j->path);
-	fputs("</title>\n<h1>/cams/", out);
+	fputs(j->path[0] ? "/</title>\n<h1>/cams/" : "</title>\n<h1>/cams/", out);
 	put_html(out, j->path);
-	fputs("</h1>\n<table>\n<tr><th>Name<th>Size<th>Modified (UTC)\n", out);
+	fputs(j->path[0] ? "/</h1>\n" : "</h1>\n", out);
+	fputs("<table>\n<tr><th>Name<th>Size<th>Modified (UTC)\n", out);
 	if (j->path[0]) {
 		char *up = strdup(j->path), *slash = up ? strrchr(up, '/') : NULL;
 

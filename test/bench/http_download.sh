@@ -24,6 +24,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyou
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 cp=$(free_port); ctp=$(free_port); np=$(free_port); ntp=$(free_port)
 mkdir -p "$T/nginx/logs"
+chmod 755 "$T"   # nginx's workers run as another user
 cat >"$T/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes 1;
@@ -72,23 +73,27 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 mbps() { echo "scale=0; $1 / 1000000" | bc; }
 # compare LABEL CAMFS_URLS -- NGINX_URLS
 compare() {
-	local label=$1 cam=() ngx=() c n i; shift
+	local label=$1 cam=() ngx=() c n i f; shift
+	f=$T/$(tr -c 'A-Za-z0-9' _ <<<"$label")
 	while [ "$1" != -- ]; do cam+=("$1"); shift; done; shift
 	ngx=("$@")
 	speed "${cam[@]}" >/dev/null; speed "${ngx[@]}" >/dev/null   # cached, clip built
 	for i in $(seq "$rounds"); do
-		speed "${cam[@]}" >>"$T/$label.camfs"
-		speed "${ngx[@]}" >>"$T/$label.nginx"
+		speed "${cam[@]}" >>"$f.camfs"
+		speed "${ngx[@]}" >>"$f.nginx"
 	done
-	c=$(median <"$T/$label.camfs"); n=$(median <"$T/$label.nginx")
+	c=$(median <"$f.camfs"); n=$(median <"$f.nginx")
 	printf '%-24s camfs %5s MB/s  nginx %5s MB/s  ratio %s\n' "$label" "$(mbps "$c")" \
 		"$(mbps "$n")" "$(echo "scale=2; $c / $n" | bc)"
 }
 
 segs=()
 for f in $(cd "$T/store" && ls hd/"$day"/*.mp4 | sort); do segs+=("$f"); done
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cp/cams/$seg")
-[ "$code" = 200 ] || { echo "camfs answers $code for /cams/$seg: the tree is not served over HTTP yet" >&2; exit 1; }
+for u in "http://127.0.0.1:$cp/cams/$seg" "http://127.0.0.1:$np/$seg" "https://127.0.0.1:$ctp/cams/$clip" \
+	"https://127.0.0.1:$ntp/${segs[0]}"; do
+	code=$(curl -s --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' "$u")
+	[ "$code" = 200 ] || { echo "$u: $code" >&2; exit 1; }
+done
 echo "segment $(( $(stat -c %s "$T/store/$seg") / 1000000 )) MB; clip of ${#segs[@]} segments; median of $rounds"
 compare "segment, HTTP/1.1" "http://127.0.0.1:$cp/cams/$seg" -- "http://127.0.0.1:$np/$seg"
 compare "segment, TLS (h2)" "https://127.0.0.1:$ctp/cams/$seg" -- "https://127.0.0.1:$ntp/$seg"

@@ -72,7 +72,8 @@ try {
     throw new Error('live.mp4 did not play through MSE');
 
   if (clip) {
-    // A clip as a plain file: <video src>, then a seek into its middle.
+    // A clip as a plain file: <video src> (range requests), a seek into
+    // its middle that lands there, then frames painted from there on.
     result.clip = await page.evaluate(async ({ url }) => {
       const video = document.createElement('video');
       video.muted = true;
@@ -83,12 +84,21 @@ try {
       const target = duration / 2;
       video.currentTime = target;
       await new Promise((r) => { video.onseeked = r; });
+      const afterSeek = video.currentTime;
+      let frames = 0, lastMediaTime = null;
+      const count = (now, meta) => { frames++; lastMediaTime = meta.mediaTime; video.requestVideoFrameCallback(count); };
+      video.requestVideoFrameCallback(count);
       await video.play();
-      await new Promise((r) => setTimeout(r, 1000));
-      return { duration, target, currentTime: video.currentTime, width: video.videoWidth };
+      await new Promise((r) => setTimeout(r, 1500));
+      video.pause();
+      return { duration, target, afterSeek, currentTime: video.currentTime, frames, lastMediaTime,
+        width: video.videoWidth };
     }, { url: base + clip });
-    if (!(result.clip.duration > 0 && result.clip.currentTime > result.clip.target))
-      throw new Error('the clip did not play from the seek');
+    const c = result.clip;
+    if (!(c.duration > 0 && Math.abs(c.afterSeek - c.target) < 0.1))
+      throw new Error('the seek did not land at the middle of the clip');
+    if (!(c.frames >= 10 && c.lastMediaTime > c.target + 0.5 && c.currentTime > c.target + 0.5))
+      throw new Error('the clip did not play on from the seek');
   }
   await page.screenshot({ path: join(outdir, 'browser.png') });
 } catch (e) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # http_browser.sh - Chromium (playwright-core) plays live.mp4 from the HTTP
-# export through Media Source Extensions, the way the viewer will.
+# export through Media Source Extensions, the way the viewer will, and a
+# clip of the tree through <video src>, seeking into its middle.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -17,10 +18,18 @@ M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$P -o http_webview="$T/web"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 wait_http "http://127.0.0.1:$P/test.html"
-sleep 2
+# A 10 s clip from a second into the recording, once it is recorded.
+first_start() {
+	start=$(curl -s "http://127.0.0.1:$P/cams/a/$(date +%F)/" | python3 -c 'import json, sys
+print(min(int(e["start"]) for e in json.load(sys.stdin)["entries"] if "start" in e) + 1)' 2>/dev/null)
+}
+wait_until 20 first_start || fail "no recorded segment in the listing"
+clip=/cams/a/clips/$(date -d "@$start" +%Y-%m-%dT%H-%M-%S)+10s.mp4
+recorded() { (( $(date +%s) >= start + 12 )); }
+wait_until 20 recorded
 
-timeout 90 node "$B/play.mjs" "http://127.0.0.1:$P" a "$T" >"$T/browser.out" 2>"$T/browser.err" ||
-	fail "chromium: $(tail -5 "$T/browser.err") $(cat "$T/browser.out")"
-ok "chromium played live.mp4 through MSE: $(cat "$T/browser.out")"
+timeout 90 node "$B/play.mjs" "http://127.0.0.1:$P" a "$T" "$clip" >"$T/browser.out" \
+	2>"$T/browser.err" || fail "chromium: $(tail -5 "$T/browser.err") $(cat "$T/browser.out")"
+ok "chromium played live.mp4 through MSE and $clip with a seek: $(cat "$T/browser.out")"
 unmount_camfs "$M"
 check_log
