@@ -206,7 +206,7 @@ export function mediaToWall(start, media, spans) {
       continue;
     if (s.start > cur)
       cur = s.start;
-    if (left <= s.end - cur)
+    if (left < s.end - cur)
       return cur + left;
     left -= s.end - cur;
     cur = s.end;
