@@ -207,7 +207,7 @@ async function timeline(page, cam) {
     tl.head = null;
     tl.motion = [];
     tl.draw();
-    const at = (t) => [...g.getImageData(Math.round(tl.x(t) * dpr), Math.round(15 * dpr), 1, 1).data].slice(0, 3);
+    const at = (t) => [...g.getImageData(Math.floor(tl.x(t) * dpr), Math.round(15 * dpr), 1, 1).data].slice(0, 3);
     const out = { span: at((sp.start + sp.end) / 2), gap: at(sp.start - 3600) };
     Object.assign(tl, { head, motion });
     tl.draw();
@@ -287,6 +287,29 @@ async function download(page, sp) {
     `the download is ${dur} s long, ${want.toFixed(1)} s recorded were selected (${sel[1] - sel[0]} s)`);
 }
 
+async function keys(page) {
+  // Keyboard: L goes live, ← goes 10 s back into the recording; the wheel
+  // zooms the picture, 0 resets it.
+  await page.focus('main');
+  await page.keyboard.press('l');
+  await until(page, () => window.camfs.camera.mode === 'live', null, 3000, 'L goes live');
+  await until(page, () => window.camfs.camera.now > Date.now() / 1000 - 3, null, 8000, 'live shows now');
+  const before = await page.evaluate(() => window.camfs.camera.now);
+  await page.keyboard.press('ArrowLeft');
+  await until(page, () => window.camfs.camera.mode === 'recorded', null, 3000, '← leaves live');
+  const target = await page.evaluate(() => window.camfs.camera.target);
+  check(Math.abs(before - 10 - target) < 2, `← plays from 10 s back (${(before - target).toFixed(1)} s)`);
+  const box = await page.locator('.stage').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -600);
+  const zoomed = await page.$eval('.pan', (p) => new DOMMatrix(getComputedStyle(p).transform).a);
+  check(zoomed > 1.5, `the wheel zooms the picture (${zoomed})`);
+  await page.keyboard.press('0');
+  const reset = await page.$eval('.pan', (p) => new DOMMatrix(getComputedStyle(p).transform).a);
+  check(reset === 1, `0 resets the zoom (${reset})`);
+  result.keys = { back: +(before - target).toFixed(1), zoom: +zoomed.toFixed(2) };
+}
+
 async function events(page) {
   await page.goto(`${base}/#/events`);
   const cams = ['a', 'b', 'demo-moving', 'demo-static'];
@@ -340,6 +363,7 @@ try {
   if (!nginx) {
     await speed(page);
     await download(page, sp);
+    await keys(page);
   }
   await events(page);
   if (!nginx) {
