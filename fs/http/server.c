@@ -390,18 +390,13 @@ static bool body_piece(struct http_body *b, size_t max, struct file_piece *p)
  * connection's buffer, or, on plain HTTP/1.1 (kernel), a range of a file
  * sent by the kernel. 1 when the socket took all it was given, 0 when it
  * is full, -1 to close. */
-static int write_piece(struct http_conn *c, bool kernel)
+static int send_piece(struct http_conn *c, bool kernel, struct file_piece p)
 {
 	struct http_body *b = &c->body;
 	struct lws *wsi = c->wsi;
-	struct file_piece p;
 	unsigned char *buf;
 	size_t n;
 
-	if (!body_piece(b, kernel ? (1 << 20) : HTTP_CHUNK, &p)) {
-		log_warning("http", "%s: a file ended before its length", c->req.peer);
-		return -1;
-	}
 	if (!p.data && kernel) {
 		/* Only bytes of the body follow a head on h1: no framing. */
 		off_t pos = (off_t)p.pos;
@@ -435,6 +430,28 @@ static int write_piece(struct http_conn *c, bool kernel)
 		      LWS_WRITE_HTTP) < (int)n)
 		return -1;
 	return 1;
+}
+
+/* Writes the body's next piece (send_piece), its fd held meanwhile. */
+static int write_piece(struct http_conn *c, bool kernel)
+{
+	struct http_body *b = &c->body;
+	struct file_piece p;
+	int ret;
+
+	if (!body_piece(b, kernel ? (1 << 20) : HTTP_CHUNK, &p)) {
+		log_warning("http", "%s: a file ended before its length", c->req.peer);
+		return -1;
+	}
+	/* A clip's segment is opened for the piece (within the fd bound). */
+	if (b->file && (ret = file_pieces_hold(b->file, &p, 1)) < 0) {
+		log_warning("http", "%s: %s", c->req.peer, strerror(-ret));
+		return -1;
+	}
+	ret = send_piece(c, kernel, p);
+	if (b->file)
+		file_pieces_release(b->file, &p, 1);
+	return ret;
 }
 
 /* Writes the body on while the socket takes it, up to BODY_WRITES pieces
