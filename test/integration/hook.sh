@@ -216,15 +216,8 @@ ok "no password in the log or the hooks' records"
 # Recording was not disturbed by the hanging hooks: contiguous segments,
 # a sidecar row for every second.
 for c in $cams; do
-	prev_end= n=0
-	while read -r f; do
-		read -r start end frames < <(video_span "$f")
-		if [ -n "$prev_end" ]; then
-			gap=$(echo "$start - $prev_end" | bc -l)
-			(( $(echo "${gap#-} < 0.001" | bc -l) )) || fail "$f: gap of $gap s after the previous segment"
-		fi
-		prev_end=$end n=$((n + 1))
-	done < <(segments "$T/store" "$c")
+	contiguous "$T/store" "$c" || fail "$c: footage lost between segments"
+	n=$(count_segments "$T/store" "$c")
 	rows=$(cat "$T/store/$c/$day"/*.motion.csv | grep -v '^time,score$')
 	python3 -c '
 import sys, time

@@ -117,6 +117,38 @@ check_log() {
 $bad"
 }
 
+# fragment_seqs FILE: the sequence numbers (mfhd) of its first and last
+# fragment.
+fragment_seqs() {
+	python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read(); off = 0; seqs = []
+while off + 8 <= len(data):
+    size, kind = struct.unpack('>I4s', data[off:off + 8])
+    if size < 8:
+        break
+    if kind == b'moof' and data[off + 12:off + 16] == b'mfhd':
+        seqs.append(struct.unpack('>I', data[off + 20:off + 24])[0])
+    off += size
+print(seqs[0], seqs[-1])
+PY
+}
+
+# contiguous STORE CAM: within one session, each segment's first fragment
+# is the one after the previous segment's last (segments present from 0,
+# so their times cannot show it). Names the first file that breaks it.
+contiguous() {
+	local f first last prev=
+	while read -r f; do
+		read -r first last < <(fragment_seqs "$f")
+		if [ -n "$prev" ] && [ "$first" != $((prev + 1)) ]; then
+			echo "$f: fragments $first.. after ..$prev in the previous segment" >&2
+			return 1
+		fi
+		prev=$last
+	done < <(segments "$1" "$2")
+}
+
 # no_gaps STORE CAM SKIP: the camera's segments after the first SKIP follow
 # each other (by name, within a day) with no more than 3 s between starts:
 # nothing was lost. Says the gaps otherwise.

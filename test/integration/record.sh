@@ -66,23 +66,6 @@ for m in /h264 /h265; do
 done
 ok "one RTSP session per camera"
 
-# fragment_seqs FILE: the sequence numbers (mfhd) of its first and last
-# fragment.
-fragment_seqs() {
-	python3 - "$1" <<'PY'
-import struct, sys
-data = open(sys.argv[1], 'rb').read(); off = 0; seqs = []
-while off + 8 <= len(data):
-    size, kind = struct.unpack('>I4s', data[off:off + 8])
-    if size < 8:
-        break
-    if kind == b'moof' and data[off + 12:off + 16] == b'mfhd':
-        seqs.append(struct.unpack('>I', data[off + 20:off + 24])[0])
-    off += size
-print(seqs[0], seqs[-1])
-PY
-}
-
 wall=$(echo "$t_stop - $t_online" | bc)
 for c in $cams; do
 	want=h264; [[ $c == h265* ]] && want=hevc
