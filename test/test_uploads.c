@@ -506,6 +506,34 @@ static void test_subfolders(void **state)
 	assert_int_equal(count_log("warning"), 0);
 }
 
+/* A file still open for writing when the start walk finds it is left for
+ * its close event, even when what is written so far looks whole: here a
+ * JPEG whose zero padding (past 64 KiB) is still to come. */
+static void test_open_upload_left_for_close(void **state)
+{
+	struct fx *fx = *state;
+	size_t pad = 70000;
+	uint8_t *zeros = calloc(1, pad);
+	char path[PATH_MAX];
+	int fd;
+
+	assert_non_null(zeros);
+	assert_int_equal(mkdir(fx->up, 0755), 0);
+	up_path(fx, "slow.jpg", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, fx->jpeg.data, fx->jpeg.size), (ssize_t)fx->jpeg.size);
+	start(fx);
+	barrier(fx, 1);   /* the walk is over */
+	assert_int_equal(filed_count(), 1);
+	assert_true(up_exists(fx, "slow.jpg"));
+	assert_int_equal(write(fd, zeros, pad), (ssize_t)pad);
+	close(fd);
+	assert_true(wait_for(0, "slow.jpg: JPEG followed by more than 64 KiB of zeros"));
+	assert_int_equal(filed_count(), 1);
+	free(zeros);
+}
+
 /* Uploads that came while camfs was down are filed at start, in subfolders
  * too; rejected/ is left alone; an unfinished-looking file written just
  * now may still be uploading, one older is rejected. */
@@ -1035,6 +1063,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subfolders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_present_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_upload_left_for_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_filing_leaves_upload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_folders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),

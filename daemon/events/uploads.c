@@ -283,6 +283,18 @@ static bool over_quota(const struct uploads *in, struct root *r, int64_t now, of
 	return true;
 }
 
+/* Whether some process has fd's file open for writing: a read lease is
+ * refused then (EAGAIN). Where leases cannot be taken (no CAP_LEASE, a
+ * filesystem without them) nothing is known: false. */
+static bool open_for_writing(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+		return false;
+	}
+	return errno == EAGAIN;
+}
+
 /* Files the upload name in folder dfd (rel: its path below r's folder), or
  * rejects it. from_walk: nothing said it was closed, so it may still be
  * being written. */
@@ -319,6 +331,13 @@ static void take(struct uploads *in, struct root *r, int dfd, const char *name, 
 		goto out;
 	} else {
 		why = jpeg_problem(fd, st.st_size);
+	}
+	/* Still open for writing: its close event comes and files it then.
+	 * What a walk reads now may be a prefix that looks whole (a JPEG and
+	 * part of its zero padding). */
+	if (from_walk && S_ISREG(st.st_mode) && open_for_writing(fd)) {
+		log_debug(r->name, "upload %s: still being written; filed when closed", shown);
+		goto out;
 	}
 	if (why && from_walk && now - (st.st_mtim.tv_sec * 1000000LL + st.st_mtim.tv_nsec / 1000) <
 	    SETTLE_US) {
