@@ -357,14 +357,12 @@ export function cameraView({ feed, hub, main, q }, cam) {
   document.addEventListener('keydown', key);
 
   // --- the readout; today's timeline grows.
+  // What the clock shows, read when asked: a copy kept by the tick would
+  // still hold the live time for up to a tick after a click on the timeline.
+  Object.defineProperty(state, 'now', { get: now, enumerable: true });
   let loadedAt = Date.now();
-  const tick = setInterval(() => {
-    if (day && day === tree.dayOf(Date.now() / 1000) && Date.now() - loadedAt > 15000 && !tl.drag) {
-      loadedAt = Date.now();
-      loadDay(day);
-    }
+  function readout() {
     const t = now();
-    state.now = t;
     clock.textContent = t ? tree.showTime(t, true) : '';
     if (state.mode === 'live' && live && live.lagMs !== null && !live.fallback)
       lag.textContent = `lag ${(live.lagMs / 1000).toFixed(2)} s`;
@@ -372,6 +370,14 @@ export function cameraView({ feed, hub, main, q }, cam) {
       lag.textContent = state.mode === 'recorded' && recVideo.playbackRate !== 1 ? `${recVideo.playbackRate}×` : '';
     if (t && !tl.drag)
       tl.setHead(t);
+  }
+  recVideo.addEventListener('timeupdate', readout);
+  const tick = setInterval(() => {
+    if (day && day === tree.dayOf(Date.now() / 1000) && Date.now() - loadedAt > 15000 && !tl.drag) {
+      loadedAt = Date.now();
+      loadDay(day);
+    }
+    readout();
   }, 200);
 
   (async () => {
