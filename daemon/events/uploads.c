@@ -329,15 +329,14 @@ static void take(struct uploads *in, struct root *r, int dfd, const char *name, 
 				    "(%" PRId64 "): deleted", shown, (int64_t)st.st_size,
 				    in->max_size);
 		goto out;
-	} else {
-		why = jpeg_problem(fd, st.st_size);
-	}
-	/* Still open for writing: its close event comes and files it then.
-	 * What a walk reads now may be a prefix that looks whole (a JPEG and
-	 * part of its zero padding). */
-	if (from_walk && S_ISREG(st.st_mode) && open_for_writing(fd)) {
+	} else if (from_walk && open_for_writing(fd)) {
+		/* Its close event comes and files it then. What a walk would read
+		 * now may be a prefix that looks whole (a JPEG and part of its
+		 * zero padding). */
 		log_debug(r->name, "upload %s: still being written; filed when closed", shown);
 		goto out;
+	} else {
+		why = jpeg_problem(fd, st.st_size);
 	}
 	if (why && from_walk && now - (st.st_mtim.tv_sec * 1000000LL + st.st_mtim.tv_nsec / 1000) <
 	    SETTLE_US) {
