@@ -96,6 +96,89 @@ static void test_deadline_from_last_packet(void **state)
 	av_packet_free(&pkt);
 }
 
+/* A camera sends its SPS and PPS as packets of their own, before the IDR
+ * picture and between pictures; they come out joined to the next picture,
+ * which keeps its own time and flags. Length-prefixed packets pass as they are. */
+static const uint8_t sps[] = { 0, 0, 0, 1, 0x67, 0x64, 0x00, 0x28 };
+static const uint8_t pps[] = { 0, 0, 0, 1, 0x68, 0xee, 0x3c, 0x80 };
+static const uint8_t idr[] = { 0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00 };
+static const uint8_t p_slice[] = { 0, 0, 1, 0x41, 0x9a, 0x02 };
+static const uint8_t avcc_sei[] = { 0, 0, 0, 3, 0x06, 0x05, 0x01 };
+static const struct { const uint8_t *data; size_t size; int key; } script[] = {
+	{ sps, sizeof(sps), 1 }, { pps, sizeof(pps), 1 }, { idr, sizeof(idr), 1 },
+	{ p_slice, sizeof(p_slice), 0 }, { pps, sizeof(pps), 0 }, { p_slice, sizeof(p_slice), 0 },
+	{ avcc_sei, sizeof(avcc_sei), 0 },
+};
+
+static int scripted_open(struct source *src, const struct source_opts *opts)
+{
+	(void)opts;
+	src->video.time_base = (AVRational){ 1, 90000 };
+	src->video.par = avcodec_parameters_alloc();
+	src->video.par->codec_id = AV_CODEC_ID_H264;
+	return 0;
+}
+
+static int scripted_read(struct source *src, AVPacket *pkt)
+{
+	int i = reads++;
+
+	(void)src;
+	if (i >= (int)(sizeof(script) / sizeof(script[0])))
+		return AVERROR_EOF;
+	assert_int_equal(av_new_packet(pkt, (int)script[i].size), 0);
+	memcpy(pkt->data, script[i].data, script[i].size);
+	pkt->stream_index = SOURCE_VIDEO;
+	pkt->dts = pkt->pts = i;
+	pkt->flags = script[i].key ? AV_PKT_FLAG_KEY : 0;
+	return 0;
+}
+
+static void scripted_close(struct source *src)
+{
+	avcodec_parameters_free(&src->video.par);
+}
+
+static const struct source_ops scripted_ops = {
+	.name = "scripted", .open = scripted_open, .read = scripted_read, .close = scripted_close,
+};
+
+static void expect_packet(struct source *src, AVPacket *pkt, int64_t dts, int key,
+			  const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	assert_int_equal(source_read(src, pkt), 0);
+	assert_int_equal(pkt->dts, dts);
+	assert_int_equal(pkt->flags & AV_PKT_FLAG_KEY, key);
+	assert_int_equal(pkt->size, na + nb);
+	assert_memory_equal(pkt->data, a, na);
+	if (nb)
+		assert_memory_equal(pkt->data + na, b, nb);
+	av_packet_unref(pkt);
+}
+
+static void test_parameter_sets_join_the_picture(void **state)
+{
+	struct source_opts opts = {
+		.url = "scripted:", .clock = &clock_system, .tag = "t", .ops = &scripted_ops,
+	};
+	uint8_t sps_pps[sizeof(sps) + sizeof(pps)];
+	struct source *src;
+	AVPacket *pkt = av_packet_alloc();
+
+	(void)state;
+	reads = 0;
+	memcpy(sps_pps, sps, sizeof(sps));
+	memcpy(sps_pps + sizeof(sps), pps, sizeof(pps));
+	assert_int_equal(source_open(&src, &opts), 0);
+	expect_packet(src, pkt, 2, AV_PKT_FLAG_KEY, sps_pps, sizeof(sps_pps), idr, sizeof(idr));
+	expect_packet(src, pkt, 3, 0, p_slice, sizeof(p_slice), NULL, 0);
+	expect_packet(src, pkt, 5, 0, pps, sizeof(pps), p_slice, sizeof(p_slice));
+	expect_packet(src, pkt, 6, 0, avcc_sei, sizeof(avcc_sei), NULL, 0);
+	assert_int_equal(source_read(src, pkt), AVERROR_EOF);
+	source_close(src);
+	av_packet_free(&pkt);
+}
+
 /* FFmpeg reaches only the protocols a source needs: a local file through
  * the file protocol alone, a camera's URL through network protocols alone.
  * A tiny Y4M file (raw video: opened and demuxed, then refused as not
@@ -174,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deadline_from_last_packet),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_parameter_sets_join_the_picture),
 		cmocka_unit_test(test_protocol_whitelist),
 	};
 

@@ -11,6 +11,10 @@
 #include "ingest/avsource.h"
 #include "ingest/demo.h"
 #include "util/clock.h"
+#include "util/log.h"
+
+/* Parameter sets waiting for a picture beyond this are not parameter sets. */
+#define NO_PICTURE_MAX_BYTES (64 * 1024)
 
 static int64_t deadline_from(const struct source_opts *opts, int64_t start_us)
 {
@@ -26,6 +30,11 @@ int source_open(struct source **out, const struct source_opts *opts)
 	if (!src)
 		return AVERROR(ENOMEM);
 	src->opts = opts;
+	src->no_picture = av_packet_alloc();
+	if (!src->no_picture) {
+		free(src);
+		return AVERROR(ENOMEM);
+	}
 	src->deadline_us = deadline_from(opts, clock_monotonic_us(opts->clock));
 	if (opts->ops)
 		src->ops = opts->ops;
@@ -43,7 +52,7 @@ int source_open(struct source **out, const struct source_opts *opts)
 	return 0;
 }
 
-int source_read(struct source *src, AVPacket *pkt)
+static int read_one(struct source *src, AVPacket *pkt)
 {
 	int64_t now;
 	int ret;
@@ -60,6 +69,72 @@ int source_read(struct source *src, AVPacket *pkt)
 	return 0;
 }
 
+/* Whether an H.264/H.265 packet holds a picture (a VCL NAL unit). Only the
+ * Annex B form (start codes, as RTSP gives) is looked into; any other
+ * packet counts as a picture. */
+static bool has_picture(enum AVCodecID codec, const uint8_t *p, int n)
+{
+	bool annex_b = n >= 4 && !p[0] && !p[1] && (p[2] == 1 || (!p[2] && p[3] == 1));
+
+	if (!annex_b || (codec != AV_CODEC_ID_H264 && codec != AV_CODEC_ID_HEVC))
+		return true;
+	for (int i = 0; i + 3 < n; i++) {
+		if (p[i] || p[i + 1] || p[i + 2] != 1)
+			continue;
+		if (codec == AV_CODEC_ID_H264 ? (p[i + 3] & 0x1f) >= 1 && (p[i + 3] & 0x1f) <= 5 :
+						(p[i + 3] >> 1 & 0x3f) < 32)
+			return true;
+	}
+	return false;
+}
+
+/* Puts parameter sets that waited before pkt's own data. */
+static int join_waiting(struct source *src, AVPacket *pkt)
+{
+	AVPacket *w = src->no_picture;
+	int n = pkt->size, ret = av_grow_packet(pkt, w->size);
+
+	if (ret < 0)
+		return ret;
+	memmove(pkt->data + w->size, pkt->data, n);
+	memcpy(pkt->data, w->data, w->size);
+	av_packet_unref(w);
+	return 0;
+}
+
+/* A video packet without a picture is no sample of its own: some cameras
+ * (and RTSP's first, untimed keyframe) send the parameter sets apart, and a
+ * file with such a sample does not play. They go before the next picture. */
+int source_read(struct source *src, AVPacket *pkt)
+{
+	const AVCodecParameters *par = src->video.par;
+	int ret;
+
+	for (;;) {
+		ret = read_one(src, pkt);
+		if (ret < 0 || pkt->stream_index != SOURCE_VIDEO || !par)
+			return ret;
+		if (has_picture(par->codec_id, pkt->data, pkt->size))
+			return src->no_picture->size ? join_waiting(src, pkt) : 0;
+		if (src->no_picture->size + pkt->size > NO_PICTURE_MAX_BYTES) {
+			log_warning(src->opts->tag, "%d bytes of video without a picture: dropped",
+				    src->no_picture->size + pkt->size);
+			av_packet_unref(src->no_picture);
+			av_packet_unref(pkt);
+		} else if (!src->no_picture->size) {
+			av_packet_move_ref(src->no_picture, pkt);
+		} else {
+			int n = src->no_picture->size;
+
+			ret = av_grow_packet(src->no_picture, pkt->size);
+			if (ret < 0)
+				return ret;
+			memcpy(src->no_picture->data + n, pkt->data, pkt->size);
+			av_packet_unref(pkt);
+		}
+	}
+}
+
 int64_t source_remaining_us(const struct source *src)
 {
 	int64_t left = src->deadline_us - clock_monotonic_us(src->opts->clock);
@@ -72,6 +147,7 @@ void source_close(struct source *src)
 	if (!src)
 		return;
 	src->ops->close(src);
+	av_packet_free(&src->no_picture);
 	free(src);
 }
 

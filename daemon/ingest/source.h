@@ -67,6 +67,9 @@ struct source {
 	int64_t deadline_us;
 	int64_t last_packet_us;   /* source.c: when the last packet came */
 	bool expired;             /* source.c: one came after its deadline */
+	/* source.c: H.264/H.265 parameter sets (SPS/PPS, SEI) that came as a
+	 * packet of their own, waiting for the picture they belong to. */
+	AVPacket *no_picture;
 };
 
 /* Whether two stream descriptions are the same stream for a decoder:

@@ -226,7 +226,8 @@ static int held_files(dev_t dev, uint64_t **ino, size_t *n, int64_t *deleted)
 		(*ino)[(*n)++] = st.st_ino;
 	}
 	closedir(d);
-	qsort(*ino, *n, sizeof(**ino), cmp_u64);
+	if (*n)   /* qsort's array must not be NULL, even when empty */
+		qsort(*ino, *n, sizeof(**ino), cmp_u64);
 	return 0;
 }
 
@@ -333,7 +334,7 @@ int64_t retention_run(const struct config *cfg, int64_t now_us,
 	disk.avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
 	disk.events = events_bytes(cfg->store);
 	if (stat(cfg->store, &st) == 0 &&
-	    held_files(st.st_dev, &held, &n_held, &disk.held_deleted) == 0)
+	    held_files(st.st_dev, &held, &n_held, &disk.held_deleted) == 0 && n_held)
 		for (size_t i = 0; i < n; i++)
 			segs[i].held = bsearch(&segs[i].ino, held, n_held, sizeof(*held), cmp_u64);
 	now_s = now_us / 1000000 - (now_us % 1000000 < 0);
