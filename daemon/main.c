@@ -16,10 +16,12 @@
 
 #include "config.h"
 #include "recorder.h"
+#include "service.h"
 #include "record/vfile.h"
 #include "record/writer.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 #include "fs/http/server.h"
 #include "fs/mount.h"
 #include "fs/tree.h"
@@ -193,6 +195,7 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 	struct tree *tree = NULL;
 	struct mount *mnt = NULL;
 	struct http_server *http = NULL;
+	struct service *service = NULL;
 	char *mountpoint = NULL;
 	int ret;
 
@@ -211,11 +214,13 @@ static int serve(struct recorder *r, const struct config *cfg, const struct cli 
 		ret = -EIO;
 		goto out;
 	}
-	if ((ret = recorder_start(r, mountpoint)) < 0 || (ret = http_server_start(http)) < 0)
+	if ((ret = recorder_start(r, mountpoint)) < 0 || (ret = http_server_start(http)) < 0 ||
+	    (ret = service_start(&service, r, cfg)) < 0)
 		goto out;
 	ret = mount_run(mnt);
 	log_notice("camfs", "unmounted: stopping");
 out:
+	service_free(service);
 	/* Parked live readers get end of stream before the mount goes. */
 	recorder_request_stop(r);
 	writer_on_segment(recorder_writer(r), NULL, NULL);
@@ -228,21 +233,22 @@ out:
 
 /* Records until SIGINT, SIGTERM or SIGHUP, with no mount: the signals that
  * end a mounted camfs (libfuse's handlers) end this one the same way. */
-static int record_only(struct recorder *r)
+static int record_only(struct recorder *r, const struct config *cfg)
 {
-	sigset_t stop_signals;
+	struct service *service = NULL;
+	sigset_t signals;
 	int sig, ret;
 
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	stop_signals_block(NULL);
+	stop_signals(&signals);
 	ret = recorder_start(r, NULL);
+	if (ret == 0)
+		ret = service_start(&service, r, cfg);
 	if (ret == 0) {
-		sigwait(&stop_signals, &sig);
+		sigwait(&signals, &sig);
 		log_notice("camfs", "%s: stopping", strsignal(sig));
 	}
+	service_free(service);
 	return ret;
 }
 
@@ -252,7 +258,7 @@ static int run(const struct config *cfg, const struct cli *cli, struct fuse_args
 	int ret = recorder_new(&r, cfg, &clock_system);
 
 	if (ret == 0)
-		ret = cli->no_mount ? record_only(r) : serve(r, cfg, cli, fuse_args);
+		ret = cli->no_mount ? record_only(r, cfg) : serve(r, cfg, cli, fuse_args);
 	recorder_free(r);
 	return ret;
 }

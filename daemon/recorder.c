@@ -19,12 +19,15 @@
 #include "record/recovery.h"
 #include "record/writer.h"
 #include "stream/hub.h"
+#include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 #define HOOKS_RUNNING_MAX 4   /* a hook hanging on every event costs at most this many */
 
 struct recorder {
 	const struct config *cfg;
+	const struct clock *clock;
 	struct writer *writer;
 	struct camera **cams;     /* cfg->n_cameras; entries NULL until made */
 	struct hook *hook;        /* on_event; NULL: none */
@@ -96,6 +99,7 @@ int recorder_new(struct recorder **out, const struct config *cfg, const struct c
 	if ((ret = open_store(cfg)) < 0)
 		goto out;
 	recovery_run(cfg->store);
+	r->clock = clock;
 	if ((ret = writer_new(&r->writer, cfg, clock)) < 0)
 		goto out;
 	for (int i = 0; ret == 0 && i < cfg->n_cameras; i++) {
@@ -144,17 +148,12 @@ static void upload_filed(int cam, const char *stem, const char *path, int64_t wa
 int recorder_start(struct recorder *r, const char *mountpoint)
 {
 	const struct config *cfg = r->cfg;
-	sigset_t stop_signals, old;
+	sigset_t old;
 	int ret = 0;
 
 	if (mountpoint && !(r->mountpoint = strdup(mountpoint)))
 		return -ENOMEM;
-	/* Threads inherit this mask, so only the caller sees the signals. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, &old);
+	stop_signals_block(&old);
 	if (cfg->on_event)
 		ret = hook_new(&r->hook, cfg->on_event, cfg->on_event_timeout, HOOKS_RUNNING_MAX);
 	if (ret == 0 && r->hook && cfg->on_event_env)
@@ -170,6 +169,22 @@ int recorder_start(struct recorder *r, const char *mountpoint)
 		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
 			   cfg->n_cameras == 1 ? "" : "s", cfg->store);
 	return ret;
+}
+
+bool recorder_alive(struct recorder *r, char *stuck, size_t n)
+{
+	int64_t now = clock_monotonic_us(r->clock);
+
+	if (!writer_alive(r->writer, now)) {
+		snprintf(stuck, n, "writer");
+		return false;
+	}
+	for (int i = 0; i < r->cfg->n_cameras; i++)
+		if (!camera_alive(r->cams[i], now)) {
+			snprintf(stuck, n, "%s", r->cfg->cameras[i].name);
+			return false;
+		}
+	return true;
 }
 
 void recorder_request_stop(struct recorder *r)

@@ -4,6 +4,9 @@
 #ifndef CAMFS_RECORDER_H
 #define CAMFS_RECORDER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct camera;
 struct clock;
 struct config;
@@ -25,6 +28,11 @@ struct writer *recorder_writer(struct recorder *r);
  * blocked, so only the caller's thread receives them. mountpoint: absolute,
  * for the clip paths given to hooks (copied); NULL if not mounted. */
 int recorder_start(struct recorder *r, const char *mountpoint);
+
+/* Whether the writer and every camera's threads go round their loops
+ * (writer_alive, camera_alive). When not, the first stuck one's name goes
+ * in stuck ("writer" or the camera's). For the service watchdog. */
+bool recorder_alive(struct recorder *r, char *stuck, size_t n);
 
 /* Live readers reach end of stream and every camera is asked to stop;
  * returns at once. Call before the exports go, so none is left parked. */

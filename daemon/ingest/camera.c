@@ -100,6 +100,12 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 	return 0;
 }
 
+bool camera_alive(struct camera *cam, int64_t now_us)
+{
+	return (!cam->feed || feed_alive(cam->feed, now_us)) &&
+	       (!cam->substream || substream_alive(cam->substream, now_us));
+}
+
 void camera_get_status(struct camera *cam, struct camera_status *out)
 {
 	pthread_mutex_lock(&cam->lock);

@@ -45,6 +45,9 @@ void camera_request_stop(struct camera *cam);
 /* Stops (if needed) and joins; accepts NULL. */
 void camera_free(struct camera *cam);
 void camera_get_status(struct camera *cam, struct camera_status *out);
+/* Whether its feeds' threads go round their loops (feed_alive); true
+ * before it started. now_us: monotonic, the recorder's clock. */
+bool camera_alive(struct camera *cam, int64_t now_us);
 
 /* What the tree and its exports read of a camera; owned by the camera. */
 struct hub *camera_hub(struct camera *cam);

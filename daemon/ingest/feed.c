@@ -3,6 +3,7 @@
 #include "ingest/feed.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,26 @@ struct feed {
 	pthread_t thread;
 	struct backoff backoff;           /* feed thread only */
 	char last_reason[REASON_MAX];     /* feed thread only: "" once footage came */
+	_Atomic int64_t beat_us;          /* monotonic: the thread last came by */
 };
+
+static void beat(struct feed *f)
+{
+	atomic_store(&f->beat_us, clock_monotonic_us(f->opts.source.clock));
+}
+
+/* Deadlines an open may take one after another (connect, DESCRIBE, SETUP,
+ * PLAY, the first packets), with room to spare. */
+#define OPEN_STEPS 8
+
+bool feed_alive(struct feed *f, int64_t now_us)
+{
+	int64_t timeout = f->opts.source.timeout_us;
+	int64_t backoff = f->opts.backoff_max_us ? f->opts.backoff_max_us : BACKOFF_MAX_US;
+
+	return timeout <= 0 ||
+	       now_us - atomic_load(&f->beat_us) <= OPEN_STEPS * timeout + backoff * 5 / 4 + 10000000;
+}
 
 /* The last timestamp per stream of the current timeline. */
 struct timeline {
@@ -134,6 +154,7 @@ static int run_session(struct feed *f)
 		int64_t jump_us;
 
 		ret = source_read(src, pkt);
+		beat(f);
 		if (ret < 0) {
 			what = ret == AVERROR(ETIMEDOUT) ? "stalled" : "lost";
 			break;
@@ -189,6 +210,7 @@ static void *feed_main(void *arg)
 		int ret = run_session(f);
 
 		stop_sleep(stop, ret == AVERROR(EAGAIN) ? 0 : backoff_next(&f->backoff));
+		beat(f);
 	}
 	return NULL;
 }
@@ -205,6 +227,7 @@ int feed_start(struct feed **out, const struct feed_opts *opts,
 	f->opts = *opts;
 	f->consumer = consumer;
 	f->opaque = opaque;
+	beat(f);
 	ret = pthread_create(&f->thread, NULL, feed_main, f);
 	if (ret) {
 		free(f);

@@ -56,6 +56,12 @@ struct feed_opts {
 	int64_t backoff_min_us, backoff_max_us;
 };
 
+/* Whether the feed's thread came by its loop lately enough for a feed that
+ * works (now_us on the source clock's monotonic time): an open of a few
+ * steps, each with its own deadline, a read, then the longest backoff. Always
+ * true when the source has no deadline. For the service watchdog. */
+bool feed_alive(struct feed *f, int64_t now_us);
+
 /* Starts the feed's thread. 0 or negative errno. */
 int feed_start(struct feed **out, const struct feed_opts *opts,
 	       const struct feed_consumer *consumer, void *opaque);

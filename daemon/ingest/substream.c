@@ -90,6 +90,11 @@ int substream_start(struct substream **out, const struct source_opts *opts, cons
 	return 0;
 }
 
+bool substream_alive(struct substream *s, int64_t now_us)
+{
+	return feed_alive(s->feed, now_us);
+}
+
 void substream_free(struct substream *s)
 {
 	if (!s)

@@ -5,6 +5,9 @@
 #ifndef CAMFS_SUBSTREAM_H
 #define CAMFS_SUBSTREAM_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct detector;
 struct source_opts;
 struct substream;
@@ -14,6 +17,8 @@ struct substream;
  * negative errno. */
 int substream_start(struct substream **out, const struct source_opts *opts, const char *thread,
 		    struct detector *detector);
+/* feed_alive of its feed (feed.h). */
+bool substream_alive(struct substream *s, int64_t now_us);
 /* Joins the feed, which ends once opts->stop is raised. Accepts NULL. */
 void substream_free(struct substream *s);
 

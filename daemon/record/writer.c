@@ -104,6 +104,11 @@ struct writer {
 	writer_segment_fn *on_segment;   /* guarded by on_segment_lock */
 	void *on_segment_opaque;         /* guarded by on_segment_lock */
 	int spare_fd;                /* writer thread: given up when fds run out */
+	_Atomic int64_t turn_us;     /* monotonic: the loop's last turn */
+	/* CAMFS_TEST_WEDGE_WRITER=S: a test hook (test/integration/systemd.sh)
+	 * that makes the loop hang S seconds after it started, as on a hung
+	 * disk; 0: never. */
+	int64_t wedge_at_us;
 };
 
 int writer_new(struct writer **out, const struct config *cfg, const struct clock *clock)
@@ -512,6 +517,12 @@ static void *writer_main(void *arg)
 	for (;;) {
 		if (w->count == 0 && w->stop)
 			break;
+		atomic_store(&w->turn_us, clock_monotonic_us(w->clock));
+		if (w->wedge_at_us && atomic_load(&w->turn_us) >= w->wedge_at_us) {
+			log_warning("writer", "CAMFS_TEST_WEDGE_WRITER: hanging, as on a hung disk");
+			while (!w->stop)
+				pthread_cond_wait(&w->cond, &w->lock);
+		}
 		if (!w->stop) {
 			struct timespec ts = deadline_after_us(DRAIN_INTERVAL_US);
 
@@ -544,6 +555,9 @@ int writer_start(struct writer *w)
 	int ret;
 
 	w->last_sync_us = clock_monotonic_us(w->clock);
+	atomic_store(&w->turn_us, w->last_sync_us);
+	if (getenv("CAMFS_TEST_WEDGE_WRITER"))
+		w->wedge_at_us = w->last_sync_us + atoll(getenv("CAMFS_TEST_WEDGE_WRITER")) * 1000000;
 	/* Event days are due at the first sync, then hourly. */
 	w->last_events_expiry_us = w->last_sync_us - EVENTS_EXPIRY_INTERVAL_US;
 	ret = pthread_create(&w->thread, NULL, writer_main, w);
@@ -552,6 +566,11 @@ int writer_start(struct writer *w)
 	pthread_setname_np(w->thread, "camfs-writer");
 	w->running = true;
 	return 0;
+}
+
+bool writer_alive(struct writer *w, int64_t now_us)
+{
+	return !w->running || now_us - atomic_load(&w->turn_us) <= WRITER_STUCK_US;
 }
 
 void writer_stop(struct writer *w)

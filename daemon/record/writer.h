@@ -46,6 +46,13 @@ struct writer_state {
 };
 void writer_state(struct writer *w, int cam, struct writer_state *out);
 
+/* Whether the writer's thread went round its loop (at least every 50 ms
+ * when well) in the last WRITER_STUCK_US: a write or sync that blocks
+ * longer (a hung disk or network store) counts as stuck. True when not
+ * running. now_us: monotonic, the writer's clock. */
+#define WRITER_STUCK_US 20000000
+bool writer_alive(struct writer *w, int64_t now_us);
+
 void writer_stop(struct writer *w);
 /* Accepts NULL; stops first if still running. */
 void writer_free(struct writer *w);

@@ -7,6 +7,22 @@
 
 #include "util/deadline.h"
 
+void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void stop_signals_block(sigset_t *old)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
 int stop_init(struct stop *s)
 {
 	int ret;

@@ -5,6 +5,7 @@
 #define CAMFS_STOP_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +43,12 @@ bool stop_wait_until(struct stop *s, int64_t deadline_us);
 /* Waits delay_us (<= 0: not at all) or until a stop; true if stopped. A
  * NULL s just sleeps. */
 bool stop_sleep(struct stop *s, int64_t delay_us);
+
+/* set: SIGINT, SIGTERM and SIGHUP, the signals that stop camfs. */
+void stop_signals(sigset_t *set);
+/* Blocks them in the calling thread; threads it makes now inherit the mask, so only the main
+ * thread sees them. old: the mask before, for pthread_sigmask(SIG_SETMASK). */
+void stop_signals_block(sigset_t *old);
 
 /* Makes stop_request broadcast cond under lock too. After linking, a
  * waiter that checks stop_requested() under lock before each wait on cond
