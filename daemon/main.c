@@ -31,6 +31,7 @@ struct cli {
 	char *check_config;
 	char *mountpoint;
 	int demo, no_mount, foreground, debug, help, version;
+	int positional_config;    /* config_path came as "CONFIG MOUNTPOINT" */
 	char **overrides;         /* "-o key=value" for [camfs] keys, in order */
 	int n_overrides;
 };
@@ -66,7 +67,12 @@ static int cli_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		cli->version = 1;
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
-		if (cli->mountpoint) {
+		/* mount(8) and fstab, through mount.fuse3, give the config as
+		 * the device: "camfs CONFIG MOUNTPOINT -o ...". */
+		if (cli->mountpoint && !cli->positional_config && !cli->config_path) {
+			cli->config_path = cli->mountpoint;
+			cli->positional_config = 1;
+		} else if (cli->mountpoint) {
 			fprintf(stderr, "camfs: unexpected argument '%s'\n", arg);
 			return -1;
 		}
@@ -98,6 +104,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: camfs [-f] [-d] [-o config=FILE,key=value,...] MOUNTPOINT\n"
+		"       camfs CONFIG MOUNTPOINT [-o key=value,...]   (as mount -t fuse.camfs runs it)\n"
 		"       camfs --demo [-o store=DIR] MOUNTPOINT\n"
 		"       camfs --no-mount [-o config=FILE|--demo] ...\n"
 		"       camfs --check-config FILE\n"
