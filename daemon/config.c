@@ -1348,6 +1348,62 @@ static void print_sample_section(FILE *out, enum key_section section)
 	}
 }
 
+/* Text as roff: backslashes escaped; a line never starts with a control
+ * character (text here has no newlines). */
+static void roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++)
+		if (*s == '\\')
+			fputs("\\e", out);
+		else
+			fputc(*s, out);
+}
+
+static void print_man_section(FILE *out, enum key_section section)
+{
+	char text[512];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		FILE *mem = fmemopen(text, sizeof(text), "w");
+
+		if (k->section != section || !mem) {
+			if (mem)
+				fclose(mem);
+			continue;
+		}
+		describe(mem, k);
+		if (!k->def)
+			fputs(". Required.", mem);
+		else if (k->inherit)
+			fputs(". Default: the [camfs] value.", mem);
+		else if (!*k->def)
+			fputs(". Default: empty.", mem);
+		else
+			fprintf(mem, ". Default: %s.", k->def);
+		fclose(mem);
+		fputs(".TP\n\\fB", out);
+		roff_text(out, k->name);
+		fputs("\\fR = \\fI", out);
+		roff_text(out, metavar(k));
+		fputs("\\fR\n", out);
+		roff_text(out, text);
+		fputc('\n', out);
+	}
+}
+
+void config_print_man(FILE *out)
+{
+	fputs(".SS \"[camfs] keys\"\n"
+	      "Each can also be given as \\fB\\-o\\fR \\fIKEY\\fR=\\fIVALUE\\fR, "
+	      "which overrides the file.\n", out);
+	print_man_section(out, S_GLOBAL);
+	fputs(".SS \"[camera NAME] keys\"\n", out);
+	print_man_section(out, S_CAMERA);
+}
+
 void config_print_sample(FILE *out)
 {
 	fputs("# camfs.conf - sample configuration, written by config_print_sample():\n"

@@ -117,6 +117,10 @@ void config_print_help(FILE *out);
  * all commented out except "[camfs]". examples/camfs.conf is its output. */
 void config_print_sample(FILE *out);
 
+/* The key table as roff for camfs(1): the block of docs/camfs.1 between
+ * its "BEGIN KEYS" and "END KEYS" comments is this output. */
+void config_print_man(FILE *out);
+
 /* Adds a camera (used by --demo). Returns the new entry or NULL on ENOMEM. */
 struct camera_config *config_add_camera(struct config *cfg, const char *name,
 					const char *url);

@@ -1011,42 +1011,95 @@ static void test_sample_round_trip(void **state)
 	config_free(&def);
 }
 
-/* examples/camfs.conf is exactly config_print_sample()'s output. With
- * CAMFS_UPDATE_SAMPLE=1 in the environment the test rewrites it instead. */
-static void test_example_file_is_sample(void **state)
+/* A file of the source tree, whole, or NULL (skipped) when
+ * CAMFS_SOURCE_ROOT is not set. */
+static char *read_source_file(const char *name)
 {
 	const char *root = getenv("CAMFS_SOURCE_ROOT");
-	char path[PATH_MAX], *sample = sample_text(), *file;
+	char path[PATH_MAX], *text;
 	FILE *f;
 	long len;
 
-	(void)state;
-	if (!root || !*root) {
-		free(sample);
-		print_message("CAMFS_SOURCE_ROOT is not set: cannot check examples/camfs.conf\n");
-		skip();
-	}
-	snprintf(path, sizeof(path), "%s/examples/camfs.conf", root);
-	if (getenv("CAMFS_UPDATE_SAMPLE")) {
-		f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(sample, f);
-		assert_int_equal(fclose(f), 0);
-	}
+	if (!root || !*root)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", root, name);
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
 	rewind(f);
-	file = calloc(1, (size_t)len + 1);
-	assert_non_null(file);
-	assert_int_equal(fread(file, 1, (size_t)len, f), (size_t)len);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
+	return text;
+}
+
+static void write_source_file(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", getenv("CAMFS_SOURCE_ROOT"), name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* examples/camfs.conf is exactly config_print_sample()'s output. With
+ * CAMFS_UPDATE_SAMPLE=1 in the environment the test rewrites it instead. */
+static void test_example_file_is_sample(void **state)
+{
+	char *sample = sample_text(), *file = read_source_file("examples/camfs.conf");
+
+	(void)state;
+	if (file && getenv("CAMFS_UPDATE_SAMPLE")) {
+		write_source_file("examples/camfs.conf", sample);
+		free(file);
+		file = read_source_file("examples/camfs.conf");
+	}
+	if (!file) {
+		free(sample);
+		print_message("CAMFS_SOURCE_ROOT is not set: cannot check examples/camfs.conf\n");
+		skip();
+	}
 	/* On a mismatch after changing the key table, regenerate it:
 	 * CAMFS_UPDATE_SAMPLE=1 meson test config */
 	assert_string_equal(file, sample);
 	free(sample);
 	free(file);
+}
+
+/* camfs(1)'s keys are config_print_man()'s output, between its BEGIN KEYS
+ * and END KEYS comments; CAMFS_UPDATE_SAMPLE=1 rewrites them too. */
+static void test_man_page_keys(void **state)
+{
+	static const char begin[] = ".\\\" BEGIN KEYS\n", end[] = ".\\\" END KEYS\n";
+	char *page = read_source_file("docs/camfs.1"), *keys, *from, *to, *want;
+	size_t size;
+	FILE *f = open_memstream(&keys, &size);
+
+	(void)state;
+	config_print_man(f);
+	fclose(f);
+	if (!page) {
+		free(keys);
+		skip();
+	}
+	from = strstr(page, begin);
+	to = from ? strstr(from, end) : NULL;
+	assert_non_null(to);
+	from += strlen(begin);
+	if (asprintf(&want, "%.*s%s%s", (int)(from - page), page, keys, to) < 0)
+		fail();
+	if (getenv("CAMFS_UPDATE_SAMPLE"))
+		write_source_file("docs/camfs.1", want);
+	else
+		assert_string_equal(page, want);
+	free(want);
+	free(keys);
+	free(page);
 }
 
 /* The HTTP keys: where it listens, and that it never opens to the network
@@ -1199,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_help_lists_every_key),
 		cmocka_unit_test(test_sample_round_trip),
 		cmocka_unit_test(test_example_file_is_sample),
+		cmocka_unit_test(test_man_page_keys),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_cameras_and_validate),
 	};
