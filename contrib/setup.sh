@@ -13,7 +13,8 @@ test="ffmpeg mpv procps psmisc
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
   samba smbclient bc python3 pure-ftpd curl openssl
   nghttp2-client nginx chromium python3-websockets
-  vlc-bin vlc-plugin-base mediainfo gstreamer1.0-plugins-base-apps"
+  vlc-bin vlc-plugin-base mediainfo gstreamer1.0-plugins-base-apps
+  man-db groff-base"
 
 missing=""
 for p in $build $test; do
