@@ -313,11 +313,13 @@ static int list_segments(const struct clip_source *src, int64_t start_us, int64_
 		}
 		closedir(d);
 	}
-	qsort(v, n, sizeof(*v), by_time);
+	if (n)   /* v is NULL when empty: not for qsort or memmove */
+		qsort(v, n, sizeof(*v), by_time);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].name_us <= start_us)
 			first = i > 0 ? i - 1 : 0;
-	memmove(v, v + first, (n - first) * sizeof(*v));
+	if (first)
+		memmove(v, v + first, (n - first) * sizeof(*v));
 	*out = v;
 	*n_out = n - first;
 	return 0;
