@@ -12,6 +12,7 @@ test="ffmpeg mpv procps psmisc
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
   samba smbclient bc python3 pure-ftpd curl openssl
+  nfs-ganesha nfs-ganesha-vfs libnfs-utils
   nghttp2-client nginx chromium python3-websockets
   vlc-bin vlc-plugin-base mediainfo gstreamer1.0-plugins-base-apps
   man-db groff-base"

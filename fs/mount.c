@@ -88,14 +88,28 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 	conn->max_readahead = 1 << 20;
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	/* NFS (nfs-ganesha, the kernel's nfsd) opens files by handle: node
+	 * ids that stay valid (fs/nodeid.c), lookups of "." and "..". */
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct tree *tree = mount_of(req)->tree;
 	struct fuse_entry_param e = { 0 };
 	struct tree_attr attr;
-	uint64_t ino;
-	int ret = tree_lookup(mount_of(req)->tree, parent, name, &ino, &attr);
+	uint64_t ino = parent;
+	int ret;
+
+	/* "." and "..": the kernel opening an NFS file handle it holds no
+	 * inode for; ids are stable, so generation stays 0. */
+	if (strcmp(name, ".") == 0)
+		ret = tree_lookup_id(tree, parent, &attr);
+	else if (strcmp(name, "..") == 0)
+		ret = tree_lookup_parent(tree, parent, &ino, &attr);
+	else
+		ret = tree_lookup(tree, parent, name, &ino, &attr);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
@@ -484,8 +498,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		const char *name = i == 0 ? "." : i == 1 ? ".." : h->entries[i - 2].name;
 		size_t len;
 
-		if (i >= 2)
-			st.st_mode = h->entries[i - 2].st.st_mode;
+		/* An entry's number is its node id (tree_list): exportfs finds
+		 * a directory's name in its parent by it. */
+		if (i >= 2 && h->entries[i - 2].st.st_ino)
+			st = h->entries[i - 2].st;
 		len = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
 		if (len > size - used)
 			break;

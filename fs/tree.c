@@ -21,6 +21,7 @@
 #include "util/array.h"
 #include "util/log.h"
 #include "fs/clipname.h"
+#include "fs/nodeid.h"
 #include "config.h"
 #include "events/events.h"
 #include "record/sidecar.h"
@@ -41,6 +42,10 @@ struct node {
 	struct vfile *vf;       /* CLIP, DAY_MP4, EVENT_CLIP: what lookups and new opens get */
 	int64_t built_us;       /* when vf was built */
 	int64_t range_end_us;   /* the end of its range: past built_us, it grows */
+	/* Lookups of each directory above it that this node holds: taken
+	 * by lookups by id (tree_lookup_id), which walk from the root, and
+	 * given back when the node goes. */
+	uint64_t parent_pins;
 	struct node *by_ino_next;
 	struct node *by_name_next;
 };
@@ -64,10 +69,15 @@ struct tree {
 	pthread_mutex_t lock;
 	struct node *by_ino[BUCKETS];    /* guarded by lock */
 	struct node *by_name[BUCKETS];   /* guarded by lock */
-	uint64_t next_ino;               /* guarded by lock */
 	struct node root;
 	time_t started;
 };
+
+/* Ids keep their variety in the high bits (fs/nodeid.c): mixed. */
+static size_t ino_bucket(uint64_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 52) % BUCKETS;
+}
 
 static size_t name_hash(uint64_t parent, const char *name)
 {
@@ -83,7 +93,7 @@ static struct node *find_ino(struct tree *t, uint64_t ino)
 {
 	if (ino == TREE_ROOT_INO)
 		return &t->root;
-	for (struct node *n = t->by_ino[ino % BUCKETS]; n; n = n->by_ino_next)
+	for (struct node *n = t->by_ino[ino_bucket(ino)]; n; n = n->by_ino_next)
 		if (n->ino == ino)
 			return n;
 	return NULL;
@@ -109,7 +119,6 @@ int tree_new(struct tree **out, const struct config *cfg, struct camera **cams,
 	t->cfg = cfg;
 	t->cams = cams;
 	t->writer = writer;
-	t->next_ino = TREE_ROOT_INO + 1;
 	t->root = (struct node){ .ino = TREE_ROOT_INO, .kind = TREE_ROOT, .cam = -1, .name = "" };
 	t->started = time(NULL);
 	pthread_mutex_init(&t->lock, NULL);
@@ -271,10 +280,10 @@ enum tree_life tree_store_file_life(struct tree *t, int cam, const char *path, s
 	       TREE_FIXED : TREE_GROWING;
 }
 
-/* What a name in dir is, without touching the node table. Caller holds
- * t->lock (dir stays valid). */
+/* What a name in dir is, without touching the node table; in_store: and
+ * that a store name is there. Caller holds t->lock (dir stays valid). */
 static int resolve(struct tree *t, const struct node *dir, const char *name,
-		   enum tree_kind *kind, int *cam)
+		   enum tree_kind *kind, int *cam, bool in_store)
 {
 	char path[4096];
 
@@ -310,7 +319,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 		else if (is_date_name(name)) {
 			store_path(t, dir, name, path, sizeof(path));
 			*kind = TREE_DAY;
-			return store_has(t, path, true);
+			return in_store ? store_has(t, path, true) : 0;
 		} else
 			return -ENOENT;
 		return 0;
@@ -319,7 +328,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_EVENT_DAY;
-		return store_has(t, path, true);
+		return in_store ? store_has(t, path, true) : 0;
 	case TREE_EVENT_DAY:
 		if (is_event_clip_name(name, NULL)) {
 			*kind = TREE_EVENT_CLIP;   /* exists if it has a span: known when built */
@@ -329,7 +338,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_STORE_FILE;
-		return store_has(t, path, false);
+		return in_store ? store_has(t, path, false) : 0;
 	case TREE_CLIPS: {
 		int64_t a, b;
 
@@ -354,7 +363,7 @@ static int resolve(struct tree *t, const struct node *dir, const char *name,
 			return -ENOENT;
 		store_path(t, dir, name, path, sizeof(path));
 		*kind = TREE_STORE_FILE;
-		return store_has(t, path, false);
+		return in_store ? store_has(t, path, false) : 0;
 	default:
 		return -ENOTDIR;
 	}
@@ -548,23 +557,30 @@ static int build_virtual(struct tree *t, enum tree_kind kind, int cam, const cha
 	return ret < 0 ? -ENOENT : 0;
 }
 
-/* Caller holds t->lock. */
-static struct node *add_node(struct tree *t, uint64_t parent, const char *name,
+/* Caller holds t->lock. NULL when out of memory, or (never seen) when
+ * both ids the name can have are taken. */
+static struct node *add_node(struct tree *t, const struct node *dir, const char *name,
 			     enum tree_kind kind, int cam)
 {
-	struct node *n = calloc(1, sizeof(*n));
+	uint64_t ino = nodeid_child(dir->ino, dir->kind, kind,
+				    cam >= 0 ? t->cfg->cameras[cam].name : NULL, name);
+	struct node *n;
 
+	/* Another node with this id: cameras whose names share a hash. */
+	if (find_ino(t, ino) && find_ino(t, ino = nodeid_hashed(dir->ino, name)))
+		return NULL;
+	n = calloc(1, sizeof(*n));
 	if (!n || !(n->name = strdup(name))) {
 		free(n);
 		return NULL;
 	}
-	n->ino = t->next_ino++;
-	n->parent = parent;
+	n->ino = ino;
+	n->parent = dir->ino;
 	n->kind = kind;
 	n->cam = cam;
-	n->by_ino_next = t->by_ino[n->ino % BUCKETS];
-	t->by_ino[n->ino % BUCKETS] = n;
-	size_t h = name_hash(parent, name);
+	n->by_ino_next = t->by_ino[ino_bucket(n->ino)];
+	t->by_ino[ino_bucket(n->ino)] = n;
+	size_t h = name_hash(dir->ino, name);
 	n->by_name_next = t->by_name[h];
 	t->by_name[h] = n;
 	return n;
@@ -582,7 +598,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 
 	pthread_mutex_lock(&t->lock);
 	dir = find_ino(t, parent);
-	ret = dir ? resolve(t, dir, name, &kind, &cam) : -ENOENT;
+	ret = dir ? resolve(t, dir, name, &kind, &cam, true) : -ENOENT;
 	if (ret < 0)
 		goto out;
 	n = find_name(t, parent, name);
@@ -608,7 +624,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 			n = find_name(t, parent, name);   /* a concurrent lookup may have won */
 		}
 	}
-	if (!n && !(n = add_node(t, parent, name, kind, cam))) {
+	if (!n && (!(dir = find_ino(t, parent)) || !(n = add_node(t, dir, name, kind, cam)))) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -675,7 +691,7 @@ static void unlink_node(struct tree *t, struct node *n)
 {
 	struct node **p;
 
-	for (p = &t->by_ino[n->ino % BUCKETS]; *p != n; p = &(*p)->by_ino_next)
+	for (p = &t->by_ino[ino_bucket(n->ino)]; *p != n; p = &(*p)->by_ino_next)
 		;
 	*p = n->by_ino_next;
 	for (p = &t->by_name[name_hash(n->parent, n->name)]; *p != n; p = &(*p)->by_name_next)
@@ -686,27 +702,122 @@ static void unlink_node(struct tree *t, struct node *n)
 	free(n);
 }
 
+static void release_chain(struct tree *t, uint64_t ino, uint64_t count);
+
 /* Caller holds t->lock. */
 static void forget_locked(struct tree *t, struct node *n, uint64_t count)
 {
+	uint64_t parent = n->parent, pins = n->parent_pins;
+
 	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
 	/* Children find their parent through it, so a parent must be
 	 * forgotten after its children: the kernel does so, and so does
-	 * tree_walk_release. */
-	if (n->nlookup == 0)
-		unlink_node(t, n);
+	 * release_chain. */
+	if (n->nlookup)
+		return;
+	unlink_node(t, n);
+	if (pins)
+		release_chain(t, parent, pins);
+}
+
+/* Caller holds t->lock. Gives back count lookups of ino and of every
+ * directory above it. */
+static void release_chain(struct tree *t, uint64_t ino, uint64_t count)
+{
+	struct node *n;
+
+	while (ino != TREE_ROOT_INO && (n = find_ino(t, ino))) {
+		ino = n->parent;
+		forget_locked(t, n, count);
+	}
 }
 
 void tree_walk_release(struct tree *t, uint64_t ino)
 {
+	pthread_mutex_lock(&t->lock);
+	release_chain(t, ino, 1);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The path from the root of node ino: from the nodes when the tree holds
+ * it, else read back from the id. 0 or -ESTALE. */
+static int node_path(struct tree *t, uint64_t ino, char *path, size_t size)
+{
+	const char *names[8];
 	struct node *n;
+	int depth = 0, ret = 0;
+	size_t used = 0;
 
 	pthread_mutex_lock(&t->lock);
-	while (ino != TREE_ROOT_INO && (n = find_ino(t, ino))) {
-		ino = n->parent;
-		forget_locked(t, n, 1);
+	for (n = find_ino(t, ino); n && n->ino != TREE_ROOT_INO && depth < 8; n = find_ino(t, n->parent))
+		names[depth++] = n->name;
+	if (n && n->ino == TREE_ROOT_INO) {
+		path[0] = '\0';
+		while (depth-- > 0 && ret == 0) {
+			int len = snprintf(path + used, size - used, "%s%s", used ? "/" : "", names[depth]);
+
+			if (len < 0 || (size_t)len >= size - used)
+				ret = -ESTALE;
+			used += (size_t)len;
+		}
+		pthread_mutex_unlock(&t->lock);
+		return ret;
 	}
 	pthread_mutex_unlock(&t->lock);
+	{
+		const char *cams[t->cfg->n_cameras ? t->cfg->n_cameras : 1];
+
+		for (int i = 0; i < t->cfg->n_cameras; i++)
+			cams[i] = t->cfg->cameras[i].name;
+		return nodeid_path(ino, cams, t->cfg->n_cameras, path, size);
+	}
+}
+
+/* Looks up path from the root as one more lookup of its node, which holds
+ * the lookups the walk took of the directories above. */
+static int lookup_path(struct tree *t, const char *path, uint64_t *ino, struct tree_attr *attr)
+{
+	struct node *n;
+	int ret = tree_walk(t, path, ino, attr);
+
+	if (ret < 0 || *ino == TREE_ROOT_INO)
+		return ret;
+	pthread_mutex_lock(&t->lock);
+	n = find_ino(t, *ino);
+	if (n && n->parent != TREE_ROOT_INO)
+		n->parent_pins++;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+int tree_lookup_id(struct tree *t, uint64_t ino, struct tree_attr *attr)
+{
+	char path[PATH_MAX];
+	uint64_t found;
+	int ret = node_path(t, ino, path, sizeof(path));
+
+	if (ret < 0 || (ret = lookup_path(t, path, &found, attr)) < 0)
+		return -ESTALE;
+	if (found != ino) {   /* the name's id was taken: it reads back as another */
+		tree_forget(t, found, 1);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+int tree_lookup_parent(struct tree *t, uint64_t ino, uint64_t *parent, struct tree_attr *attr)
+{
+	char path[PATH_MAX], *slash;
+	int ret = node_path(t, ino, path, sizeof(path));
+
+	if (ret < 0)
+		return -ESTALE;
+	slash = strrchr(path, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		path[0] = '\0';
+	return lookup_path(t, path, parent, attr) < 0 ? -ESTALE : 0;
 }
 
 void tree_forget(struct tree *t, uint64_t ino, uint64_t count)
@@ -933,7 +1044,23 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_entry **out, size_t *n_o
 		free(v);
 		return ret;
 	}
-	qsort(v, n, sizeof(*v), by_name);
+	/* Each entry's inode number is the id a lookup gives it: the kernel
+	 * matches them when it reconnects a directory's NFS handle. */
+	{
+		struct node dir = { .ino = ino, .kind = info.kind, .cam = info.cam };
+
+		for (size_t i = 0; i < n; i++) {
+			enum tree_kind kind;
+			int cam;
+
+			if (resolve(t, &dir, v[i].name, &kind, &cam, false) == 0)
+				v[i].st.st_ino = nodeid_child(ino, info.kind, kind,
+							      cam >= 0 ? t->cfg->cameras[cam].name : NULL,
+							      v[i].name);
+		}
+	}
+	if (n)   /* v is NULL when empty: not for qsort */
+		qsort(v, n, sizeof(*v), by_name);
 	*out = v;
 	*n_out = n;
 	return 0;

@@ -98,6 +98,13 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 int tree_walk(struct tree *t, const char *path, uint64_t *ino, struct tree_attr *attr);
 /* Drops what tree_walk took: a reference on ino and on each directory above. */
 void tree_walk_release(struct tree *t, uint64_t ino);
+
+/* For NFS file handles (the kernel's lookups of "." and ".."): one more
+ * lookup of the node with id ino, or of the directory above it (*parent),
+ * made from the id when the tree holds no such node (it was forgotten, or
+ * camfs restarted). attr as for tree_lookup. 0 or -ESTALE. */
+int tree_lookup_id(struct tree *t, uint64_t ino, struct tree_attr *attr);
+int tree_lookup_parent(struct tree *t, uint64_t ino, uint64_t *parent, struct tree_attr *attr);
 /* The inode of name in parent if the kernel holds it, else 0; no
  * reference is taken (for cache invalidation). */
 uint64_t tree_peek(struct tree *t, uint64_t parent, const char *name);

@@ -642,6 +642,66 @@ static void test_walk(void **state)
 	assert_int_equal(tree_peek(f->tree, TREE_ROOT_INO, "cam"), 0);
 }
 
+/* Node ids come from what a node is: a second tree over the same store
+ * (camfs restarted) gives every path the same id, and makes the node of
+ * an id it never saw from the id alone (an NFS handle after a restart),
+ * parents too; listings number entries by the same ids. A clip's id is a
+ * hash of its name: the same, but it does not read back. */
+static void test_ids_stable(void **state)
+{
+	static const char *const paths[] = {
+		"", "status.json", "cam", "cam/status.json", "cam/live.mp4", "cam/live.jpg",
+		"cam/clips", "cam/clips/README.txt", "cam/events", "cam/" DAY, "cam/" DAY "/day.mp4",
+		"cam/" DAY "/motion.csv", FINISHED, GROWING, "cam/" DAY "/.index.json", "cam/.index.json",
+		".index.json", "cam/clips/2025-03-10T10-00-10+20s.mp4",
+	};
+	enum { N = sizeof(paths) / sizeof(paths[0]) };
+	struct fixture *f = *state;
+	struct tree *again;
+	struct tree_attr attr;
+	struct tree_entry *v;
+	uint64_t ids[N], ino, parent, day;
+	size_t n;
+
+	feed(f, 2);
+	for (size_t i = 0; i < N; i++) {
+		if (tree_walk(f->tree, paths[i], &ids[i], NULL) != 0)
+			fail_msg("walk %s", paths[i]);
+		for (size_t j = 0; j < i; j++)
+			if (ids[j] == ids[i])
+				fail_msg("%s and %s share id %#llx", paths[i], paths[j], (unsigned long long)ids[i]);
+	}
+	assert_int_equal(tree_new(&again, &f->cfg, f->cams, f->writer), 0);
+	for (size_t i = 1; i < N - 1; i++) {   /* by id first: nothing walked in again */
+		if (tree_lookup_id(again, ids[i], &attr) != 0)
+			fail_msg("%s: its id does not read back", paths[i]);
+		assert_int_equal(attr.st.st_ino, ids[i]);
+	}
+	assert_int_equal(tree_lookup_id(again, ids[N - 1], &attr), -ESTALE);   /* the clip */
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(tree_walk(again, paths[i], &ino, NULL), 0);
+		if (ino != ids[i])
+			fail_msg("%s: id %#llx, then %#llx", paths[i], (unsigned long long)ids[i],
+				 (unsigned long long)ino);
+	}
+	/* ".." of a day folder and of a segment. */
+	assert_int_equal(tree_walk(f->tree, "cam/" DAY, &day, NULL), 0);
+	assert_int_equal(tree_lookup_parent(again, day, &parent, &attr), 0);
+	assert_int_equal(parent, ids[2]);
+	assert_int_equal(tree_lookup_parent(again, ids[12], &parent, &attr), 0);
+	assert_int_equal(parent, day);
+	/* The day's listing numbers its segment as the lookup does. */
+	assert_int_equal(tree_list(again, day, &v, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, "10-00-00.mp4") == 0)
+			assert_int_equal(v[i].st.st_ino, ids[12]);
+	free(v);
+	tree_free(again);
+	for (size_t i = 1; i < N; i++)
+		tree_walk_release(f->tree, ids[i]);
+	tree_walk_release(f->tree, day);
+}
+
 static bool listed(struct fixture *f, const char *dir, const char *name)
 {
 	struct tree_entry *v;
@@ -764,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_clip),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_links),
 	};
 
