@@ -1,5 +1,5 @@
 #!/bin/bash
-# clips.sh - virtual clips and day.mp4: a 60 s clip lasts 60 s to the frame
+# clips.sh - virtual clips and day.mp4: a 40 s clip lasts 40 s to the frame
 # and starts on the frame recorded at its start; clips across segment
 # boundaries and a recording gap play end to end; random reads equal a
 # sequential read; stat equals bytes read; two opens are identical; bad
@@ -18,7 +18,7 @@ M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf"
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 wait_until 20 grep -q '\[c\] online' "$T/camfs.log" || fail "camera c did not come online"
-sleep 78
+sleep 58
 # A gap of a few seconds, then more footage.
 kill -KILL "$cam_PID"
 sleep 4
@@ -46,19 +46,19 @@ PY
 iso() { date -d "@$1" +%Y-%m-%dT%H-%M-%S; }
 day=$(date +%F)
 segs=($(ls "$T/store/a/$day"/*.mp4 | sort))
-[ ${#segs[@]} -ge 8 ] || fail "only ${#segs[@]} segments"
+[ ${#segs[@]} -ge 6 ] || fail "only ${#segs[@]} segments"
 
-# A 60 s clip from 3 s into the first whole segment.
+# A 40 s clip from 3 s into the first whole segment.
 w1=$(wall_of "${segs[1]}")
 start=$(python3 -c "import math; print(math.ceil($w1) + 3)")
-name="$(iso "$start")+60s.mp4"
+name="$(iso "$start")+40s.mp4"
 clip="$M/a/clips/$name"
 [ -f "$clip" ] || fail "clips/$name does not exist"
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip")
-(( $(echo "${dur} - 60 < 0.07 && 60 - ${dur} < 0.07" | bc -l) )) || fail "$name lasts $dur s"
+(( $(echo "${dur} - 40 < 0.07 && 40 - ${dur} < 0.07" | bc -l) )) || fail "$name lasts $dur s"
 ok "$name: ffprobe duration $dur s"
 m1=$(stat -c %Y "$clip"); sleep 1.5; m2=$(stat -c %Y "$clip")
-[ "$m1" = $((start + 60)) ] && [ "$m2" = "$m1" ] || fail "$name: mtime $m1 then $m2, not its end $((start + 60))"
+[ "$m1" = $((start + 40)) ] && [ "$m2" = "$m1" ] || fail "$name: mtime $m1 then $m2, not its end $((start + 40))"
 ok "$name: mtime is its end and stays"
 
 # Its first displayed frame is the one recorded at start: the first frame of
@@ -70,7 +70,7 @@ got=$(ffmpeg -v error -i "$clip" -frames:v 1 -f framemd5 - | grep -v '^#' | head
 ok "first frame of the clip is frame $k of ${segs[1]##*/} (md5 $got)"
 
 # A clip across the gap plays end to end and is shorter by the gap.
-gap_name="$(iso $((start + 60)))--$(iso $(date +%s)).mp4"
+gap_name="$(iso $((start + 40)))--$(iso $(date +%s)).mp4"
 plays "$M/a/clips/$gap_name" || fail "the clip across the gap does not play"
 mpv --no-config --vo=null --ao=null "$M/a/clips/$gap_name" >/dev/null 2>&1 || fail "mpv cannot play the clip across the gap"
 ok "clip across segment boundaries and the gap plays in ffmpeg and mpv"
@@ -82,7 +82,7 @@ plays "$bclip" || fail "b's clip with audio does not play"
 adur=$(ffprobe -v error -select_streams a:0 -show_entries stream=duration -of csv=p=0 "$bclip")
 # Audio rides in the same fragments as the video, so a few AAC frames past
 # either end come along; the edit list ends playback with the video.
-(( $(echo "$adur > 59.0 && $adur < 61.0" | bc -l) )) || fail "b's clip has $adur s of audio"
+(( $(echo "$adur > 39.0 && $adur < 41.0" | bc -l) )) || fail "b's clip has $adur s of audio"
 ok "audio: b's clip has H.264 and AAC ($adur s), plays"
 
 # A codec change ends the clip: b is H.265 after the gap.
@@ -143,8 +143,8 @@ PIDS+=($late_pid)
 # Every read is answered whole, also where it spans segments: a short reply
 # reads as EOF (some kernels shrink the file to it and a cp stops there,
 # others ask again for the missing pages, but an O_DIRECT read comes back
-# short on any). c's 60 s of a still picture span six segments of about
-# 26 KB, so the first 128 KiB read spans the header and 5 of them: more
+# short on any). c's 40 s of a still picture span four segments of about
+# 26 KB, so the first 128 KiB read spans the header and all 4: more
 # than the 4 pieces the mount tries first. The size is taken before reading.
 still="$M/c/clips/$name"
 ssize=$(stat -c %s "$still")
