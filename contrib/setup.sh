@@ -6,7 +6,8 @@ set -eu
 build="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libfuse3-dev fuse3 libinotifytools0-dev libinih-dev libjansson-dev
-  libwebsockets-dev libcrypt-dev libssl-dev libcmocka-dev libsystemd-dev"
+  libwebsockets-dev libcrypt-dev libssl-dev libcmocka-dev libsystemd-dev
+  libxml2-dev libcurl4-openssl-dev"
 test="ffmpeg mpv procps psmisc
   libgstrtspserver-1.0-dev libgstreamer1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "recorder.h"
 #include "service.h"
+#include "discover/discover.h"
 #include "record/vfile.h"
 #include "record/writer.h"
 #include "util/clock.h"
@@ -32,6 +33,8 @@ struct cli {
 	char *mountpoint;
 	int demo, no_mount, foreground, debug, help, version;
 	int positional_config;    /* config_path came as "CONFIG MOUNTPOINT" */
+	int discover;
+	char *discover_timeout;   /* seconds, for --discover */
 	char **overrides;         /* "-o key=value" for [camfs] keys, in order */
 	int n_overrides;
 };
@@ -44,6 +47,9 @@ static const struct fuse_opt cli_opts[] = {
 	CLI_OPT("--check-config=%s", check_config),
 	CLI_OPT("--check-config %s", check_config),
 	CLI_OPT("--demo", demo),
+	CLI_OPT("--discover", discover),
+	CLI_OPT("--timeout=%s", discover_timeout),
+	CLI_OPT("--timeout %s", discover_timeout),
 	CLI_OPT("--no-mount", no_mount),
 	CLI_OPT("-f", foreground),
 	CLI_OPT("-d", debug),
@@ -108,10 +114,15 @@ static void usage(FILE *out)
 		"       camfs --demo [-o store=DIR] MOUNTPOINT\n"
 		"       camfs --no-mount [-o config=FILE|--demo] ...\n"
 		"       camfs --check-config FILE\n"
+		"       camfs --discover [--timeout S]\n"
 		"\n"
 		"  --demo            record built-in synthetic cameras (no config needed)\n"
 		"  --no-mount        record only; do not mount the tree\n"
 		"  --check-config F  validate config file F and exit\n"
+		"  --discover        find cameras on this network (ONVIF, SSDP) and print\n"
+		"                    [camera NAME] sections for them; --timeout S: how long\n"
+		"                    to wait for answers (default 3); ONVIF_USER and\n"
+		"                    ONVIF_PASSWORD in the environment log in to cameras\n"
 		"  -f                stay in the foreground\n"
 		"  -d                debug output (implies -f)\n"
 		"  -o config=FILE    read settings and cameras from FILE\n"
@@ -136,6 +147,20 @@ static int check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
 	config_free(&cfg);
 	return ret == 0 ? 0 : 1;
+}
+
+/* --discover: 0 if it ran (cameras found or not), 1 on a bad timeout or
+ * no network. */
+static int discover(const char *timeout)
+{
+	char *end = NULL;
+	double seconds = timeout ? strtod(timeout, &end) : 3;
+
+	if (timeout && (end == timeout || *end || seconds < 0.1 || seconds > 60)) {
+		fprintf(stderr, "camfs: --timeout %s: give seconds, 0.1 to 60\n", timeout);
+		return 1;
+	}
+	return discover_run((int)(seconds * 1000), stdout) < 0;
 }
 
 /* Fds kept out of the clip fd pool for everything else: the writer's
@@ -302,6 +327,10 @@ int main(int argc, char *argv[])
 		ret = check_config(cli.check_config);
 		goto out;
 	}
+	if (cli.discover) {
+		ret = discover(cli.discover_timeout);
+		goto out;
+	}
 	if (!cli.no_mount && !cli.mountpoint) {
 		fprintf(stderr, "camfs: no mountpoint (or --no-mount to record only); see camfs --help\n");
 		goto out;
@@ -324,6 +353,7 @@ out:
 	free(cli.overrides);
 	free(cli.config_path);
 	free(cli.check_config);
+	free(cli.discover_timeout);
 	free(cli.mountpoint);
 	fuse_opt_free_args(&args);
 	config_free(&cfg);
