@@ -1295,6 +1295,13 @@ static void describe(FILE *out, const struct key *k)
 		fprintf(out, " (%d..%d)", k->min, k->max);
 }
 
+/* A key's default in words: "required", "the [camfs] value", "empty" or
+ * the value itself. */
+static const char *default_words(const struct key *k)
+{
+	return !k->def ? "required" : k->inherit ? "the [camfs] value" : !*k->def ? "empty" : k->def;
+}
+
 static void print_help_section(FILE *out, enum key_section section, const char *prefix)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -1306,14 +1313,7 @@ static void print_help_section(FILE *out, enum key_section section, const char *
 		snprintf(left, sizeof(left), "%s%s=%s", prefix, k->name, metavar(k));
 		fprintf(out, "    %-26s ", left);
 		describe(out, k);
-		if (!k->def)
-			fputs(" [required]\n", out);
-		else if (k->inherit)
-			fputs(" [default: the [camfs] value]\n", out);
-		else if (!*k->def)
-			fputs(" [default: empty]\n", out);
-		else
-			fprintf(out, " [default: %s]\n", k->def);
+		fprintf(out, k->def ? " [default: %s]\n" : " [%s]\n", default_words(k));
 	}
 }
 
@@ -1375,14 +1375,7 @@ static void print_man_section(FILE *out, enum key_section section)
 			continue;
 		}
 		describe(mem, k);
-		if (!k->def)
-			fputs(". Required.", mem);
-		else if (k->inherit)
-			fputs(". Default: the [camfs] value.", mem);
-		else if (!*k->def)
-			fputs(". Default: empty.", mem);
-		else
-			fprintf(mem, ". Default: %s.", k->def);
+		fprintf(mem, k->def ? ". Default: %s." : ". Required.", default_words(k));
 		fclose(mem);
 		fputs(".TP\n\\fB", out);
 		roff_text(out, k->name);

@@ -193,18 +193,29 @@ static int fault(xmlDocPtr doc)
 	return strstr(sub, "NotAuthorized") || strstr(sub, "FailedAuthentication") ? -2 : -3;
 }
 
+/* An ONVIF answer as a document in *doc: 0, -1 if it is not XML, or a
+ * fault's code (then there is no document). */
+static int read_answer(const char *xml, size_t len, xmlDocPtr *doc)
+{
+	int ret;
+
+	if (!(*doc = read_xml(xml, len)))
+		return -1;
+	if ((ret = fault(*doc)) < 0) {
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+	}
+	return ret;
+}
+
 int answers_profiles(const char *xml, size_t len, struct media_profile *out, int max)
 {
-	xmlDocPtr doc = read_xml(xml, len);
+	xmlDocPtr doc;
 	xmlNodePtr body;
-	int n = 0, ret;
+	int n = 0, ret = read_answer(xml, len, &doc);
 
-	if (!doc)
-		return -1;
-	if ((ret = fault(doc)) < 0) {
-		xmlFreeDoc(doc);
+	if (ret < 0)
 		return ret;
-	}
 	body = find(xmlDocGetRootElement(doc), "GetProfilesResponse");
 	for (xmlNodePtr p = body ? body->children : NULL; p && n < max; p = p->next) {
 		xmlChar *token;
@@ -238,18 +249,14 @@ int answers_profiles(const char *xml, size_t len, struct media_profile *out, int
 
 int answers_stream_uri(const char *xml, size_t len, char *uri, size_t size)
 {
-	xmlDocPtr doc = read_xml(xml, len);
 	char got[ANSWER_TEXT_MAX];
 	const char *host, *at;
-	int ret;
+	xmlDocPtr doc;
+	int ret = read_answer(xml, len, &doc);
 
 	uri[0] = '\0';
-	if (!doc)
-		return -1;
-	if ((ret = fault(doc)) < 0) {
-		xmlFreeDoc(doc);
+	if (ret < 0)
 		return ret;
-	}
 	text_of(find(xmlDocGetRootElement(doc), "Uri"), got, sizeof(got));
 	xmlFreeDoc(doc);
 	if (strncmp(got, "rtsp://", 7) != 0 || !printable(got) || strlen(got) >= ANSWER_TEXT_MAX - 1)
@@ -263,17 +270,13 @@ int answers_stream_uri(const char *xml, size_t len, char *uri, size_t size)
 
 int answers_media_xaddr(const char *xml, size_t len, char *out, size_t size)
 {
-	xmlDocPtr doc = read_xml(xml, len);
 	xmlNodePtr media;
-	int ret;
+	xmlDocPtr doc;
+	int ret = read_answer(xml, len, &doc);
 
 	out[0] = '\0';
-	if (!doc)
-		return -1;
-	if ((ret = fault(doc)) < 0) {
-		xmlFreeDoc(doc);
+	if (ret < 0)
 		return ret;
-	}
 	media = find(xmlDocGetRootElement(doc), "Media");
 	if (media)
 		text_of(find(media->children, "XAddr"), out, size);
