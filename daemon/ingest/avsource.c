@@ -62,6 +62,11 @@ static bool is_rtsp(const char *url)
 	return strncmp(url, "rtsp://", 7) == 0 || strncmp(url, "rtsps://", 8) == 0;
 }
 
+static bool is_http(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+}
+
 /* The protocols a source may reach, the ones it names and any its demuxer
  * opens on its own (an HLS playlist's segments, an RTSP camera's RTP):
  * network protocols for a camera, the file alone for a local file. A
@@ -82,8 +87,9 @@ static int pick_streams(struct source *src)
 	if (av->video_index < 0)
 		return AVERROR_STREAM_NOT_FOUND;
 	AVStream *v = av->in->streams[av->video_index];
-	if (v->codecpar->codec_id != AV_CODEC_ID_H264 && v->codecpar->codec_id != AV_CODEC_ID_HEVC) {
-		log_warning(src->opts->tag, "video codec %s is not recorded (H.264 and H.265 are)",
+	if (v->codecpar->codec_id != AV_CODEC_ID_H264 && v->codecpar->codec_id != AV_CODEC_ID_HEVC &&
+	    v->codecpar->codec_id != AV_CODEC_ID_MJPEG) {
+		log_warning(src->opts->tag, "video codec %s is not recorded (H.264, H.265 and MJPEG are)",
 			    avcodec_get_name(v->codecpar->codec_id));
 		return AVERROR_PATCHWELCOME;
 	}
@@ -136,6 +142,10 @@ static int av_open(struct source *src, const struct source_opts *opts)
 		av_dict_set(&dict, "rtsp_transport", opts->udp ? "udp" : "tcp", 0);
 		/* Reordering buffer for UDP; a no-op over TCP. */
 		av_dict_set_int(&dict, "max_delay", 500000, 0);
+	} else if (is_http(opts->url)) {
+		/* MJPEG over HTTP (multipart/x-mixed-replace) carries no
+		 * timestamps: a frame's time is when it came. */
+		av_dict_set(&dict, "use_wallclock_as_timestamps", "1", 0);
 	}
 	arm_deadline(src);
 	ret = avformat_open_input(&av->in, opts->url, NULL, &dict);
