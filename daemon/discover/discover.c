@@ -138,8 +138,8 @@ int discover_run(int timeout_ms, FILE *out)
 			a->server[0] ? a->server : "(no SERVER)", a->location[0] ? ", " : "", a->location);
 		/* ESP32-CAM boards stream MJPEG over HTTP. */
 		if (strcasestr(a->server, "esp32") || strcasestr(a->usn, "esp32"))
-			fprintf(out, "#   an ESP32-CAM board? its MJPEG stream: http://%s/sustain?video=1 "
-				"(older firmware: http://%s:82/stream); this camfs records RTSP only\n",
+			fprintf(out, "#   an ESP32-CAM board? record its MJPEG with url = "
+				"http://%s/sustain?video=1 (older firmware: http://%s:82/stream)\n",
 				r->ssdp_from[i], r->ssdp_from[i]);
 	}
 	curl_global_cleanup();
