@@ -223,6 +223,8 @@ async function timeline(page, cam) {
 
   // Zoom the bar in (a day at 1280 px is ~70 s a pixel) and click a time:
   // the picture plays from it within a second.
+  // The buttons zoom around the playhead, once live has set it.
+  await until(page, () => window.camfs.timeline.head !== null, null, 5000, 'the playhead is set');
   for (let i = 0; i < 3; i++)
     await page.click('button.zoomin');
   const sp = view.spans[0];

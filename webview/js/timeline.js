@@ -63,7 +63,11 @@ export class Timeline {
   zoom(factor, at) {
     const span = Math.min(this.to - this.from, Math.max(300, (this.vTo - this.vFrom) * factor));
     at = at ?? this.head ?? (this.vFrom + this.vTo) / 2;
-    const f = (at - this.vFrom) / (this.vTo - this.vFrom);
+    // `at` keeps its place in the view; one outside it (a playhead set
+    // after the view moved away) comes to the middle.
+    let f = (at - this.vFrom) / (this.vTo - this.vFrom);
+    if (f < 0 || f > 1)
+      f = 0.5;
     let a = at - f * span;
     a = Math.min(this.to - span, Math.max(this.from, a));
     this.vFrom = a;
