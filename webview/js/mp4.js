@@ -84,7 +84,7 @@ function hex2(n) {
 }
 
 // What an init segment holds: {codecs: 'avc1.64001F,mp4a.40.2', video:
-// 'h264'|'h265'|..., timescales: {trackId: timescale}}.
+// 'h264'|'h265'|'mjpeg'|..., timescales: {trackId: timescale}}.
 export function parseInit(b) {
   const codecs = [];
   const timescales = {};
@@ -125,6 +125,10 @@ export function parseInit(b) {
             c = `${entry}.${space}${profile}.${(rev >>> 0).toString(16)}.${tier}${b[cb + 12]}.B0`;
           });
           codecs.push(c);
+        } else if (entry === 'mp4v') {
+          // What camfs records in mp4v is MJPEG (ESP32-CAM boards): no
+          // MSE codec; the tile shows JPEGs.
+          video = 'mjpeg';
         } else if (entry === 'mp4a') {
           codecs.push('mp4a.40.2');
         } else if (entry === 'Opus') {
