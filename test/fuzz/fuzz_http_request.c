@@ -121,8 +121,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * the feed's ping, every HTTP_FEED_PING_S ticks. */
 	for (int i = 0; i < HTTP_FEED_PING_S && srv->n_conns > 0; i++)
 		http_feed_tick(srv->feed);
-	for (int i = 0; i < 64 && srv->n_conns > 0; i++)
+	/* Up to 2 s, not a number of turns: with every fuzzer on the machine
+	 * at once, a pool worker answering a file may not have run yet. */
+	for (int i = 0; i < 2000 && (srv->n_conns > 0 || srv->n_busy > 0); i++) {
 		turn();
+		if (srv->n_conns > 0 || srv->n_busy > 0)
+			usleep(1000);
+	}
 	if (srv->n_conns != 0 || srv->n_busy != 0)
 		abort();   /* a connection or its count outlived the client */
 	return 0;
