@@ -123,16 +123,15 @@ static long file_bits(enum tree_kind dir_kind, const char *name)
 	    s > 59 || h < 0 || m < 0 || s < 0)
 		return -1;
 	p = name + n;
+	/* Any _N is on the stem, before the extension; the name written
+	 * again below tells whether it stood where it should. */
+	if ((p = strchr(p, '_')) && (sscanf(p, "_%u", &suffix) != 1 || suffix > SUFFIX_MAX))
+		return -1;
 	for (size_t i = 0; i < N_FILES; i++) {
 		long bits;
 
 		if (files[i].parent != dir_kind)
 			continue;
-		/* Any _N is on the stem, before the extension. */
-		if (sscanf(p, "%*[^_.]_%u", &suffix) != 1 && sscanf(p, "_%u", &suffix) != 1)
-			suffix = 0;
-		if (suffix > SUFFIX_MAX)
-			return -1;
 		bits = (long)(((unsigned long)(h * 3600 + m * 60 + s) << 9) | suffix << 5 | i);
 		file_name((uint64_t)bits, again, sizeof(again));
 		if (strcmp(again, name) == 0)

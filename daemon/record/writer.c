@@ -105,7 +105,7 @@ struct writer {
 	void *on_segment_opaque;         /* guarded by on_segment_lock */
 	int spare_fd;                /* writer thread: given up when fds run out */
 	_Atomic int64_t turn_us;     /* monotonic: the loop's last turn */
-	/* CAMFS_TEST_WEDGE_WRITER=S: a test hook (test/integration/systemd.sh)
+	/* CAMFS_TEST_WEDGE_WRITER=S: a test hook (test/integration/notify.sh)
 	 * that makes the loop hang S seconds after it started, as on a hung
 	 * disk; 0: never. */
 	int64_t wedge_at_us;
