@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "util/array.h"
+#include "util/netlist.h"
 #include "events/hook.h"
 #include "util/log.h"
 
@@ -34,9 +35,20 @@ enum key_type {
 	T_HTTP_AUTH, /* users | none */
 	T_ORIGIN,    /* scheme://host[:port], no path; empty: none */
 	T_BOOL,      /* yes | no */
+	T_PUSH,      /* none | esp32 | browser */
+	T_TOKEN,     /* secret: never printed; at least CONFIG_TOKEN_MIN characters */
+	T_TEXT,      /* printable, no spaces, at most 63 characters; empty: none */
+	T_NETS,      /* networks (netlist.h), space-separated */
 };
 
 enum key_section { S_GLOBAL, S_CAMERA };
+
+/* push's values, by enum config_push. */
+static const char *const push_names[] = {
+	[CONFIG_PUSH_NONE] = "none",
+	[CONFIG_PUSH_ESP32] = "esp32",
+	[CONFIG_PUSH_BROWSER] = "browser",
+};
 
 struct key {
 	const char *name;
@@ -120,6 +132,16 @@ static const struct key keys[] = {
 	{ "http_rate", G(http_rate), .type = T_INT, .min = 0, .max = 100000,
 	  .def = "50", .help = "Requests a second one client address may make, in bursts of "
 	  "four times that; more get 429; 0: no limit" },
+	{ "esp32_listen", G(esp32_listen), .type = T_LISTEN, .def = "off",
+	  .help = "Listen for ESP32-CAM boards pushing over WebSocket at ADDRESS:PORT (they "
+	  "connect to ws://HOST:PORT/ws), or off" },
+	{ "esp32_allow", G(esp32_allow), .type = T_NETS,
+	  .def = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 169.254.0.0/16 ::1 "
+	  "fc00::/7 fe80::/10",
+	  .help = "Networks ESP32 boards may connect from (boards send no password)" },
+	{ "esp32_accept_unknown", G(esp32_accept_unknown), .type = T_TEXT, .def = "",
+	  .help = "A push = esp32 camera that records boards whose hostName no camera names, "
+	  "or that send none; empty: such boards are turned away" },
 
 	{ "url", C(url), .type = T_URL, .def = NULL,
 	  .sample = "rtsp://viewer:${FRONT_DOOR_PASSWORD}@192.0.2.10/stream1",
@@ -142,6 +164,13 @@ static const struct key keys[] = {
 	  .help = "Start this camera's motion events after N seconds of motion in a row" },
 	{ "motion_url", C(motion_url), .type = T_URL, .optional = true, .def = "",
 	  .help = "Score motion on this low-resolution substream instead of url; ${VAR} for its password" },
+	{ "push", C(push), .type = T_PUSH, .def = "none",
+	  .help = "none: record url; esp32: an ESP32-CAM board pushes to esp32_listen; "
+		  "browser: a phone or laptop pushes from the viewer's camera.html (no url)" },
+	{ "token", C(token), .type = T_TOKEN, .def = "",
+	  .help = "push = browser: the secret the camera page sends (${VAR}; 16 characters or more)" },
+	{ "esp32_host", C(esp32_host), .type = T_TEXT, .def = "",
+	  .help = "push = esp32: the hostName the board reports (its settings page's Host Name)" },
 	{ "events_incoming", C(events_incoming), .type = T_PATH, .optional = true, .def = "",
 	  .help = "Folder the camera uploads snapshots into (FTP); each finished JPEG becomes an event" },
 	{ "events_retain_days", C(events_retain_days), .type = T_INT, .min = 0, .max = 36500,
@@ -635,6 +664,51 @@ static int parse_value(const struct key *k, void *base, const char *raw, const c
 			return -EINVAL;
 		}
 		return 0;
+	case T_PUSH:
+		for (size_t i = 0; i < sizeof(push_names) / sizeof(push_names[0]); i++)
+			if (strcasecmp(value, push_names[i]) == 0) {
+				*(enum config_push *)field = (enum config_push)i;
+				return 0;
+			}
+		complain(w, k->name, "\"%s\" is not none, esp32 or browser", raw);
+		return -EINVAL;
+	case T_TOKEN:
+		/* Never quote it. Short tokens are guessed. */
+		if (*value && strlen(value) < CONFIG_TOKEN_MIN) {
+			complain(w, k->name, "is shorter than %d characters", CONFIG_TOKEN_MIN);
+			return -EINVAL;
+		}
+		return set_string(field, value, true);
+	case T_TEXT: {
+		size_t len = strlen(value);
+
+		for (size_t i = 0; i < len; i++)
+			if (value[i] <= ' ' || value[i] == 0x7f) {
+				complain(w, k->name, "\"%s\" has a space or a control character", raw);
+				return -EINVAL;
+			}
+		if (len >= CONFIG_NAME_MAX) {
+			complain(w, k->name, "is longer than %d characters", CONFIG_NAME_MAX - 1);
+			return -EINVAL;
+		}
+		return set_string(field, value, true);
+	}
+	case T_NETS: {
+		struct netlist nets;
+		const char *bad;
+
+		ret = netlist_parse(value, &nets, &bad);
+		if (ret == -E2BIG) {
+			complain(w, k->name, "has more than %d networks", NETLIST_MAX);
+			return -EINVAL;
+		}
+		if (ret < 0) {
+			complain(w, k->name, "\"%.*s\" is not an address or ADDRESS/PREFIX",
+				 (int)strcspn(bad, " \t,"), bad);
+			return -EINVAL;
+		}
+		return set_string(field, value, false);
+	}
 	case T_HTTP_AUTH:
 		if (strcasecmp(value, "users") == 0)
 			*(enum config_http_auth *)field = CONFIG_HTTP_AUTH_USERS;
@@ -729,8 +803,11 @@ static void camera_free_strings(struct camera_config *cam)
 {
 	free_secret(&cam->url);
 	free_secret(&cam->motion_url);
+	free_secret(&cam->token);
 	free(cam->events_incoming);
 	cam->events_incoming = NULL;
+	free(cam->esp32_host);
+	cam->esp32_host = NULL;
 }
 
 void config_free(struct config *cfg)
@@ -746,6 +823,8 @@ void config_free(struct config *cfg)
 	free(cfg->http_users);
 	free(cfg->http_webview);
 	free(cfg->http_cors);
+	free(cfg->esp32_allow);
+	free(cfg->esp32_accept_unknown);
 	for (int i = 0; i < cfg->n_cameras; i++)
 		camera_free_strings(&cfg->cameras[i]);
 	free(cfg->cameras);
@@ -902,10 +981,11 @@ static void end_section(struct parse *p)
 		struct camera_config *cam = current_camera(p);
 		const struct key *url = find_key("url", 3, S_CAMERA);
 
-		/* Only when never set: a bad url line was reported already. */
-		if (!p->camera_seen[url - keys])
-			parse_error(p, p->section_line, "url", "is required in [camera %s]",
-				    cam->name);
+		/* Only when never set: a bad url line was reported already. A
+		 * pushed camera has none (config_validate checks). */
+		if (!p->camera_seen[url - keys] && cam->push == CONFIG_PUSH_NONE)
+			parse_error(p, p->section_line, "url", "is required in [camera %s] "
+				    "(or push = esp32 or browser)", cam->name);
 		camera_free_strings(&p->scratch);
 	}
 	p->in = IN_NONE;
@@ -1230,6 +1310,91 @@ static int check_http(FILE *out, const struct config *cfg)
 	return bad;
 }
 
+/* A browser camera needs its token and the HTTP export its page talks to. */
+static int check_browser(FILE *out, const struct config *cfg, const struct camera_config *cam)
+{
+	int bad = 0;
+
+	if (!cam->token) {
+		fprintf(out, "[camera %s]: token: is required with push = browser (at least %d "
+			"characters, e.g. ${PHONE_TOKEN})\n", cam->name, CONFIG_TOKEN_MIN);
+		bad++;
+	}
+	if (!cfg->http.port) {
+		fprintf(out, "[camera %s]: push = browser: the camera page needs the HTTP "
+			"export (http = ADDR:PORT)\n", cam->name);
+		bad++;
+	}
+	return bad;
+}
+
+/* A camera pulls from url or is pushed to, and a pushing board finds it. */
+static int check_source(FILE *out, const struct config *cfg, int c)
+{
+	const struct camera_config *cam = &cfg->cameras[c];
+	bool unknowns = cfg->esp32_accept_unknown &&
+		strcmp(cfg->esp32_accept_unknown, cam->name) == 0;
+	int bad = 0;
+
+	if (cam->esp32_host && cam->push != CONFIG_PUSH_ESP32) {
+		fprintf(out, "[camera %s]: esp32_host: needs push = esp32\n", cam->name);
+		bad++;
+	}
+	if (cam->token && cam->push != CONFIG_PUSH_BROWSER) {
+		fprintf(out, "[camera %s]: token: needs push = browser\n", cam->name);
+		bad++;
+	}
+	if (cam->push == CONFIG_PUSH_NONE) {
+		if (!cam->url || !*cam->url) {
+			fprintf(out, "[camera %s]: url: is required (or push = esp32 or browser)\n",
+				cam->name);
+			bad++;
+		}
+		return bad;
+	}
+	if (cam->url || cam->motion_url) {
+		fprintf(out, "[camera %s]: push = %s: the camera connects to camfs; remove "
+			"%s\n", cam->name, push_names[cam->push], cam->url ? "url" : "motion_url");
+		bad++;
+	}
+	if (cam->push == CONFIG_PUSH_BROWSER)
+		return bad + check_browser(out, cfg, cam);
+	if (!cfg->esp32_listen.port) {
+		fprintf(out, "[camera %s]: push = esp32: set esp32_listen in [camfs]\n", cam->name);
+		bad++;
+	}
+	if (!cam->esp32_host && !unknowns) {
+		fprintf(out, "[camera %s]: esp32_host: is required (or name this camera in "
+			"esp32_accept_unknown)\n", cam->name);
+		bad++;
+	}
+	for (int d = 0; cam->esp32_host && d < c; d++)
+		if (cfg->cameras[d].esp32_host &&
+		    strcmp(cfg->cameras[d].esp32_host, cam->esp32_host) == 0) {
+			fprintf(out, "[camera %s]: esp32_host: %s is camera %s's already\n",
+				cam->name, cam->esp32_host, cfg->cameras[d].name);
+			bad++;
+		}
+	return bad;
+}
+
+/* esp32_accept_unknown names a camera that boards push to. */
+static int check_unknowns(FILE *out, const struct config *cfg)
+{
+	for (int c = 0; cfg->esp32_accept_unknown && c < cfg->n_cameras; c++)
+		if (strcmp(cfg->cameras[c].name, cfg->esp32_accept_unknown) == 0) {
+			if (cfg->cameras[c].push == CONFIG_PUSH_ESP32)
+				return 0;
+			fprintf(out, "esp32_accept_unknown: camera %s is not push = esp32\n",
+				cfg->esp32_accept_unknown);
+			return 1;
+		}
+	if (!cfg->esp32_accept_unknown)
+		return 0;
+	fprintf(out, "esp32_accept_unknown: no [camera %s]\n", cfg->esp32_accept_unknown);
+	return 1;
+}
+
 int config_validate(const struct config *cfg, FILE *err)
 {
 	FILE *out = err ? err : stderr;
@@ -1241,6 +1406,7 @@ int config_validate(const struct config *cfg, FILE *err)
 	}
 	bad += check_ranges(out, S_GLOBAL, cfg, NULL);
 	bad += check_http(out, cfg);
+	bad += check_unknowns(out, cfg);
 	for (int c = 0; c < cfg->n_cameras; c++) {
 		const struct camera_config *cam = &cfg->cameras[c];
 		const char *why = bad_camera_name(cam->name);
@@ -1255,10 +1421,7 @@ int config_validate(const struct config *cfg, FILE *err)
 				bad++;
 				break;
 			}
-		if (!cam->url || !*cam->url) {
-			fprintf(out, "[camera %s]: url: is required\n", cam->name);
-			bad++;
-		}
+		bad += check_source(out, cfg, c);
 		bad += check_ranges(out, S_CAMERA, cam, cam->name);
 		bad += check_incoming(out, cfg, c);
 	}
@@ -1283,6 +1446,10 @@ static const char *metavar(const struct key *k)
 	case T_HTTP_AUTH: return "users|none";
 	case T_ORIGIN: return "ORIGIN";
 	case T_BOOL: return "yes|no";
+	case T_PUSH: return "none|esp32|browser";
+	case T_TOKEN: return "TOKEN";
+	case T_TEXT: return "NAME";
+	case T_NETS: return "NETWORKS";
 	}
 	return "VALUE";
 }

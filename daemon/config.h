@@ -25,6 +25,16 @@ struct config_listen {
 	int port;          /* 1..65535; 0: the export is off */
 };
 
+/* How a camera's footage comes: pulled from url, or pushed to camfs. */
+enum config_push {
+	CONFIG_PUSH_NONE,    /* pulled from url */
+	CONFIG_PUSH_ESP32,   /* an ESP32-CAM board connects to esp32_listen */
+	CONFIG_PUSH_BROWSER, /* a browser's camera.html connects to the HTTP export */
+};
+
+/* The shortest token a push = browser camera accepts. */
+#define CONFIG_TOKEN_MIN 16
+
 /* Who may use the HTTP export. */
 enum config_http_auth {
 	CONFIG_HTTP_AUTH_USERS,   /* the users of http_users; open on loopback without them */
@@ -47,6 +57,11 @@ struct camera_config {
 	int motion_threshold;       /* -1: use the global value; 0: the method's default */
 	int motion_min_seconds;     /* -1: use the global value */
 	char *motion_url;           /* NULL: score url; secret like url: never print it */
+	enum config_push push;      /* CONFIG_PUSH_NONE: url is required */
+	char *esp32_host;           /* push = esp32: the board's hostName; NULL: none
+				     * (only esp32_accept_unknown's camera) */
+	char *token;                /* push = browser: what its page must send first;
+				     * a secret: never print it */
 	char *events_incoming;      /* NULL: no camera uploads; absolute directory */
 	int events_retain_days;     /* -1: use the global value */
 	int line;                   /* where the section starts, for messages */
@@ -84,6 +99,10 @@ struct config {
 	char *http_cors;            /* NULL: no CORS; else the one origin allowed */
 	int http_max_clients;       /* connections served at once; past it 503 */
 	int http_rate;              /* requests/s per client address; 0: no limit */
+	struct config_listen esp32_listen;  /* port 0: no listener for ESP32 boards */
+	char *esp32_allow;          /* networks boards may connect from (netlist.h) */
+	char *esp32_accept_unknown; /* NULL: unknown boards are kept out; else the
+				     * push = esp32 camera that records them */
 	struct camera_config *cameras;
 	int n_cameras;
 	size_t cap_cameras;         /* room in cameras (config_add_camera) */

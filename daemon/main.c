@@ -18,6 +18,7 @@
 #include "recorder.h"
 #include "service.h"
 #include "discover/discover.h"
+#include "ingest/source.h"
 #include "record/vfile.h"
 #include "record/writer.h"
 #include "util/clock.h"
@@ -263,6 +264,14 @@ out:
 	return ret;
 }
 
+static bool has_browser_camera(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_cameras; i++)
+		if (cfg->cameras[i].push == CONFIG_PUSH_BROWSER)
+			return true;
+	return false;
+}
+
 /* Records until SIGINT, SIGTERM or SIGHUP, with no mount: the signals that
  * end a mounted camfs (libfuse's handlers) end this one the same way. */
 static int record_only(struct recorder *r, const struct config *cfg)
@@ -271,6 +280,10 @@ static int record_only(struct recorder *r, const struct config *cfg)
 	sigset_t signals;
 	int sig, ret;
 
+	/* The HTTP export serves the tree, which there is none of here. */
+	if (cfg->http.port)
+		log_warning("camfs", "--no-mount: no HTTP export on port %d%s", cfg->http.port,
+			    has_browser_camera(cfg) ? ", so browser cameras cannot connect" : "");
 	stop_signals_block(NULL);
 	stop_signals(&signals);
 	ret = recorder_start(r, NULL);
@@ -344,6 +357,7 @@ int main(int argc, char *argv[])
 	if (cfg.timezone && *cfg.timezone)
 		setenv("TZ", cfg.timezone, 1);
 	tzset();
+	source_bound_memory();
 	avformat_network_init();
 	ret = run(&cfg, &cli, &args) < 0;
 	avformat_network_deinit();

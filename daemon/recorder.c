@@ -16,6 +16,7 @@
 #include "events/hook.h"
 #include "events/uploads.h"
 #include "ingest/camera.h"
+#include "ingest/esp32/listener.h"
 #include "record/recovery.h"
 #include "record/writer.h"
 #include "stream/hub.h"
@@ -33,6 +34,7 @@ struct recorder {
 	struct hook *hook;        /* on_event; NULL: none */
 	struct events **events;   /* camera i's event store, for the upload watcher */
 	struct uploads *uploads;  /* NULL: no camera has events_incoming */
+	struct esp32_listener *esp32;  /* NULL: esp32_listen = off */
 	char *mountpoint;         /* for the hooks' clip paths; NULL: not mounted */
 };
 
@@ -107,6 +109,8 @@ int recorder_new(struct recorder **out, const struct config *cfg, const struct c
 		if (ret == 0)
 			r->events[i] = camera_events(r->cams[i]);
 	}
+	if (ret == 0)
+		ret = esp32_listener_new(&r->esp32, cfg, r->cams, clock);
 out:
 	if (ret < 0)
 		recorder_free(r);
@@ -164,6 +168,8 @@ int recorder_start(struct recorder *r, const char *mountpoint)
 		ret = camera_start(r->cams[i], r->hook, r->mountpoint);
 	if (ret == 0 && any_incoming(cfg))
 		ret = uploads_new(&r->uploads, cfg, r->events, upload_filed, r);
+	if (ret == 0)
+		ret = esp32_listener_start(r->esp32);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret == 0)
 		log_notice("camfs", "recording %d camera%s into %s", cfg->n_cameras,
@@ -202,6 +208,7 @@ void recorder_free(struct recorder *r)
 	if (!r)
 		return;
 	uploads_free(r->uploads);
+	esp32_listener_free(r->esp32);
 	/* All cameras stop together; then each is joined. */
 	for (int i = 0; r->cams && i < r->cfg->n_cameras; i++)
 		if (r->cams[i])

@@ -37,6 +37,7 @@ static const struct {
 	{ TREE_EVENT_DAY, "-motion.jpg" },
 	{ TREE_EVENT_DAY, "-camera.jpg" },
 	{ TREE_EVENT_DAY, "-motion.mp4" },   /* an event's clip */
+	{ TREE_EVENT_DAY, "-camera.mp4" },   /* a camera event's clip (appended: ids stay) */
 };
 #define N_FILES (sizeof(files) / sizeof(files[0]))
 

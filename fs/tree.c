@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ingest/camera.h"
+#include "ingest/pushslot.h"
 #include "record/clip.h"
 #include "util/array.h"
 #include "util/log.h"
@@ -182,7 +183,8 @@ static bool is_store_file_name(const char *s)
 	return store_parse_segment_name(s, &tm, &seq);
 }
 
-/* <HH-MM-SS>-motion[_N].mp4, an event clip's name; stem gets its stem. */
+/* <HH-MM-SS>-<kind>[_N].mp4, an event clip's name (every event has one: a
+ * camera's own around its moment); stem gets its stem. */
 static bool is_event_clip_name(const char *name, char stem_out[EVENTS_STEM_MAX])
 {
 	char jpg[EVENTS_STEM_MAX + 8], stem[EVENTS_STEM_MAX];
@@ -191,7 +193,7 @@ static bool is_event_clip_name(const char *name, char stem_out[EVENTS_STEM_MAX])
 	if (len < 4 || len >= EVENTS_STEM_MAX || strcmp(name + len - 4, ".mp4") != 0)
 		return false;
 	snprintf(jpg, sizeof(jpg), "%.*s.jpg", (int)(len - 4), name);
-	if (!events_is_snapshot_name(jpg, stem) || !strstr(stem, "-motion"))
+	if (!events_is_snapshot_name(jpg, stem))
 		return false;
 	if (stem_out)
 		memcpy(stem_out, stem, EVENTS_STEM_MAX);
@@ -971,7 +973,7 @@ static int list_store(struct tree *t, const struct tree_node_info *info, enum li
 			tree_store_file_life(t, info->cam, path, &st);
 		}
 		ret = add_entry(v, n, cap, e->d_name, &st);
-		if (ret == 0 && what == LIST_SNAPSHOTS && strstr(stem, "-motion")) {
+		if (ret == 0 && what == LIST_SNAPSHOTS) {
 			char clip[EVENTS_STEM_MAX + 8];
 
 			snprintf(clip, sizeof(clip), "%s.mp4", stem);
@@ -1100,7 +1102,11 @@ static json_t *camera_json(struct tree *t, int cam)
 
 	camera_get_status(t->cams[cam], &st);
 	iso_time(st.since_us, since, sizeof(since));
-	return json_pack("{s:s, s:b, s:b, s:o, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?, s:o, s:b}",
+	struct pushslot *push = camera_pushslot(t->cams[cam]);
+
+	/* "board": what a pushing board says of itself (its settings, its clock). */
+	return json_pack("{s:s, s:b, s:b, s:o, s:s?, s:i, s:i, s:f, s:I, s:s, s:i, s:s?, s:o, s:b, "
+			 "s:o?}",
 			 "name", t->cfg->cameras[cam].name,
 			 "online", st.online,
 			 "recording", recording,
@@ -1113,7 +1119,8 @@ static json_t *camera_json(struct tree *t, int cam)
 			 "reconnects", st.reconnects,
 			 "last_error", st.last_error[0] ? st.last_error : NULL,
 			 "motion", st.motion_score >= 0 ? json_integer(st.motion_score) : json_null(),
-			 "in_event", st.in_event);
+			 "in_event", st.in_event,
+			 "board", push ? pushslot_fields(push) : NULL);
 }
 
 /* The path of directory ino from the root as a listing names it: "/",

@@ -86,6 +86,18 @@ static void record_jumping(struct fixture *f, const char *url, time_t start_s, i
 	assert_int_equal(fragmenter_open(&frag, src, 1, writer_feed_fragment, &feed), 0);
 	for (int i = 0; i < seconds * FPS; i++) {
 		assert_int_equal(source_read(src, pkt), 0);
+		if (jump_s < 0 && i == jump_at) {
+			/* A step back of over a second starts a new timeline
+			 * (feed.c): the session ends and the next one carries
+			 * on where its media time ended. */
+			assert_int_equal(fragmenter_flush(frag), 0);
+			writer_feed_end(&feed);
+			writer_end_session(f->writer, 0);
+			fragmenter_close(frag);
+			assert_int_equal(fragmenter_open(&frag, src, 2, writer_feed_fragment, &feed), 0);
+			fragmenter_set_start(frag, (int64_t)jump_at * 1000000 / FPS);
+			last = INT64_MIN;
+		}
 		if (jump_at > 0 && i >= jump_at) {
 			int64_t d = av_rescale_q(jump_s, (AVRational){ 1, 1 }, src->video.time_base);
 
@@ -356,8 +368,10 @@ static void test_fd_bound(void **state)
 	cleanup(&f);
 }
 
-/* A segment whose camera timestamps jump (forward, then back) does not end
- * day.mp4 there: the rest of the day is in it. */
+/* Camera timestamps that jump do not end day.mp4 there: the rest of the day
+ * is in it. An hour forward inside a segment (as recordings older than the
+ * feed's timelines hold); an hour back at a keyframe, as the feed records
+ * it: a new session. */
 static void test_timestamp_jump(void **state)
 {
 	struct fixture f;
@@ -365,12 +379,12 @@ static void test_timestamp_jump(void **state)
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
-		int jump = k == 0 ? 3600 : -3600;
+		int jump = k == 0 ? 3600 : -3600, at = k == 0 ? 90 : 120;
 
 		open_store(&f, "UTC");
-		record_jumping(&f, DEMO_URL, (time_t)(start / 1000000), 5 * 60, 90, jump);
+		record_jumping(&f, DEMO_URL, (time_t)(start / 1000000), 5 * 60, at, jump);
 		close_store(&f);
-		print_message("timestamps %+d s at 90 s:\n", jump);
+		print_message("timestamps %+d s at %d s:\n", jump, at);
 		expect(&f, day, day + 24 * 3600 * INT64_C(1000000), 5 * 60);
 		cleanup(&f);
 	}

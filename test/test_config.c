@@ -309,8 +309,8 @@ static void test_structure_errors(void **state)
 
 	/* url: required, never printed. */
 	expect_errors("[camera front]\ntransport = tcp\n[camera back]\nurl = rtsp://h/\n",
-		      "P:1: url: is required in [camera front]\n");
-	expect_errors("[camera front]\n", "P:1: url: is required in [camera front]\n");
+		      "P:1: url: is required in [camera front] (or push = esp32 or browser)\n");
+	expect_errors("[camera front]\n", "P:1: url: is required in [camera front] (or push = esp32 or browser)\n");
 	expect_errors("[camera front]\nurl =\n", "P:2: url: is empty\n");
 	expect_errors("[camera front]\nurl = hunter2\n", "P:2: url: is not a URL (scheme://host/...)\n");
 	expect_errors("[camera front]\nurl = rtsp://u:hunter2@h/\nurl = rtsp://u:hunter3@h/\n",
@@ -345,7 +345,7 @@ static void test_all_errors_reported(void **state)
 		 "%1$s:7: transport: \"pigeon\" is not tcp or udp\n"
 		 "%1$s:8: [camera bad!]: camera name may only use A-Z, a-z, 0-9, \".\", \"_\" and \"-\"\n"
 		 "%1$s:9: transport: \"carrier\" is not tcp or udp\n"
-		 "%1$s:8: url: is required in [camera bad!]\n"
+		 "%1$s:8: url: is required in [camera bad!] (or push = esp32 or browser)\n"
 		 "%1$s:10: [camera ok]: camera \"ok\" is already defined on line 5\n", path);
 	assert_string_equal(err, want);
 	assert_null(strstr(err, "topsecret"));
@@ -796,7 +796,7 @@ static void test_secrets_never_printed(void **state)
 	f = open_memstream(&err, &size);
 	assert_int_equal(config_validate(&cfg, f), -EINVAL);
 	fclose(f);
-	assert_string_equal(err, "store: is required\n[camera a]: url: is required\n");
+	assert_string_equal(err, "store: is required\n[camera a]: url: is required (or push = esp32 or browser)\n");
 	free(err);
 	config_free(&cfg);
 	unsetenv("CAMFS_TEST_PASS");
@@ -1228,15 +1228,113 @@ static void test_cameras_and_validate(void **state)
 			    "store: is required\n"
 			    "segment_seconds: 0 is out of range (2..3600)\n"
 			    "[camera demo1]: camera name is used twice\n"
-			    "[camera nourl]: url: is required\n");
+			    "[camera nourl]: url: is required (or push = esp32 or browser)\n");
 	free(err);
 	config_free(&cfg);
+}
+
+/* Pushed cameras: the keys parse, and what cannot work is refused by
+ * name before anything starts. */
+static void test_push_cameras(void **state)
+{
+	struct config cfg;
+	char path[PATH_MAX], *err;
+	size_t size;
+	FILE *f;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.esp32_listen.port, 0);
+	assert_non_null(strstr(cfg.esp32_allow, "192.168.0.0/16"));
+	assert_int_equal(load_text(&cfg, "[camfs]\nstore = /tmp\nesp32_listen = 0.0.0.0:9090\n"
+				   "esp32_allow = 192.168.1.0/24 fd00::/8\nesp32_accept_unknown = lobby\n"
+				   "[camera garage]\npush = esp32\nesp32_host = ESP32-CAM_0123456789ab\n"
+				   "[camera lobby]\npush = esp32\n", path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_int_equal(cfg.esp32_listen.port, 9090);
+	assert_int_equal(cfg.cameras[0].push, CONFIG_PUSH_ESP32);
+	assert_string_equal(cfg.cameras[0].esp32_host, "ESP32-CAM_0123456789ab");
+	assert_null(cfg.cameras[0].url);
+	assert_null(cfg.cameras[1].esp32_host);
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	config_free(&cfg);
+
+	expect_errors("[camfs]\nesp32_allow = 10.0.0.0/8 300.1.1.1\n",
+		      "P:2: esp32_allow: \"300.1.1.1\" is not an address or ADDRESS/PREFIX\n");
+	expect_errors("[camfs]\nesp32_allow = 10.0.0.0/33\n",
+		      "P:2: esp32_allow: \"10.0.0.0/33\" is not an address or ADDRESS/PREFIX\n");
+	expect_errors("[camera a]\npush = carrier-pigeon\n",
+		      "P:2: push: \"carrier-pigeon\" is not none, esp32 or browser\n"
+		      "P:1: url: is required in [camera a] (or push = esp32 or browser)\n");
+	expect_errors("[camera a]\npush = browser\ntoken = short\n",
+		      "P:3: token: is shorter than 16 characters\n");
+	expect_errors("[camera a]\npush = esp32\nesp32_host = two words\n",
+		      "P:3: esp32_host: \"two words\" has a space or a control character\n");
+
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, "[camfs]\nstore = /tmp\nesp32_accept_unknown = nope\n"
+				   "[camera a]\npush = esp32\nurl = rtsp://x/y\n"
+				   "[camera b]\npush = esp32\nesp32_host = h\n"
+				   "[camera c]\npush = esp32\nesp32_host = h\n"
+				   "[camera d]\nurl = rtsp://x/y\nesp32_host = d\n",
+				   path, sizeof(path), &err), 0);
+	free(err);
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err,
+			    "esp32_accept_unknown: no [camera nope]\n"
+			    "[camera a]: push = esp32: the camera connects to camfs; remove url\n"
+			    "[camera a]: push = esp32: set esp32_listen in [camfs]\n"
+			    "[camera a]: esp32_host: is required (or name this camera in "
+			    "esp32_accept_unknown)\n"
+			    "[camera b]: push = esp32: set esp32_listen in [camfs]\n"
+			    "[camera c]: push = esp32: set esp32_listen in [camfs]\n"
+			    "[camera c]: esp32_host: h is camera b's already\n"
+			    "[camera d]: esp32_host: needs push = esp32\n");
+	free(err);
+	config_free(&cfg);
+
+	/* A browser camera: its token, never quoted; the export it talks to. */
+	setenv("CAMFS_TEST_TOKEN", "0123456789abcdef-secret", 1);
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, "[camfs]\nstore = /tmp\n"
+				   "[camera phone]\npush = browser\ntoken = ${CAMFS_TEST_TOKEN}\n",
+				   path, sizeof(path), &err), 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_int_equal(cfg.cameras[0].push, CONFIG_PUSH_BROWSER);
+	assert_string_equal(cfg.cameras[0].token, "0123456789abcdef-secret");
+	assert_int_equal(config_validate(&cfg, NULL), 0);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(load_text(&cfg, "[camfs]\nstore = /tmp\nhttp = off\n"
+				   "[camera phone]\npush = browser\nurl = rtsp://x/y\n"
+				   "[camera e]\nurl = rtsp://x/y\ntoken = ${CAMFS_TEST_TOKEN}\n",
+				   path, sizeof(path), &err), 0);
+	free(err);
+	f = open_memstream(&err, &size);
+	assert_int_equal(config_validate(&cfg, f), -EINVAL);
+	fclose(f);
+	assert_string_equal(err,
+			    "[camera phone]: push = browser: the camera connects to camfs; remove url\n"
+			    "[camera phone]: token: is required with push = browser (at least 16 "
+			    "characters, e.g. ${PHONE_TOKEN})\n"
+			    "[camera phone]: push = browser: the camera page needs the HTTP export "
+			    "(http = ADDR:PORT)\n"
+			    "[camera e]: token: needs push = browser\n");
+	assert_null(strstr(err, "secret"));
+	free(err);
+	config_free(&cfg);
+	unsetenv("CAMFS_TEST_TOKEN");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_push_cameras),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_structure_errors),

@@ -352,7 +352,7 @@ static int push_open(struct source *src, const struct source_opts *opts)
 
 static int push_read(struct source *src, AVPacket *pkt)
 {
-	return inbox_take(src->priv, pkt, deadline_now_us() + source_remaining_us(src));
+	return inbox_take(src->priv, pkt, source_wait_deadline_us(src));
 }
 
 static void push_close(struct source *src)

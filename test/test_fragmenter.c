@@ -200,6 +200,40 @@ static void test_starts_at_keyframe(void **state)
 	free_demo(&d);
 }
 
+/* Writes the fragments of each collection to a temp file as one stream
+ * (the init of the first only, as a live reader gets them) and reads back
+ * every packet's dts in µs; returns how many, at most max. */
+static int read_back(struct collected *const *cs, int n_cs, int64_t *dts_us, int max)
+{
+	char path[] = "/tmp/camfs-fragXXXXXX";
+	int fd = mkstemp(path), n = 0;
+	AVFormatContext *in = NULL;
+	AVPacket *pkt = av_packet_alloc();
+
+	assert_true(fd >= 0);
+	for (int k = 0; k < n_cs; k++)
+		for (int i = k ? 1 : 0; i < cs[k]->n; i++)
+			assert_int_equal(write(fd, cs[k]->frags[i]->data, cs[k]->frags[i]->size),
+					 (ssize_t)cs[k]->frags[i]->size);
+	close(fd);
+	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
+	while (av_read_frame(in, pkt) >= 0) {
+		assert_true(n < max);
+		dts_us[n++] = av_rescale_q(pkt->dts, in->streams[0]->time_base, AV_TIME_BASE_Q);
+		av_packet_unref(pkt);
+	}
+	av_packet_free(&pkt);
+	avformat_close_input(&in);
+	unlink(path);
+	return n;
+}
+
+static void unref_all(struct collected *c)
+{
+	for (int i = 0; i < c->n; i++)
+		fragment_unref(&c->frags[i]);
+}
+
 /* A live reader across a reconnect with unchanged settings: the hub keeps
  * the first init (the second is the same bytes) and appends the second
  * session's fragments, which set_start placed after the first's. Read back
@@ -208,8 +242,9 @@ static void test_reconnect_goes_on(void **state)
 {
 	struct demo_packets d;
 	struct collected a = { 0 }, b = { 0 };
-	char path[] = "/tmp/camfs-fragXXXXXX";
-	int fd;
+	struct collected *both[] = { &a, &b };
+	int64_t dts[FRAMES];
+	int n;
 
 	(void)state;
 	read_demo(&d);
@@ -220,40 +255,44 @@ static void test_reconnect_goes_on(void **state)
 	assert_int_equal(a.frags[0]->size, b.frags[0]->size);
 	assert_memory_equal(a.frags[0]->data, b.frags[0]->data, a.frags[0]->size);
 
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	for (int i = 0; i < a.n; i++)
-		assert_int_equal(write(fd, a.frags[i]->data, a.frags[i]->size), (ssize_t)a.frags[i]->size);
-	for (int i = 1; i < b.n; i++)
-		assert_int_equal(write(fd, b.frags[i]->data, b.frags[i]->size), (ssize_t)b.frags[i]->size);
-	close(fd);
-
-	AVFormatContext *in = NULL;
-	AVPacket *pkt = av_packet_alloc();
-	int64_t last = INT64_MIN, first_b = AV_NOPTS_VALUE;
-	int n = 0;
-
-	assert_int_equal(avformat_open_input(&in, path, NULL, NULL), 0);
-	while (av_read_frame(in, pkt) >= 0) {
-		int64_t us = av_rescale_q(pkt->dts, in->streams[0]->time_base, AV_TIME_BASE_Q);
-
-		if (us <= last)
-			fail_msg("packet %d: dts %lld us after %lld us", n, (long long)us, (long long)last);
-		if (n == 30)
-			first_b = us;
-		last = us;
-		n++;
-		av_packet_unref(pkt);
-	}
+	n = read_back(both, 2, dts, FRAMES);
 	assert_int_equal(n, 30 + FRAMES - 60);
-	assert_true(llabs(first_b - 5000000) <= 1);
-	av_packet_free(&pkt);
-	avformat_close_input(&in);
-	unlink(path);
-	for (int i = 0; i < a.n; i++)
-		fragment_unref(&a.frags[i]);
-	for (int i = 0; i < b.n; i++)
-		fragment_unref(&b.frags[i]);
+	for (int i = 1; i < n; i++)
+		if (dts[i] <= dts[i - 1])
+			fail_msg("packet %d: dts %lld us after %lld us", i, (long long)dts[i],
+				 (long long)dts[i - 1]);
+	assert_true(llabs(dts[30] - 5000000) <= 1);
+	unref_all(&a);
+	unref_all(&b);
+	free_demo(&d);
+}
+
+/* Pushed frames (a browser's, a board's) come without a duration: each
+ * frame's is the time to the next, the first's too, and the last frame
+ * lasts as long as the one before it. Read back, every frame is where its
+ * dts put it. */
+static void test_frames_without_duration(void **state)
+{
+	struct demo_packets d;
+	struct collected c = { 0 }, *one[] = { &c };
+	int64_t dts[FRAMES], frame_us = 1000000 / 15;
+	int n;
+
+	(void)state;
+	read_demo(&d);
+	for (int i = 0; i < FRAMES; i++)
+		d.pkts[i]->duration = 0;
+	run_session(&d, 0, FRAMES, 1, 0, &c);
+	assert_int_equal(c.n, 1 + FRAMES);
+	for (int i = 1; i < c.n; i++)
+		assert_true(llabs(c.frags[i]->duration_us - frame_us) <= 1);
+	n = read_back(one, 1, dts, FRAMES);
+	assert_int_equal(n, FRAMES);
+	for (int i = 0; i < n; i++)
+		if (llabs(dts[i] - i * 1000000LL / 15) > 1)
+			fail_msg("frame %d at %lld us, not %lld", i, (long long)dts[i],
+				 (long long)(i * 1000000LL / 15));
+	unref_all(&c);
 	free_demo(&d);
 }
 
@@ -276,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_starts_at_keyframe),
 		cmocka_unit_test(test_reconnect_goes_on),
+		cmocka_unit_test(test_frames_without_duration),
 		cmocka_unit_test(test_refcount),
 	};
 

@@ -13,8 +13,13 @@
 #include <string.h>
 #include <libavformat/avformat.h>
 
+#include "ingest/avsource.h"
+#include "ingest/pushslot.h"
 #include "ingest/source.h"
+#include "stream/fragment.h"
+#include "stream/fragmenter.h"
 #include "util/clock.h"
+#include "util/stop.h"
 #include "util/log.h"
 #include "testutil.h"
 
@@ -252,6 +257,113 @@ static void test_reasons(void **state)
 	}
 }
 
+/* Collects a fragmenter's output as one byte stream: what a browser that
+ * records fragmented MP4 sends. */
+struct bytes {
+	uint8_t *data;
+	size_t size;
+};
+
+static void append(struct fragment *frag, void *opaque)
+{
+	struct bytes *b = opaque;
+
+	b->data = realloc(b->data, b->size + frag->size);
+	assert_non_null(b->data);
+	memcpy(b->data + b->size, frag->data, frag->size);
+	b->size += frag->size;
+	fragment_unref(&frag);
+}
+
+/* 75 frames of the demo camera (keyframes at 0, 30 and 60) as fragmented
+ * MP4: what a browser that records MP4 sends. */
+static struct bytes browser_mp4(void)
+{
+	static const struct source_opts demo = {
+		.url = "demo:moving?fps=15&gop=30", .clock = &clock_system, .tag = "test",
+	};
+	struct bytes stream = { 0 };
+	struct source *src;
+	struct fragmenter *frag;
+	AVPacket *pkt = av_packet_alloc();
+
+	assert_int_equal(source_open(&src, &demo), 0);
+	assert_int_equal(fragmenter_open(&frag, src, 1, append, &stream), 0);
+	for (int i = 0; i < 75; i++) {
+		assert_int_equal(source_read(src, pkt), 0);
+		assert_int_equal(fragmenter_write(frag, pkt, i), 0);
+	}
+	assert_int_equal(fragmenter_flush(frag), 0);
+	fragmenter_close(frag);
+	source_close(src);
+	av_packet_free(&pkt);
+	return stream;
+}
+
+/* Reads stream as a browser camera's feed does, on the fake clock: n
+ * packets, then the clock set to at_us; returns the error that ended the
+ * reads after it, and in *ended how many packets came before that. */
+static int read_pushed(const struct bytes *stream, int n, int64_t at_us, int *ended)
+{
+	struct source_opts opts = { .url = "", .clock = &fake, .tag = "test", .ops = &avsource_ops };
+	struct source *src;
+	struct pushslot *slot;
+	struct stop stop;
+	AVPacket *pkt = av_packet_alloc();
+	char holder[48];
+	int i, ret;
+
+	assert_int_equal(stop_init(&stop), 0);
+	assert_int_equal(pushslot_new(&slot, &stop, PUSHSLOT_STREAM), 0);
+	assert_int_equal(pushslot_attach(slot, "test", NULL, NULL, holder), 0);
+	for (size_t off = 0; off < stream->size; off += PUSHSLOT_PIECE)
+		assert_int_equal(pushslot_put_bytes(slot, stream->data + off,
+						    stream->size - off < PUSHSLOT_PIECE ?
+						    stream->size - off : PUSHSLOT_PIECE), 0);
+	opts.stop = &stop;
+	opts.push = slot;
+	mono = 0;
+	assert_int_equal(source_open(&src, &opts), 0);
+	pushslot_detach(slot);   /* what is queued, then the end */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(source_read(src, pkt), 0);
+		av_packet_unref(pkt);
+	}
+	mono = at_us;
+	while ((ret = source_read(src, pkt)) == 0) {
+		av_packet_unref(pkt);
+		i++;
+	}
+	*ended = i;
+	source_close(src);
+	pushslot_free(slot);
+	stop_destroy(&stop);
+	av_packet_free(&pkt);
+	return ret;
+}
+
+/* A browser's MP4 is read for PUSHED_MP4_MAX_US at most: then the session
+ * ends at the next keyframe (AVERROR(EAGAIN): connect again at once), or
+ * 30 s later at any frame, so the mp4 reader's index of every sample seen
+ * stays bounded. */
+static void test_pushed_mp4_renewed(void **state)
+{
+	struct bytes stream = browser_mp4();
+	int n;
+
+	(void)state;
+	/* Short of the bound: read to the end. */
+	assert_int_equal(read_pushed(&stream, 20, PUSHED_MP4_MAX_US - 1, &n), AVERROR_EOF);
+	assert_int_equal(n, 75);
+	/* Past it: the session ends before the next keyframe... */
+	assert_int_equal(read_pushed(&stream, 20, PUSHED_MP4_MAX_US, &n), AVERROR(EAGAIN));
+	assert_int_equal(n, 30);
+	/* ... or at once, when the keyframe is late. */
+	assert_int_equal(read_pushed(&stream, 32, PUSHED_MP4_MAX_US + 30 * S, &n), AVERROR(EAGAIN));
+	assert_int_equal(n, 32);
+	free(stream.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_parameter_sets_join_the_picture),
 		cmocka_unit_test(test_protocol_whitelist),
+		cmocka_unit_test(test_pushed_mp4_renewed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,11 @@
 // sw.js - the service worker: keeps the app shell (HTML, CSS, JS, icons)
 // for offline start and installability. Never video, listings or events:
 // those are always the network's.
-const CACHE = 'camfs-shell-v1';
+const CACHE = 'camfs-shell-v3';
 const SHELL = [
   './', 'index.html', 'style.css', 'manifest.webmanifest',
-  'js/app.js', 'js/camera.js', 'js/events.js', 'js/feed.js', 'js/grid.js',
-  'js/live.js', 'js/mp4.js', 'js/status.js', 'js/timeline.js', 'js/tree.js', 'js/ui.js',
+  'js/app.js', 'js/board.js', 'js/camera.js', 'js/events.js', 'js/feed.js', 'js/grid.js',
+  'js/live.js', 'js/mjpegplay.js', 'js/mp4.js', 'js/status.js', 'js/timeline.js', 'js/tree.js', 'js/ui.js',
   'icons/icon.svg', 'icons/icon-192.png', 'icons/icon-512.png',
 ];
 

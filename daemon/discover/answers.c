@@ -261,9 +261,13 @@ int answers_stream_uri(const char *xml, size_t len, char *uri, size_t size)
 	xmlFreeDoc(doc);
 	if (strncmp(got, "rtsp://", 7) != 0 || !printable(got) || strlen(got) >= ANSWER_TEXT_MAX - 1)
 		return -3;
-	/* Credentials in the URI are dropped: the config names them. */
+	/* Credentials in the URI are dropped: the config names them. They end
+	 * at the authority's last '@' (a password may hold one). */
 	host = got + 7;
-	at = memchr(host, '@', strcspn(host, "/"));
+	at = NULL;
+	for (const char *p = host; *p && *p != '/'; p++)
+		if (*p == '@')
+			at = p;
 	snprintf(uri, size, "rtsp://%s", at ? at + 1 : host);
 	return 0;
 }

@@ -276,18 +276,17 @@ int events_end(struct events *ev, int64_t wall_us)
 	return ret;
 }
 
-int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_us, char *stem,
-		       char path[4096])
+/* Files a camera event's snapshot (data, or size bytes of src_fd). */
+static int file_camera_event(struct events *ev, const void *data, int src_fd, size_t size,
+			     int64_t wall_us, char *stem, char path[4096])
 {
 	char dir[4096], tmp[4096], date[STORE_DATE_LEN];
 	int ret;
 
 	path[0] = '\0';
-	/* A copy, never the upload's own inode: the uploader keeps no handle
-	 * on what is filed (it cannot grow it, or swap it for a link). */
 	ret = day_dir(ev, wall_us, dir, date);
 	if (ret == 0)
-		ret = write_temp(dir, NULL, size, src_fd, tmp);
+		ret = write_temp(dir, data, size, src_fd, tmp);
 	if (ret == 0) {
 		ret = rename_to_free_name(tmp, dir, wall_us, "camera", stem, path);
 		if (ret < 0)
@@ -296,6 +295,20 @@ int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_
 	if (ret == 0)
 		add_span(ev, date, stem, wall_us, wall_us, true);
 	return ret;
+}
+
+int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_us, char *stem,
+		       char path[4096])
+{
+	/* A copy, never the upload's own inode: the uploader keeps no handle
+	 * on what is filed (it cannot grow it, or swap it for a link). */
+	return file_camera_event(ev, NULL, src_fd, size, wall_us, stem, path);
+}
+
+int events_add_camera(struct events *ev, const void *jpeg, size_t size, int64_t wall_us,
+		      char *stem, char path[4096])
+{
+	return file_camera_event(ev, jpeg, -1, size, wall_us, stem, path);
 }
 
 int events_span(struct events *ev, const char *date, const char *stem, int64_t now_us,

@@ -46,6 +46,10 @@ int events_end(struct events *ev, int64_t wall_us);
 int events_take_upload(struct events *ev, int src_fd, size_t size, int64_t wall_us, char *stem,
 		       char path[4096]);
 
+/* The same for a JPEG in memory: an event the camera itself reported. */
+int events_add_camera(struct events *ev, const void *jpeg, size_t size, int64_t wall_us,
+		      char *stem, char path[4096]);
+
 /* The span of event stem on date ("YYYY-MM-DD"): start and end, µs. An
  * event still open has *open true and end = now. A span with a start but
  * no end that is not open (camfs stopped during it) ends at its start.

@@ -13,7 +13,10 @@
 #include "config.h"
 #include "events/detector.h"
 #include "events/events.h"
+#include "events/hook.h"
 #include "ingest/feed.h"
+#include "ingest/avsource.h"
+#include "ingest/pushslot.h"
 #include "ingest/substream.h"
 #include "record/writer.h"
 #include "stream/fragment.h"
@@ -39,6 +42,9 @@ struct camera {
 	struct events *events;     /* its event store; owned */
 	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
 	struct substream *substream; /* feeds detector when motion_url is set; owned */
+	struct pushslot *push;     /* push = esp32: where its board attaches; owned */
+	struct hook *hook;         /* set by camera_start; NULL: none */
+	const char *mountpoint;    /* set by camera_start; NULL: not mounted */
 	struct source_opts main_opts, sub_opts;  /* what the feeds open */
 	struct feed *feed;         /* the recorded stream; NULL until started */
 	struct stop stop;          /* the camera's and its substream's */
@@ -93,7 +99,20 @@ int camera_new(struct camera **out, const struct config *cfg, int index,
 		camera_free(cam);
 		return -ENOMEM;
 	}
+	if (cam->conf->push != CONFIG_PUSH_NONE &&
+	    pushslot_new(&cam->push, &cam->stop, cam->conf->push == CONFIG_PUSH_BROWSER ?
+			 PUSHSLOT_STREAM : PUSHSLOT_JPEG) < 0) {
+		camera_free(cam);
+		return -ENOMEM;
+	}
 	source_opts_for(cam, cam->conf->url, &cam->main_opts);
+	if (cam->push) {
+		/* A browser's stream is a container libavformat reads; a board's
+		 * JPEGs need no demuxer. */
+		cam->main_opts.ops = cam->conf->push == CONFIG_PUSH_BROWSER ? &avsource_ops :
+			&pushslot_source_ops;
+		cam->main_opts.push = cam->push;
+	}
 	if (cam->conf->motion_url)
 		source_opts_for(cam, cam->conf->motion_url, &cam->sub_opts);
 	*out = cam;
@@ -118,6 +137,31 @@ void camera_get_status(struct camera *cam, struct camera_status *out)
 struct hub *camera_hub(struct camera *cam) { return cam->hub; }
 struct snapshot *camera_snapshot(struct camera *cam) { return cam->snapshot; }
 struct events *camera_events(struct camera *cam) { return cam->events; }
+struct pushslot *camera_pushslot(struct camera *cam) { return cam->push; }
+
+void camera_device_motion(struct camera *cam, bool start, int64_t wall_us, const void *jpeg,
+			  size_t size)
+{
+	char stem[EVENTS_STEM_MAX] = "", path[4096] = "";
+	int ret;
+
+	if (!start) {
+		log_info(cam->conf->name, "the camera's own motion detector: motion ended");
+		return;
+	}
+	ret = jpeg ? events_add_camera(cam->events, jpeg, size, wall_us, stem, path) : -ENODATA;
+	if (ret < 0) {
+		log_warning(cam->conf->name, "the camera reported motion; no event filed: %s",
+			    strerror(-ret));
+		return;
+	}
+	log_info(cam->conf->name, "the camera reported motion: event %s", stem);
+	if (cam->hook)
+		hook_run(cam->hook, &(struct hook_event){
+			.camera = cam->conf->name, .kind = "camera", .phase = "start",
+			.wall_us = wall_us, .snapshot = path,
+		});
+}
 
 /* Marks the camera offline; logs only when the reason changed. Offline
  * since the end of the last frame, when the footage stopped. */
@@ -146,7 +190,8 @@ static void on_online(void *opaque, const struct source *src)
 	const AVCodecParameters *par = src->video.par;
 	int64_t now = clock_wall_us(cam->clock);
 	bool again = cam->media_end_wall_us != 0;
-	int64_t gap_us = again ? now - cam->media_end_wall_us : 0;
+	/* The last frame may carry a device clock a little ahead of ours. */
+	int64_t gap_us = again && now > cam->media_end_wall_us ? now - cam->media_end_wall_us : 0;
 
 	pthread_mutex_lock(&cam->lock);
 	if (again)
@@ -295,6 +340,9 @@ int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint)
 	char name[16];
 	int ret = detector_new(&cam->detector, &dopts);
 
+	cam->hook = hook;
+	cam->mountpoint = mountpoint;
+
 	if (ret < 0) {
 		log_error(cam->conf->name, "motion: bad settings: %s", strerror(-ret));
 		return ret;
@@ -306,8 +354,13 @@ int camera_start(struct camera *cam, struct hook *hook, const char *mountpoint)
 			return ret;
 	}
 	snprintf(name, sizeof(name), "cam:%.11s", cam->conf->name);
-	return feed_start(&cam->feed, &(struct feed_opts){ .source = cam->main_opts, .thread = name },
-			  &camera_consumer, cam);
+	/* A pushed camera's open already waits for its device: no backoff
+	 * on top, or a board that connects waits for it. */
+	return feed_start(&cam->feed, &(struct feed_opts){
+				  .source = cam->main_opts, .thread = name,
+				  .backoff_min_us = cam->push ? 200000 : 0,
+				  .backoff_max_us = cam->push ? 500000 : 0,
+			  }, &camera_consumer, cam);
 }
 
 void camera_request_stop(struct camera *cam)
@@ -322,6 +375,7 @@ void camera_free(struct camera *cam)
 	camera_request_stop(cam);   /* the substream too, even if the camera never started */
 	feed_free(cam->feed);
 	substream_free(cam->substream);
+	pushslot_free(cam->push);
 	hub_free(cam->hub);
 	snapshot_free(cam->snapshot);
 	detector_free(cam->detector);

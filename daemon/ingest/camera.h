@@ -5,6 +5,7 @@
 #define CAMFS_CAMERA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct camera;
@@ -13,6 +14,7 @@ struct config;
 struct events;
 struct hook;
 struct hub;
+struct pushslot;
 struct snapshot;
 struct writer;
 
@@ -53,5 +55,14 @@ bool camera_alive(struct camera *cam, int64_t now_us);
 struct hub *camera_hub(struct camera *cam);
 struct snapshot *camera_snapshot(struct camera *cam);
 struct events *camera_events(struct camera *cam);
+/* The slot its pushing device attaches to; NULL when it pulls from url. */
+struct pushslot *camera_pushslot(struct camera *cam);
+
+/* The camera's own motion detector said start (or end) at wall_us, with
+ * the frame it saw then (jpeg may be NULL): a start becomes an event of
+ * kind camera with that frame as its snapshot, and runs on_event. Any
+ * thread. */
+void camera_device_motion(struct camera *cam, bool start, int64_t wall_us, const void *jpeg,
+			  size_t size);
 
 #endif

@@ -140,7 +140,8 @@ static int run_session(struct feed *f)
 	ret = source_open(&src, so);
 	if (ret < 0) {
 		/* Connected, only the media never came. */
-		report(f, ret, ret == SOURCE_ERROR_NO_MEDIA ? NULL : "cannot connect");
+		report(f, ret, ret == SOURCE_ERROR_NO_MEDIA || ret == SOURCE_ERROR_NO_DEVICE ? NULL :
+		       "cannot connect");
 		goto out;
 	}
 	ret = f->consumer->start(f->opaque, src);
@@ -178,7 +179,8 @@ static int run_session(struct feed *f)
 		 * parser) since before the stall: it arrived about when the one
 		 * before it did, not now. */
 		if (!src->expired || !wall_us)
-			wall_us = clock_wall_us(so->clock);
+			wall_us = src->packet_wall_us ? src->packet_wall_us :
+				clock_wall_us(so->clock);
 		ret = f->consumer->packet(f->opaque, src, pkt, wall_us);
 		av_packet_unref(pkt);
 		if (ret < 0) {

@@ -96,6 +96,15 @@ void inbox_end(struct inbox *q, int err)
 	pthread_mutex_unlock(&q->lock);
 }
 
+void inbox_restart(struct inbox *q)
+{
+	pthread_mutex_lock(&q->lock);
+	for (; q->count; q->count--, q->head = (q->head + 1) % q->cap)
+		av_packet_unref(q->ring[q->head]);
+	q->end = 0;
+	pthread_mutex_unlock(&q->lock);
+}
+
 int inbox_take(struct inbox *q, AVPacket *pkt, int64_t deadline_us)
 {
 	int ret;

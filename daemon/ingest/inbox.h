@@ -27,6 +27,10 @@ int inbox_put(struct inbox *q, const AVPacket *pkt);
  * return err (a negative AVERROR, e.g. AVERROR_EOF). The first end wins. */
 void inbox_end(struct inbox *q, int err);
 
+/* Consumer: a new session: what is queued is dropped and the end is
+ * forgotten, so puts are taken again. */
+void inbox_restart(struct inbox *q);
+
 /* Consumer: moves the oldest packet into pkt, waiting until deadline_us
  * (CLOCK_MONOTONIC µs). 0, AVERROR(ETIMEDOUT), AVERROR_EXIT on a stop, or
  * the end's error. */

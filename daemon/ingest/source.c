@@ -11,6 +11,7 @@
 #include "ingest/avsource.h"
 #include "ingest/demo.h"
 #include "util/clock.h"
+#include "util/deadline.h"
 #include "util/log.h"
 
 /* Parameter sets waiting for a picture beyond this are not parameter sets. */
@@ -142,6 +143,16 @@ int64_t source_remaining_us(const struct source *src)
 	return left > 0 ? left : 0;
 }
 
+int64_t source_wait_deadline_us(const struct source *src)
+{
+	return deadline_now_us() + source_remaining_us(src);
+}
+
+void source_bound_memory(void)
+{
+	av_max_alloc(SOURCE_MAX_ALLOC);
+}
+
 void source_close(struct source *src)
 {
 	if (!src)
@@ -168,6 +179,9 @@ static const struct {
 	{ AVERROR(ENETUNREACH), "host unreachable" },
 	{ AVERROR(ETIMEDOUT), "no answer in time" },
 	{ SOURCE_ERROR_NO_MEDIA, "no media in time" },
+	{ SOURCE_ERROR_NO_DEVICE, "waiting for the camera to connect" },
+	{ SOURCE_ERROR_NOT_RECORDER, "the browser sent neither MP4 nor WebM" },
+	{ SOURCE_ERROR_CODEC, "video in a codec camfs does not record (H.264, H.265, VP9 and MJPEG)" },
 	{ AVERROR_EOF, "stream ended" },
 	{ AVERROR(EINVAL), "bad URL or unusable stream" },
 	{ AVERROR_INVALIDDATA, "bad URL or unusable stream" },

@@ -36,6 +36,7 @@ struct source_opts {
 	const struct clock *clock;
 	const char *tag;          /* camera name for log lines */
 	const struct source_ops *ops;  /* NULL: chosen by url; else this one */
+	void *push;               /* a push source's rendezvous (pushslot.h) */
 };
 
 struct source;
@@ -66,6 +67,9 @@ struct source {
 	 * last packet's arrival plus the timeout, not the read call's time. */
 	int64_t deadline_us;
 	int64_t last_packet_us;   /* source.c: when the last packet came */
+	/* Set by a read whose source knows when the packet was taken by the
+	 * camera's own clock (wall µs); 0: the feed uses its arrival. */
+	int64_t packet_wall_us;
 	bool expired;             /* source.c: one came after its deadline */
 	/* source.c: H.264/H.265 parameter sets (SPS/PPS, SEI) that came as a
 	 * packet of their own, waiting for the picture they belong to. */
@@ -91,14 +95,30 @@ int source_open(struct source **out, const struct source_opts *opts);
  * connection went quiet) is handed on, and the next read says ETIMEDOUT at
  * once: the stall is found timeout_us after the last packet, not later. */
 int source_read(struct source *src, AVPacket *pkt);
-/* What is left of the pending wait, in µs (>= 0): for implementations that
- * wait on a real monotonic clock (a push source's inbox). */
+/* What is left of the pending wait, in µs (>= 0). */
 int64_t source_remaining_us(const struct source *src);
+/* The pending wait's deadline as CLOCK_MONOTONIC µs (deadline.h): for
+ * implementations that wait on a real clock (a push source's inbox). */
+int64_t source_wait_deadline_us(const struct source *src);
 /* Accepts NULL and half-opened sources. */
 void source_close(struct source *src);
 
+/* The largest single allocation libav* may make in this process. Sources
+ * are parsed by libavformat, which sizes some arrays by the counts a stream
+ * claims: an MP4 fragment claiming 84 million samples made the mp4 demuxer
+ * ask for 2.7 GB (fuzz_pushed). camfs needs no more at once than a frame
+ * of 8K video (50 MB). Call once, before any source opens. */
+#define SOURCE_MAX_ALLOC (64 << 20)
+void source_bound_memory(void);
+
 /* The source connected but no media came within the timeout. */
 #define SOURCE_ERROR_NO_MEDIA FFERRTAG('N', 'M', 'D', 'A')
+/* A push source: no device connected within the timeout. */
+#define SOURCE_ERROR_NO_DEVICE FFERRTAG('N', 'D', 'E', 'V')
+/* A browser's stream that is neither MP4 nor WebM/Matroska. */
+#define SOURCE_ERROR_NOT_RECORDER FFERRTAG('N', 'R', 'E', 'C')
+/* Video in a codec MP4 segments do not hold without transcoding. */
+#define SOURCE_ERROR_CODEC FFERRTAG('N', 'C', 'O', 'D')
 
 /* A short, credential-free reason for a source's error ("authentication
  * failed", "connection refused", "camera error (5xx)", ...). */

@@ -32,11 +32,16 @@ struct fragmenter {
 	int64_t zero_us;
 	int64_t start_us;
 	bool started;
-	/* The video frame waiting in the muxer to become a fragment. */
-	bool pending;
+	/* The video frame held back until the next one says how long it
+	 * lasts: the muxer writes a fragment's last sample with the packet's
+	 * duration, and pushed frames come without one (the first frame of a
+	 * session would last 0 and the second share its time). */
+	AVPacket *held;             /* source time base; blank when none */
+	bool pending;               /* held has a frame */
 	int64_t pending_dts_us;     /* µs since zero */
 	int64_t pending_wall_us;
 	int64_t pending_duration_us;
+	int64_t last_duration;      /* the frame before, source time base */
 };
 
 /* AVIO calls this for every chunk; a chunk that starts a new unit carries
@@ -130,6 +135,11 @@ int fragmenter_open(struct fragmenter **out, const struct source *src,
 	f->emit = emit;
 	f->opaque = opaque;
 	f->generation = generation;
+	f->held = av_packet_alloc();
+	if (!f->held) {
+		ret = AVERROR(ENOMEM);
+		goto out;
+	}
 
 	ret = avformat_alloc_output_context2(&f->mux, NULL, "mp4", NULL);
 	if (ret < 0)
@@ -171,24 +181,49 @@ out:
 	return ret;
 }
 
-/* Cuts the frame waiting in the muxer into a fragment of its own. */
-static int cut(struct fragmenter *f)
+/* Muxes pkt (source time) into the fragment being built. */
+static int mux(struct fragmenter *f, AVPacket *pkt, int which)
 {
+	AVStream *st = f->mux->streams[f->out_index[which]];
+	int64_t offset = av_rescale_q(f->zero_us, AV_TIME_BASE_Q, f->in_tb[which]);
+
+	pkt->dts -= offset;
+	if (pkt->pts != AV_NOPTS_VALUE)
+		pkt->pts -= offset;
+	av_packet_rescale_ts(pkt, f->in_tb[which], st->time_base);
+	pkt->stream_index = st->index;
+	pkt->pos = -1;
+	return av_write_frame(f->mux, pkt);
+}
+
+/* Muxes the held frame, lasting until next_dts (source time base), and cuts
+ * it, with the audio that came with it, into a fragment of its own. With no
+ * next frame (AV_NOPTS_VALUE), it lasts its own duration or its
+ * predecessor's. */
+static int cut(struct fragmenter *f, int64_t next_dts)
+{
+	AVPacket *held = f->held;
 	int ret;
 
 	if (!f->pending)
 		return 0;
-	ret = av_write_frame(f->mux, NULL);
-	if (ret < 0)
-		return ret;
 	f->pending = false;
-	return emit_unit(f);
+	if (next_dts != AV_NOPTS_VALUE)
+		held->duration = next_dts - held->dts;
+	else if (held->duration <= 0)
+		held->duration = f->last_duration;
+	f->last_duration = held->duration;
+	f->pending_duration_us = av_rescale_q(held->duration, f->in_tb[SOURCE_VIDEO], AV_TIME_BASE_Q);
+	ret = mux(f, held, SOURCE_VIDEO);
+	av_packet_unref(held);
+	if (ret >= 0)
+		ret = av_write_frame(f->mux, NULL);
+	return ret < 0 ? ret : emit_unit(f);
 }
 
 int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
 {
 	int which = pkt->stream_index;
-	AVStream *st;
 	int64_t dts_us;
 	int ret = 0;
 
@@ -206,43 +241,27 @@ int fragmenter_write(struct fragmenter *f, AVPacket *pkt, int64_t wall_us)
 	dts_us -= f->zero_us;
 	if (dts_us < 0)
 		goto out;   /* audio from before the first keyframe */
-
-	if (which == SOURCE_VIDEO) {
-		/* The next frame's dts is what gives the previous one its
-		 * duration, so the previous fragment is cut only now. */
-		if (f->pending)
-			f->pending_duration_us = dts_us - f->pending_dts_us;
-		if ((ret = cut(f)) < 0)
-			goto out;
-		f->pending = true;
-		f->pending_dts_us = dts_us;
-		f->pending_wall_us = wall_us;
-		f->pending_duration_us = pkt->duration > 0 ?
-			av_rescale_q(pkt->duration, f->in_tb[which], AV_TIME_BASE_Q) : 0;
-	} else if (!f->pending) {
-		goto out;   /* audio belongs with a frame */
+	if (which == SOURCE_AUDIO) {
+		/* Audio belongs with a frame. */
+		ret = f->pending ? mux(f, pkt, which) : 0;
+		goto out;
 	}
 
+	if ((ret = cut(f, pkt->dts)) < 0)
+		goto out;
 	/* The fragment's prft carries when the frame arrived (the clock seam),
 	 * not when it was muxed a frame later: clips cut by wall time. */
-	if (which == SOURCE_VIDEO) {
-		AVProducerReferenceTime *prft = (AVProducerReferenceTime *)
-			av_packet_new_side_data(pkt, AV_PKT_DATA_PRFT, sizeof(*prft));
+	AVProducerReferenceTime *prft = (AVProducerReferenceTime *)
+		av_packet_new_side_data(pkt, AV_PKT_DATA_PRFT, sizeof(*prft));
 
-		if (prft) {
-			prft->wallclock = wall_us;
-			prft->flags = 24;   /* ISO 14496-12: time of capture */
-		}
+	if (prft) {
+		prft->wallclock = wall_us;
+		prft->flags = 24;   /* ISO 14496-12: time of capture */
 	}
-	st = f->mux->streams[f->out_index[which]];
-	int64_t offset = av_rescale_q(f->zero_us, AV_TIME_BASE_Q, f->in_tb[which]);
-	pkt->dts -= offset;
-	if (pkt->pts != AV_NOPTS_VALUE)
-		pkt->pts -= offset;
-	av_packet_rescale_ts(pkt, f->in_tb[which], st->time_base);
-	pkt->stream_index = st->index;
-	pkt->pos = -1;
-	ret = av_write_frame(f->mux, pkt);
+	av_packet_move_ref(f->held, pkt);
+	f->pending = true;
+	f->pending_dts_us = dts_us;
+	f->pending_wall_us = wall_us;
 out:
 	av_packet_unref(pkt);
 	return ret;
@@ -255,7 +274,7 @@ void fragmenter_set_start(struct fragmenter *f, int64_t start_us)
 
 int fragmenter_flush(struct fragmenter *f)
 {
-	return cut(f);
+	return cut(f, AV_NOPTS_VALUE);
 }
 
 void fragmenter_close(struct fragmenter *f)
@@ -270,5 +289,6 @@ void fragmenter_close(struct fragmenter *f)
 		avformat_free_context(f->mux);
 	}
 	fragment_unref(&f->unit);
+	av_packet_free(&f->held);
 	free(f);
 }

@@ -116,3 +116,19 @@ void log_route_ffmpeg(void)
 {
 	av_log_set_callback(ffmpeg_callback);
 }
+
+void log_lws_line(int level, const char *line)
+{
+	char msg[256];
+	size_t len;
+
+	/* lws lines carry a timestamp "[date] W: ..." and a newline. */
+	if (line[0] == '[' && strchr(line, ']'))
+		line = strchr(line, ']') + 2;
+	snprintf(msg, sizeof(msg), "%s", line);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	(void)level;
+	log_info("lws", "%s", msg);
+}

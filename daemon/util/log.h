@@ -34,4 +34,8 @@ void log_route_ffmpeg(void);
 typedef void log_sink_fn(int level, const char *line, void *opaque);
 void log_set_sink(log_sink_fn *sink, void *opaque);
 
+/* libwebsockets' log emitter (lws_set_log_level): its lines, without their
+ * own timestamp and newline, as info under the tag "lws". */
+void log_lws_line(int level, const char *line);
+
 #endif

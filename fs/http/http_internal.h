@@ -68,6 +68,7 @@ struct http_server {
 	int n_busy;
 	lws_sorted_usec_list_t tick;     /* once a second: stalls, the feed */
 	struct http_rate *rate;          /* requests per client address */
+	struct http_conn **pushers;      /* per camera: the browser pushing to it, or NULL */
 };
 
 /* A job run for one request: conn is set to NULL (on the loop) when the
@@ -93,6 +94,14 @@ struct http_request {
 	char if_range[160];
 	char accept[160];
 	char origin[160];                /* sent by browsers on cross-site requests */
+	/* POST /cams/NAME/command (command.h): */
+	bool post;
+	bool confirm_reset;              /* ?confirm=reset */
+	char command[128];               /* the body, as it comes */
+	size_t command_len;
+	bool command_over;               /* the body was longer: not kept */
+	bool command_done;               /* the whole body came */
+	bool command_routed;             /* the checks and the login passed */
 };
 
 /* A body of known length: memory, a range of an fd, or of a tree file. */
@@ -114,9 +123,11 @@ enum http_conn_kind {
 	CONN_MJPEG,      /* live.mjpeg: endless */
 	CONN_EVENTS,     /* /events: endless */
 	CONN_WS_LIVE,    /* /ws/live: a WebSocket */
+	CONN_WS_PUSH,    /* /ws/push/NAME: a browser camera's stream (push.h) */
 };
 
 struct http_live_conn;
+struct http_push_conn;
 
 /* One wsi's state (lws's per-session data; zeroed by lws). On an h1
  * keep-alive connection it serves one request after another. */
@@ -144,6 +155,7 @@ struct http_conn {
 	struct http_conn *woken_next;    /* guarded by srv->wake_lock */
 	bool in_woken;                   /* guarded by srv->wake_lock */
 	struct http_live_conn *live;     /* CONN_LIVE, CONN_MJPEG, CONN_WS_LIVE */
+	struct http_push_conn *push;     /* CONN_WS_PUSH */
 	int64_t events_seq;              /* CONN_EVENTS: the next event to send */
 	int events_hello;                /* CONN_EVENTS: cameras whose state is still to send */
 };

@@ -22,10 +22,12 @@
 
 #include "config.h"
 #include "fs/http/auth.h"
+#include "fs/http/command.h"
 #include "fs/http/feed.h"
 #include "fs/http/files.h"
 #include "fs/http/http_internal.h"
 #include "fs/http/live.h"
+#include "fs/http/push.h"
 #include "fs/http/walks.h"
 #include "fs/file.h"
 #include "fs/tree.h"
@@ -586,6 +588,10 @@ static void route(struct http_conn *c)
 {
 	const struct urlpath *u = &c->req.path;
 
+	if (c->req.post) {
+		http_command_route(c);
+		return;
+	}
 	if (u->n >= 1 && strcmp(u->part[0], "cams") == 0) {
 		int cam = u->n == 3 ? http_camera_index(c->srv, u->part[1]) : -1;
 
@@ -760,6 +766,29 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 			http_error(c, 403, "403 Not from this site\n");
 			return 1;
 		}
+		if (strcmp(method, "POST") == 0 && http_command_path(c)) {
+			/* lws copies "confirm=VALUE" here; value points past the name. */
+			char confirm[32];
+			const char *value;
+
+			/* A command changes a camera: only who logs in, or
+			 * this machine when nobody needs to. */
+			if (!s->auth && !r->loopback) {
+				http_error(c, 403, "403 Commands need http_users\n");
+				return 1;
+			}
+			copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, confirm, sizeof(confirm));
+			if (!confirm[0]) {
+				http_error(c, 411, "411 Send the command with a Content-Length\n");
+				return 1;
+			}
+			r->post = true;
+			/* No body: no body callbacks either. */
+			r->command_done = strcmp(confirm, "0") == 0;
+			value = lws_get_urlarg_by_name(wsi, "confirm=", confirm, sizeof(confirm));
+			r->confirm_reset = value && strcmp(value, "reset") == 0;
+			return authenticate(c);
+		}
 		if (strcmp(method, "OPTIONS") == 0 && s->cfg->http_cors &&
 		    strcmp(r->origin, s->cfg->http_cors) == 0) {
 			http_add_header(c, "access-control-allow-methods:", "GET, HEAD");
@@ -778,8 +807,13 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 		    sizeof(r->if_modified_since));
 	copy_header(wsi, WSI_TOKEN_HTTP_IF_RANGE, r->if_range, sizeof(r->if_range));
 	copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT, r->accept, sizeof(r->accept));
-	if (lws_get_urlarg_by_name(wsi, "fps=", r->query_fps, sizeof(r->query_fps)) == NULL)
-		r->query_fps[0] = '\0';
+	{
+		/* lws leaves "fps=N" in the buffer and points past the name. */
+		char arg[sizeof(r->query_fps) + 4];
+		const char *fps = lws_get_urlarg_by_name(wsi, "fps=", arg, sizeof(arg));
+
+		snprintf(r->query_fps, sizeof(r->query_fps), "%s", fps ? fps : "");
+	}
 	return authenticate(c);
 }
 
@@ -793,20 +827,28 @@ static int on_http(struct http_conn *c, const char *uri, size_t len)
 
 /* A WebSocket upgrade: the path, the origin, the login, the limits. 0 to
  * accept. */
+/* A WebSocket request's path, without its query (h1 or h2). */
+static void ws_path(struct lws *wsi, char *uri, size_t size)
+{
+	copy_header(wsi, WSI_TOKEN_GET_URI, uri, size);
+	if (!uri[0])
+		copy_header(wsi, WSI_TOKEN_HTTP_COLON_PATH, uri, size);
+	uri[strcspn(uri, "?")] = '\0';
+}
+
 static int filter_ws(struct http_server *s, struct lws *wsi)
 {
 	char uri[64], origin[160], peer[48];
 
-	copy_header(wsi, WSI_TOKEN_GET_URI, uri, sizeof(uri));
-	if (!uri[0])
-		copy_header(wsi, WSI_TOKEN_HTTP_COLON_PATH, uri, sizeof(uri));
-	uri[strcspn(uri, "?")] = '\0';
+	ws_path(wsi, uri, sizeof(uri));
 	copy_header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	if (strcmp(uri, "/ws/live") != 0 || !origin_allowed(s, wsi, origin) ||
-	    s->n_busy >= s->cfg->http_max_clients || !rate_ok(s, peer))
+	if ((strcmp(uri, "/ws/live") != 0 && http_push_camera(s, uri) < 0) ||
+	    !origin_allowed(s, wsi, origin) || s->n_busy >= s->cfg->http_max_clients ||
+	    !rate_ok(s, peer))
 		return 1;
-	if (s->auth) {
+	/* A browser camera proves itself with its token, its first message. */
+	if (s->auth && strcmp(uri, "/ws/live") == 0) {
 		char cookie[1024], header[512], user[HTTP_AUTH_USER_MAX];
 		bool ok;
 
@@ -878,7 +920,9 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	int64_t now = now_us();
 
 	for (struct http_conn *c = s->busy; c; c = c->busy_next)
-		if (c->want_since_us && now - c->want_since_us > HTTP_STALL_US) {
+		if (c->kind == CONN_WS_PUSH)
+			http_push_tick(c, now);
+		else if (c->want_since_us && now - c->want_since_us > HTTP_STALL_US) {
 			log_info("http", "%s: not reading for %lld s: closed", c->req.peer,
 				 (long long)(HTTP_STALL_US / 1000000));
 			c->want_since_us = 0;
@@ -889,10 +933,22 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
 }
 
+/* A WebSocket is up: the live view's, or a browser camera's. */
+static int established(struct http_conn *c)
+{
+	char uri[64];
+	int cam;
+
+	ws_path(c->wsi, uri, sizeof(uri));
+	cam = http_push_camera(c->srv, uri);
+	return cam >= 0 ? http_push_open(c, cam) : http_live_ws_open(c);
+}
+
 static void conn_closed(struct http_conn *c)
 {
 	if (!c->srv)
 		return;
+	http_push_closed(c);
 	conn_reset(c);
 	unwake(c);
 	free(c->buf);
@@ -920,13 +976,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			s->n_conns++;
 		}
 		if (reason == LWS_CALLBACK_ESTABLISHED && c)
-			return http_live_ws_open(c);
+			return established(c);
 		return 0;
 	case LWS_CALLBACK_HTTP:
 		return on_http(c, in, len);
 	case LWS_CALLBACK_HTTP_BODY:
-		return 0;   /* nothing takes a body: the answer was 405 */
+		/* Only a command takes a body; anything else was answered 405. */
+		if (c && c->srv && c->req.post)
+			http_command_body(c, in, len);
+		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (c && c->srv && c->req.post)
+			http_command_body_done(c);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return c && c->srv ? on_writeable(c) : 0;
@@ -937,9 +998,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return filter_ws(s, wsi);
 	case LWS_CALLBACK_RECEIVE:
+		if (c && c->kind == CONN_WS_PUSH)
+			return http_push_receive(c, in, len);
 		return http_live_ws_receive(c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		c->want_since_us = 0;
+		if (c->kind == CONN_WS_PUSH)
+			return http_push_writeable(c);
 		return http_live_ws_writeable(c);
 	case LWS_CALLBACK_RAW_ADOPT:
 		/* lws falls back to a raw socket on a request it cannot parse
@@ -1008,22 +1073,6 @@ static void on_sighup(int sig)
  * mostly a client's doing (headers too large, a TLS handshake given up),
  * and a client must not be able to fill the log with errors. What matters
  * to the user (no listening socket, a bad certificate) camfs says itself. */
-static void lws_log(int level, const char *line)
-{
-	char msg[256];
-	size_t len;
-
-	/* lws lines carry a timestamp "[date] W: ..." and a newline. */
-	if (line[0] == '[' && strchr(line, ']'))
-		line = strchr(line, ']') + 2;
-	snprintf(msg, sizeof(msg), "%s", line);
-	len = strlen(msg);
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
-		msg[--len] = '\0';
-	(void)level;
-	log_info("lws", "%s", msg);
-}
-
 /* The viewer's folder: http_webview, or the installed one. */
 static void find_webview(struct http_server *s)
 {
@@ -1074,7 +1123,10 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	*out = NULL;
 	if (!cfg->http.port)
 		return 0;
-	if (!(s = calloc(1, sizeof(*s))) || !(s->rate = calloc(1, sizeof(*s->rate)))) {
+	if (!(s = calloc(1, sizeof(*s))) || !(s->rate = calloc(1, sizeof(*s->rate))) ||
+	    !(s->pushers = calloc(cfg->n_cameras ? (size_t)cfg->n_cameras : 1, sizeof(*s->pushers)))) {
+		if (s)
+			free(s->rate);
 		free(s);
 		return -ENOMEM;
 	}
@@ -1089,7 +1141,7 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	    (ret = http_walks_new(&s->walks, release_walk, s)) < 0)
 		goto out;
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	lws_set_log_level(LLL_ERR | LLL_WARN, log_lws_line);
 	fds = raise_fd_limit(cfg->http_max_clients * 2 + 256);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
@@ -1156,6 +1208,11 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 		   strchr(cfg->http.host, ':') ? "[" : "", cfg->http.host,
 		   strchr(cfg->http.host, ':') ? "]" : "", cfg->http.port,
 		   s->auth ? " (users log in)" : "");
+	for (int c = 0; c < cfg->n_cameras; c++)
+		if (cfg->cameras[c].push == CONFIG_PUSH_BROWSER)
+			log_notice(cfg->cameras[c].name, "record a phone or laptop as this camera: open "
+				   "camera.html?cam=%s on it%s", cfg->cameras[c].name,
+				   s->tls ? "" : " (its camera needs https://, or localhost)");
 out:
 	if (ret < 0)
 		http_server_free(s);
@@ -1221,5 +1278,6 @@ void http_server_free(struct http_server *s)
 	http_auth_free(s->auth);
 	pthread_mutex_destroy(&s->wake_lock);
 	free(s->rate);
+	free(s->pushers);
 	free(s);
 }

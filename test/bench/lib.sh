@@ -37,3 +37,11 @@ big_segment() {
 	ffmpeg -nostdin -v error -stream_loop 95 -i "$build/test/clips/bench-1080p.mp4" -c copy \
 		-movflags +frag_keyframe+empty_moov+default_base_moof -f mp4 "$T/store/$1"
 }
+
+# proc_cpu SECONDS PID: the share of one core PID (all its threads) used
+# over the next SECONDS, from utime + stime in /proc/PID/stat.
+proc_cpu() {
+	local a b
+	a=$(awk '{ print $14 + $15 }' "/proc/$2/stat"); sleep "$1"; b=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+	echo "scale=4; ($b - $a) / $(getconf CLK_TCK) / $1" | bc
+}

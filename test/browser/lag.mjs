@@ -4,22 +4,15 @@
 // per tile the time to first picture and the live lag p50/p95 (now - wall
 // clock of the frame on screen, from the fragments' prft), over all pages.
 //   node lag.mjs BASE_URL TILES VIEWERS SECONDS
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
 
 const [base, tiles, viewers, seconds] = process.argv.slice(2).map((x, i) => (i ? Number(x) : x));
-const profile = mkdtempSync(join(tmpdir(), 'camfs-lag-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
+const browser = await launchChromium('lag', {
   viewport: { width: 1280, height: 800 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required', '--disable-background-timer-throttling',
-    '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
+  args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows'],
 });
+const { context } = browser;
 const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))] : null; };
 let failed = null;
 try {
@@ -61,8 +54,7 @@ try {
 } catch (e) {
   failed = e;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 if (failed) {
   console.error(String(failed));

@@ -4,20 +4,12 @@
 // with a seek. Prints one JSON line of what it saw; exits non-zero on
 // failure, with a screenshot in OUTDIR.
 //   node play.mjs BASE_URL CAMERA OUTDIR [CLIP_PATH]
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
 
 const [base, camera, outdir, clip] = process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), 'camfs-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchChromium('chromium');
+const { context } = browser;
 const result = {};
 let failed = null;
 try {
@@ -104,8 +96,7 @@ try {
 } catch (e) {
   failed = e;
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 console.log(JSON.stringify(result));
 if (failed) {

@@ -49,6 +49,16 @@ for (let round = 0; round < 20; round++) {
   }
 }
 
+// A browser camera's VP9 (profile 0, 8 bits): its codec string from vpcC.
+const vp9 = join(dir, 'vp9.mp4');
+execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-t', '0.3',
+  '-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', vp9]);
+const vp9Init = [];
+new BoxSplitter((u, isInit) => isInit && vp9Init.push(u)).push(new Uint8Array(readFileSync(vp9)));
+const vp9Info = parseInit(vp9Init[0]);
+assert.match(vp9Info.codecs, /^vp09\.00\.[0-9]{2}\.08$/, `codec string ${vp9Info.codecs}`);
+assert.equal(vp9Info.video, 'vp9');
+
 // A clip from 100 over spans [90,130) and [200,260): gaps are left out.
 const spans = [{ start: 90, end: 130 }, { start: 200, end: 260 }];
 assert.equal(mediaToWall(100, 10, spans), 110);

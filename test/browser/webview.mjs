@@ -8,27 +8,21 @@
 // Cameras: a (H.264, from the RTSP fixture), b (H.265, the fixture),
 // demo-moving and demo-static (camfs --demo); in nginx mode the subset that needs
 // no camfs server (grid over h2 fetches, timeline play, events).
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { check, launchChromium, sleep, until } from './chromium.mjs';
 
 const [base, mount, outdir, mode, fixturePid] = process.argv.slice(2);
 const nginx = mode === 'nginx';
 const H264 = ['a', 'demo-moving', 'demo-static'];
-const profile = mkdtempSync(join(tmpdir(), 'camfs-webview-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
+const browser = await launchChromium('webview', {
   ignoreHTTPSErrors: false,
   viewport: { width: 1280, height: 800 },
   acceptDownloads: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-    ...(nginx ? [`--ignore-certificate-errors-spki-list=${process.env.SPKI || ''}`] : [])],
+  args: nginx ? [`--ignore-certificate-errors-spki-list=${process.env.SPKI || ''}`] : [],
 });
+const { context } = browser;
 await context.grantPermissions(['notifications'], { origin: base });
 // Notifications are recorded, not shown.
 await context.addInitScript(() => {
@@ -67,20 +61,6 @@ function watch(page, name) {
   });
 }
 
-function check(cond, what) {
-  if (!cond)
-    throw new Error(`check failed: ${what}`);
-}
-
-async function until(page, fn, arg, ms, what) {
-  try {
-    return await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 });
-  } catch {
-    throw new Error(`timed out: ${what}`);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const shot = (page, name) => page.screenshot({ path: join(outdir, `${name}.png`) });
 const stats = (page) => page.evaluate(() => window.camfs.stats());
 const p95 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length * 0.95)]; };
@@ -399,8 +379,7 @@ try {
   failed = e;
   try { await context.pages()[0]?.screenshot({ path: join(outdir, 'failure.png') }); } catch { /* gone */ }
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 console.log(JSON.stringify(result));
 if (failed) {

@@ -82,3 +82,15 @@ kill -HUP "$pid"
 wait "$pid" || fail "camfs --no-mount exited with $? on SIGHUP"
 grep -q 'Hangup: stopping' "$T/out" || fail "no stop notice on SIGHUP: $(tail -3 "$T/out")"
 ok "--no-mount: SIGPIPE ignored, SIGHUP stops it cleanly"
+
+# --no-mount has no tree to export: it says so, and what that costs.
+printf '[camfs]\nstore = %s\nstore_create = yes\nhttp = 127.0.0.1:%s\n[camera phone]\npush = browser\ntoken = ${CLI_TOKEN}\n' \
+	"$T/nohttp" 18081 >"$T/nohttp.conf"
+CLI_TOKEN=0123456789abcdefXYZ "$CAMFS" --no-mount -o config="$T/nohttp.conf" >"$T/out" 2>&1 &
+pid=$!
+PIDS+=($pid)
+wait_until 10 grep -q 'no HTTP export on port [0-9]*, so browser cameras cannot connect' "$T/out" ||
+	fail "--no-mount with http and a browser camera said nothing: $(cat "$T/out")"
+kill -TERM "$pid"
+wait "$pid" || fail "camfs --no-mount exited with $? on SIGTERM"
+ok "--no-mount warns: $(grep -o 'no HTTP export.*' "$T/out")"

@@ -178,10 +178,13 @@ video_span() {
 }
 
 # plays FILE: ffmpeg decodes the whole file with no error (else its first
-# lines go to stderr).
+# lines go to stderr). Frames keep the file's own time base: by default
+# ffmpeg rounds them to ticks of the frame rate it guesses, and two frames
+# of a variable-rate camera (a browser's, a board's) closer than one tick
+# would be reported as out of order.
 plays() {
 	local err rc=0
-	err=$(ffmpeg -v error -nostdin -i "$1" -f null - 2>&1) || rc=1
+	err=$(ffmpeg -v error -nostdin -i "$1" -enc_time_base -1 -f null - 2>&1) || rc=1
 	[ $rc = 0 ] && [ -z "$err" ] && return 0
 	echo "ffmpeg on $1: $(head -c 600 <<<"$err")" >&2
 	return 1

@@ -1,7 +1,9 @@
 // camera.js - one camera, live and recorded in one view: transport buttons,
 // speed, zoom and pan, keyboard, full screen, the day timeline with its
 // calendar, and the download of a selected range.
+import { boardPanel } from './board.js';
 import { LivePlayer } from './live.js';
+import { MjpegPlayer, wrongPlayer } from './mjpegplay.js';
 import { Timeline, mediaToWall, wallToMedia } from './timeline.js';
 import { el, button } from './ui.js';
 import * as tree from './tree.js';
@@ -13,7 +15,10 @@ export function cameraView({ feed, hub, main, q }, cam) {
   const liveVideo = el('video', { muted: '', playsinline: '', 'aria-label': `${cam} live` });
   const liveImg = el('img', { alt: `${cam} live keyframes`, hidden: '' });
   const recVideo = el('video', { muted: '', playsinline: '', preload: 'auto', hidden: '', 'aria-label': `${cam} recorded` });
-  const pan = el('div', { class: 'pan' }, liveVideo, liveImg, recVideo);
+  // MJPEG recordings, which <video> cannot decode, are drawn on a canvas.
+  const recCanvas = el('canvas', { hidden: '', role: 'img', 'aria-label': `${cam} recorded` });
+  const mjpeg = new MjpegPlayer(recCanvas);
+  const pan = el('div', { class: 'pan' }, liveVideo, liveImg, recVideo, recCanvas);
   const clock = el('span', { class: 'clock', 'aria-live': 'off', 'aria-label': 'time of the picture' });
   const badge = el('span', { class: 'badge' }, 'LIVE');
   const lag = el('span', { class: 'lag' });
@@ -60,15 +65,17 @@ export function cameraView({ feed, hub, main, q }, cam) {
     el('a', { href: '#/', class: 'button', 'aria-label': 'Back to all cameras', title: 'Back (Esc)' }, '← Back'),
     el('h1', {}, cam),
     el('a', { href: `#/events?cam=${encodeURIComponent(cam)}`, class: 'button', title: 'Events (E)' }, 'Events'));
-  const root = el('section', { class: 'camera', 'data-cam': cam }, head, stage, controls, timeline);
+  const board = boardPanel(cam);
+  const root = el('section', { class: 'camera', 'data-cam': cam }, head, stage, controls, timeline, board.root);
   main.append(root);
 
   let live = null;             // the LivePlayer while live
-  let rec = null;              // {start, url, spans}: the loaded clip
+  let rec = null;              // {start, url, retried}: the loaded clip
+  let recPlayer = recVideo;    // what plays it: the <video>, or mjpeg
   let days = [];
   let day = null;
   let spans = [];
-  const state = { mode: 'live', cam };
+  const state = { mode: 'live', cam, mjpeg };
   window.camfs.camera = state;
   window.camfs.timeline = tl;
 
@@ -79,12 +86,18 @@ export function cameraView({ feed, hub, main, q }, cam) {
     liveBtn.setAttribute('aria-pressed', String(mode === 'live'));
   }
 
-  function goLive() {
-    rec = null;
+  function stopRec() {
     recVideo.pause();
     recVideo.removeAttribute('src');
     recVideo.load();
     recVideo.hidden = true;
+    mjpeg.unload();
+    mjpeg.hidden = true;
+  }
+
+  function goLive() {
+    rec = null;
+    stopRec();
     liveVideo.hidden = false;
     if (!live)
       live = new LivePlayer(hub, cam, liveVideo, liveImg, (m, msg) => { note.textContent = m === 'fallback' ? msg : ''; });
@@ -118,33 +131,42 @@ export function cameraView({ feed, hub, main, q }, cam) {
       return;
     }
     const start = Math.max(t, span.start);
-    if (rec && start >= rec.start && mediaToWall(rec.start, recVideo.duration || 0, spans) > start + 1 &&
-        recVideo.readyState > 0) {
-      recVideo.currentTime = wallToMedia(rec.start, start, spans);
+    if (rec && start >= rec.start && mediaToWall(rec.start, recPlayer.duration || 0, spans) > start + 1 &&
+        recPlayer.readyState > 0) {
+      recPlayer.currentTime = wallToMedia(rec.start, start, spans);
       state.target = start;
-      recVideo.play().catch(() => {});
+      recPlayer.play().catch(() => {});
       return;
     }
     stopLive();
+    await playClip(start, feed.cams.get(cam)?.codec === 'mjpeg' ? mjpeg : recVideo);
+  }
+
+  // Loads the clip from `start` into player.
+  async function playClip(start, player, retried = false) {
+    if (player !== recPlayer) {
+      stopRec();
+      recPlayer = player;
+    }
     const url = tree.camPath(cam, 'clips', `${tree.clipTime(Math.floor(start))}+${tree.clipDuration(CLIP_SECS)}.mp4`);
-    rec = { start: Math.floor(start), url };
+    rec = { start: Math.floor(start), url, retried };
     state.target = start;
-    recVideo.hidden = false;
-    recVideo.src = url;
+    player.hidden = false;
+    player.src = url;
     // Clip names are whole seconds: the rest of the way by seeking.
     if (start - rec.start > 0.05)
-      recVideo.addEventListener('loadedmetadata', () => { recVideo.currentTime = start - rec.start; }, { once: true });
-    recVideo.playbackRate = Number(speed.value);
+      player.addEventListener('loadedmetadata', () => { player.currentTime = start - rec.start; }, { once: true });
+    player.playbackRate = Number(speed.value);
     setMode('recorded');
     note.textContent = '';
     playBtn.textContent = 'Pause';
-    await recVideo.play().catch(() => {});
+    await player.play().catch(() => {});
   }
 
   function now() {
     if (state.mode === 'live')
       return live && live.wallMs ? live.wallMs / 1000 : Date.now() / 1000;
-    return rec ? mediaToWall(rec.start, recVideo.currentTime, spans) : null;
+    return rec ? mediaToWall(rec.start, recPlayer.currentTime, spans) : null;
   }
 
   function jump(secs) {
@@ -157,7 +179,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
   }
 
   function togglePlay() {
-    const v = state.mode === 'live' ? liveVideo : recVideo;
+    const v = state.mode === 'live' ? liveVideo : recPlayer;
     if (v.paused) {
       if (live)
         live.userPaused = false;
@@ -185,20 +207,32 @@ export function cameraView({ feed, hub, main, q }, cam) {
   }
 
   speed.addEventListener('change', () => {
-    recVideo.playbackRate = Number(speed.value);
+    recPlayer.playbackRate = Number(speed.value);
     if (state.mode === 'live' && Number(speed.value) > 1)
       jump(-60);
   });
-  recVideo.addEventListener('ended', () => {
+  const ended = () => {
     if (!rec)
       return;
-    const end = mediaToWall(rec.start, recVideo.duration, spans);
+    const end = mediaToWall(rec.start, recPlayer.duration, spans);
     if (Date.now() / 1000 - end < 15)
       goLive();
     else
       playAt(end + 0.5);
-  });
-  recVideo.addEventListener('error', () => { note.textContent = 'This recording cannot be played'; });
+  };
+  // A clip one player cannot play may be the other's, once: MJPEG from a
+  // camera whose codec status.json does not know (offline since camfs
+  // started), or footage from before the camera changed codec.
+  const failed = (player, other) => {
+    if (rec && recPlayer === player && wrongPlayer(player) && !rec.retried)
+      playClip(state.target, other, true);
+    else
+      note.textContent = 'This recording cannot be played';
+  };
+  recVideo.addEventListener('ended', ended);
+  mjpeg.addEventListener('ended', ended);
+  recVideo.addEventListener('error', () => failed(recVideo, mjpeg));
+  mjpeg.addEventListener('error', () => failed(mjpeg, recVideo));
 
   function showSelection(sel) {
     if (!sel) {
@@ -367,11 +401,12 @@ export function cameraView({ feed, hub, main, q }, cam) {
     if (state.mode === 'live' && live && live.lagMs !== null && !live.fallback)
       lag.textContent = `lag ${(live.lagMs / 1000).toFixed(2)} s`;
     else
-      lag.textContent = state.mode === 'recorded' && recVideo.playbackRate !== 1 ? `${recVideo.playbackRate}×` : '';
+      lag.textContent = state.mode === 'recorded' && recPlayer.playbackRate !== 1 ? `${recPlayer.playbackRate}×` : '';
     if (t && !tl.drag)
       tl.setHead(t);
   }
   recVideo.addEventListener('timeupdate', readout);
+  mjpeg.addEventListener('timeupdate', readout);
   const tick = setInterval(() => {
     if (day && day === tree.dayOf(Date.now() / 1000) && Date.now() - loadedAt > 15000 && !tl.drag) {
       loadedAt = Date.now();
@@ -394,10 +429,12 @@ export function cameraView({ feed, hub, main, q }, cam) {
   return {
     close() {
       clearInterval(tick);
+      board.close();
       document.removeEventListener('keydown', key);
       stopLive();
       recVideo.removeAttribute('src');
       recVideo.load();
+      mjpeg.unload();
       delete window.camfs.camera;
     },
   };

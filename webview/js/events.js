@@ -1,5 +1,6 @@
 // events.js - events of every camera (or one): a chart of counts per day,
 // the chosen day's snapshots, and a click plays the event's clip.
+import { MjpegPlayer, mjpegControls, wrongPlayer } from './mjpegplay.js';
 import { el, button } from './ui.js';
 import * as tree from './tree.js';
 
@@ -11,16 +12,25 @@ export function eventsView({ feed, main, q }) {
   const title = el('h2', {});
   const gallery = el('div', { class: 'gallery', role: 'list' });
   const player = el('video', { controls: '', muted: '', playsinline: '', 'aria-label': 'Event clip' });
+  // MJPEG clips, which <video> cannot decode, are drawn on a canvas.
+  const canvas = el('canvas', { hidden: '', role: 'img', 'aria-label': 'Event clip' });
+  const mjpeg = new MjpegPlayer(canvas);
+  const mjpegBar = mjpegControls(mjpeg);
   const playerCaption = el('p', {});
   const dialog = el('dialog', { class: 'clip', 'aria-label': 'Event clip' },
-    playerCaption, player, button('Close', () => dialog.close(), { class: 'close' }));
-  dialog.addEventListener('close', () => { player.pause(); player.removeAttribute('src'); player.load(); });
+    playerCaption, player, canvas, mjpegBar, button('Close', () => dialog.close(), { class: 'close' }));
+  dialog.addEventListener('close', () => {
+    player.pause();
+    player.removeAttribute('src');
+    player.load();
+    mjpeg.unload();
+  });
   main.append(el('section', { class: 'page events' },
     el('div', { class: 'pagehead' }, el('h1', {}, 'Events'), filter), chart, title, gallery, dialog));
 
   let cams = [];
   let chosen = q.get('day');
-  const state = { counts: {}, day: null, items: [] };
+  const state = { counts: {}, day: null, items: [], mjpeg };
   window.camfs.events = state;
   let gen = 0;
 
@@ -62,14 +72,37 @@ export function eventsView({ feed, main, q }) {
     el('span', { class: 'cap' }, `${tree.showTime(e.t)} · ${e.cam} · ${e.kind}`))));
   }
 
-  function play(e) {
+  function play(e, asMjpeg = feed.cams.get(e.cam)?.codec === 'mjpeg', retried = false) {
     // Camera uploads may have no clip: show the time around them instead.
-    player.src = e.clip || tree.clipUrl(e.cam, e.t - 10, e.t + 20);
+    const url = e.clip || tree.clipUrl(e.cam, e.t - 10, e.t + 20);
+    const [on, off] = asMjpeg ? [mjpeg, player] : [player, mjpeg];
+    off.pause();
+    if (off === player) {
+      player.removeAttribute('src');
+      player.load();
+    } else {
+      mjpeg.unload();
+    }
+    player.hidden = asMjpeg;
+    canvas.hidden = mjpegBar.hidden = !asMjpeg;
+    on.src = url;
     playerCaption.textContent = `${e.cam}: ${e.kind} at ${tree.showTime(e.t, true)}`;
-    state.playing = e;
-    dialog.showModal();
-    player.play().catch(() => {});
+    state.playing = { ...e, mjpeg: asMjpeg, retried };
+    if (!dialog.open)
+      dialog.showModal();
+    on.play().catch(() => {});
   }
+  // A clip one player cannot play may be the other's, once (as on the
+  // camera page).
+  const failed = (on) => {
+    const p = state.playing;
+    if (p && p.mjpeg === (on === mjpeg) && !p.retried && wrongPlayer(on))
+      play(p, on !== mjpeg, true);
+    else if (on === mjpeg)
+      playerCaption.textContent += ': this clip cannot be played';
+  };
+  player.addEventListener('error', () => failed(player));
+  mjpeg.addEventListener('error', () => failed(mjpeg));
 
   filter.addEventListener('change', () => {
     const h = filter.value ? `#/events?cam=${encodeURIComponent(filter.value)}` : '#/events';
@@ -90,5 +123,5 @@ export function eventsView({ feed, main, q }) {
   const off = feed.on(sync);
   const offMotion = feed.onMotion((j) => { if (j.phase === 'start') setTimeout(load, 1500); });
   sync(feed.cams);
-  return { close() { off(); offMotion(); } };
+  return { close() { off(); offMotion(); mjpeg.unload(); } };
 }

@@ -1,6 +1,7 @@
-// mp4.js - the few MP4 facts the live player needs: top-level boxes of a
+// mp4.js - the few MP4 facts the players need: top-level boxes of a
 // live.mp4 byte stream cut into appendable units, the codec string of an
-// init segment, and each fragment's wall clock (prft).
+// init segment, each fragment's wall clock (prft), and a clip's video
+// samples (where each frame is and when) for the MJPEG player.
 
 const NTP_UNIX = 2208988800;
 
@@ -58,26 +59,33 @@ export class BoxSplitter {
   }
 }
 
-// Walks the boxes of b[from, to), calling fn(type, bodyStart, end).
-function walk(b, from, to, fn) {
+// Walks the boxes of b[from, to), calling fn(type, bodyStart, end, at).
+// partial: the last box may reach past to (only its header is in b).
+function walk(b, from, to, fn, partial = false) {
   for (let at = from; at + 8 <= to;) {
     let size = u32(b, at);
     let head = 8;
     if (size === 1) {
+      if (at + 16 > to)
+        return;
       size = u64(b, at + 8);
       head = 16;
-    } else if (size === 0) {
+    } else if (size === 0 && !partial) {
       size = to - at;
     }
-    if (size < head || at + size > to)
+    if (size < head || (at + size > to && !partial))
       return;
-    if (fn(type(b, at + 4), at + head, at + size) === false)
+    if (fn(type(b, at + 4), at + head, at + size, at) === false || at + size > to)
       return;
     at += size;
   }
 }
 
 const CONTAINERS = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'edts']);
+
+function dec2(n) {
+  return String(n).padStart(2, '0');
+}
 
 function hex2(n) {
   return n.toString(16).padStart(2, '0').toUpperCase();
@@ -133,9 +141,18 @@ export function parseInit(b) {
           codecs.push('mp4a.40.2');
         } else if (entry === 'Opus') {
           codecs.push('opus');
-        } else if (entry === 'vp09' || entry === 'av01') {
+        } else if (entry === 'vp09') {
+          // A browser camera's VP9: vp09.profile.level.bitdepth, from vpcC.
+          video = 'vp9';
+          let c = 'vp09.00.10.08';
+          walk(b, ebody + 78, eend, (ct, cb, cend) => {
+            if (ct === 'vpcC' && cend - cb >= 7)
+              c = `vp09.${dec2(b[cb + 4])}.${dec2(b[cb + 5])}.${dec2(b[cb + 6] >> 4)}`;
+          });
+          codecs.push(c);
+        } else if (entry === 'av01') {
           video = entry;
-          codecs.push(entry === 'vp09' ? 'vp09.00.10.08' : 'av01.0.04M.08');
+          codecs.push('av01.0.04M.08');
         }
       });
     }
@@ -163,4 +180,102 @@ export function parsePrft(b, timescales) {
     return false;
   });
   return out;
+}
+
+// The top-level boxes of b: [{type, at, size}]; the last one may reach
+// past b's end (only its header was read).
+export function topBoxes(b) {
+  const out = [];
+  walk(b, 0, b.length, (t, body, end, at) => { out.push({ type: t, at, size: end - at }); }, true);
+  return out;
+}
+
+// The samples of the first video track of a progressive MP4's moov (b
+// holds the moov box): {video, width, height, times, offsets, sizes,
+// duration}, times in seconds of presentation (after the edit list), in
+// decode order. No ctts: what this is for (MJPEG) has no reordering.
+export function parseSamples(b) {
+  let movieScale = 1000, track = null;
+  walk(b, 0, b.length, (t, body, end) => {
+    if (t !== 'moov')
+      return true;
+    walk(b, body, end, (tt, tb, te) => {
+      if (tt === 'mvhd')
+        movieScale = u32(b, tb + (b[tb] === 1 ? 20 : 12));
+      else if (tt === 'trak' && !track)
+        track = trakBoxes(b, tb, te);
+    });
+    return false;
+  });
+  if (!track)
+    throw new Error('no video track');
+  const { video } = parseInit(b);
+  const { mdhd, stsd, stts, stsc, stsz, stco, co64, elst } = track;
+  const scale = u32(b, mdhd + (b[mdhd] === 1 ? 20 : 12));
+  // The first sample entry is a visual one: width and height 24 bytes in.
+  const entry = stsd + 8 + 8;
+  const width = (b[entry + 24] << 8) | b[entry + 25], height = (b[entry + 26] << 8) | b[entry + 27];
+
+  const n = u32(b, stsz + 8), fixed = u32(b, stsz + 4);
+  const sizes = new Uint32Array(n);
+  for (let i = 0; i < n; i++)
+    sizes[i] = fixed || u32(b, stsz + 12 + 4 * i);
+
+  // Chunks (stco/co64) hold runs of samples (stsc) laid end to end.
+  const offsets = new Float64Array(n);
+  const co = co64 ?? stco, nChunks = u32(b, co + 4);
+  const nRuns = u32(b, stsc + 4);
+  for (let c = 0, s = 0, run = 0; c < nChunks && s < n; c++) {
+    while (run + 1 < nRuns && u32(b, stsc + 8 + 12 * (run + 1)) <= c + 1)
+      run++;
+    let off = co64 ? u64(b, co + 8 + 8 * c) : u32(b, co + 8 + 4 * c);
+    for (let k = u32(b, stsc + 8 + 12 * run + 4); k > 0 && s < n; k--, s++) {
+      offsets[s] = off;
+      off += sizes[s];
+    }
+  }
+
+  // The edit list: empty edits delay the start; the first real one says
+  // which media time is shown at it (a clip starts on its frame) and how
+  // long the track lasts.
+  let delay = 0, mediaStart = 0, length = null;
+  if (elst) {
+    const v1 = b[elst] === 1, w = v1 ? 20 : 12;
+    for (let i = 0, at = elst + 8; i < u32(b, elst + 4); i++, at += w) {
+      const dur = v1 ? u64(b, at) : u32(b, at);
+      const empty = v1 ? u32(b, at + 8) === 0xffffffff && u32(b, at + 12) === 0xffffffff : u32(b, at + 4) === 0xffffffff;
+      if (empty) {
+        delay += dur / movieScale;
+        continue;
+      }
+      mediaStart = v1 ? u64(b, at + 8) : u32(b, at + 4) | 0;
+      length = dur / movieScale;
+      break;
+    }
+  }
+  const times = new Float64Array(n);
+  let dts = 0;
+  for (let e = 0, s = 0; e < u32(b, stts + 4); e++) {
+    const count = u32(b, stts + 8 + 8 * e), delta = u32(b, stts + 12 + 8 * e);
+    for (let k = 0; k < count && s < n; k++, s++, dts += delta)
+      times[s] = delay + (dts - mediaStart) / scale;
+  }
+  const duration = length ? delay + length : delay + (dts - mediaStart) / scale;
+  return { video, width, height, times, offsets, sizes, duration };
+}
+
+// Where a trak's boxes are (their bodies), if it is a video track.
+function trakBoxes(b, from, to) {
+  const at = {};
+  const visit = (f, e) => walk(b, f, e, (t, body, end) => {
+    if (CONTAINERS.has(t))
+      visit(body, end);
+    else
+      at[t] = body;
+  });
+  visit(from, to);
+  // hdlr: fullbox, pre_defined, then the handler type.
+  const ok = at.hdlr !== undefined && type(b, at.hdlr + 8) === 'vide' &&
+    ['mdhd', 'stsd', 'stts', 'stsc', 'stsz'].every((t) => at[t] !== undefined) && (at.stco ?? at.co64) !== undefined;
+  return ok ? at : null;
 }
