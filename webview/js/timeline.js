@@ -58,16 +58,18 @@ export class Timeline {
     this.draw();
   }
 
-  // Zoom the view by factor (< 1 zooms in) around time `at`, from the
-  // whole day down to 5 minutes.
+  // Zoom the view by factor (< 1 zooms in), from the whole day down to
+  // 5 minutes. The wheel passes the time under the pointer, which keeps its
+  // place; the buttons pass none and zoom around the playhead, centred (kept
+  // at its place, a playhead just after midnight would end up at the left
+  // edge with the footage before it out of view).
   zoom(factor, at) {
     const span = Math.min(this.to - this.from, Math.max(300, (this.vTo - this.vFrom) * factor));
-    at = at ?? this.head ?? (this.vFrom + this.vTo) / 2;
-    // `at` keeps its place in the view; one outside it (a playhead set
-    // after the view moved away) comes to the middle.
-    let f = (at - this.vFrom) / (this.vTo - this.vFrom);
-    if (f < 0 || f > 1)
-      f = 0.5;
+    let f = 0.5;
+    if (at !== undefined)
+      f = Math.min(1, Math.max(0, (at - this.vFrom) / (this.vTo - this.vFrom)));
+    else
+      at = this.head ?? (this.vFrom + this.vTo) / 2;
     let a = at - f * span;
     a = Math.min(this.to - span, Math.max(this.from, a));
     this.vFrom = a;
