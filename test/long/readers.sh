@@ -12,7 +12,9 @@ CLIPS=${CLIPS:-24}
 ffmpeg -nostdin -loglevel error -f lavfi -i testsrc2=s=160x90:r=5:d=10 -c:v libx264 \
 	-preset ultrafast -g 5 -keyint_min 5 -sc_threshold 0 -bf 0 -pix_fmt yuv420p "$T/gop1.mp4" ||
 	fail "ffmpeg could not make the clip"
-day=$(date +%F)
+# Yesterday's: a store made in today's first minutes would overlap what
+# the camera records now, early in the day.
+day=$(date -d yesterday +%F)
 start=$(date -d "$day 00:00" +%s)
 "$MAKE_STORE" "$T/store" a "$T/gop1.mp4" 44 "$start" 1 >"$T/make_store.out" 2>&1 ||
 	fail "make_store: $(cat "$T/make_store.out")"
