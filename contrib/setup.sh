@@ -16,7 +16,7 @@ test="ffmpeg mpv procps psmisc
   nfs-ganesha nfs-ganesha-vfs libnfs-utils
   nghttp2-client nginx chromium python3-websockets
   vlc-bin vlc-plugin-base mediainfo gstreamer1.0-plugins-base-apps
-  man-db groff-base"
+  man-db groff-base debhelper"
 
 missing=""
 for p in $build $test; do
