@@ -41,3 +41,21 @@ expect_code() {
 	got=$(code "$url" "$@")
 	[ "$got" = "$want" ] || fail "$url $*: $got, not $want"
 }
+
+# demo_serves VIEWER_DIR [CAMFS OPTIONS...]: $CAMFS (an installed one) runs
+# --demo with the HTTP export: it shows the demo cameras, serves
+# VIEWER_DIR/index.html at / and live.mp4 is H.264; then it is unmounted and
+# its log checked.
+demo_serves() {
+	local viewer=$1 port codec; shift
+	port=$(free_port)
+	mount_camfs "$T/mnt" --demo -o store="$T/store" -o http=127.0.0.1:$port "$@"
+	wait_until 20 test -s "$T/mnt/demo-moving/status.json" || fail "$CAMFS shows no camera"
+	wait_until 20 curl -sf -o "$T/index.html" "http://127.0.0.1:$port/" || fail "no viewer at /"
+	cmp -s "$T/index.html" "$viewer/index.html" || fail "/ is not $viewer/index.html"
+	codec=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 \
+		"$T/mnt/demo-moving/live.mp4") || fail "ffprobe of live.mp4 failed"
+	[ "$codec" = h264 ] || fail "live.mp4 codec: $codec"
+	unmount_camfs "$T/mnt"
+	check_log
+}
