@@ -79,6 +79,19 @@ function eventCounts(cams) {
   return counts;
 }
 
+// Names, badges and clocks sit beside the picture, not on it: cameras burn
+// their own clock and name into its corners.
+async function labelsOffPicture(page, box, labels, picture, what) {
+  const hits = await page.$$eval(box, (els, [labels, picture]) => els.flatMap((b) => {
+    const p = b.querySelector(picture).getBoundingClientRect();
+    return [...b.querySelectorAll(labels)].filter((l) => {
+      const r = l.getBoundingClientRect();
+      return r.height > 0 && r.bottom > p.top + 0.5 && r.top < p.bottom - 0.5;
+    }).map((l) => `${b.dataset.cam}: ${l.className}`);
+  }), [labels, picture]);
+  check(hits.length === 0, `${what}: labels over the picture: ${hits.join(', ')}`);
+}
+
 async function grid(page) {
   await page.goto(`${base}/`);
   const cams = [...H264, 'b'];
@@ -98,6 +111,7 @@ async function grid(page) {
     }
     return;
   }
+  await labelsOffPicture(page, '.tile', '.top, .bottom', '.picture', 'grid');
   // Every H.264 tile plays: frames are decoded and keep coming.
   await until(page, (c) => c.every((cam) => window.camfs.stats().some((s) => s.cam === cam && s.totalVideoFrames > 5)),
     H264, 20000, 'every H.264 tile decodes frames');
@@ -365,10 +379,12 @@ try {
   await until(page, () => document.querySelector('.tile[data-cam="b"] img').naturalWidth > 0, null, 10000, 'the phone H.265 tile shows a picture');
   const widths = await page.$$eval('.tile', (t) => t.map((x) => x.getBoundingClientRect().width));
   check(widths.every((w) => w > 330), `one column on a phone (${widths})`);
+  await labelsOffPicture(page, '.tile', '.top, .bottom', '.picture', 'phone grid');
   await shot(page, 'grid-390');
   await page.goto(`${base}/#/cam/demo-moving`);
   await until(page, () => window.camfs.camera && window.camfs.camera.spans && window.camfs.camera.spans.length > 0, null, 10000, 'phone timeline');
   await sleep(1500);
+  await labelsOffPicture(page, '.camera', '.overlay', '.stage', 'phone camera page');
   await shot(page, 'camera-390');
   await page.goto(`${base}/#/events`);
   await until(page, () => document.querySelectorAll('.gallery .shot').length > 0, null, 10000, 'phone events');

@@ -23,7 +23,10 @@ export function cameraView({ feed, hub, main, q }, cam) {
   const badge = el('span', { class: 'badge' }, 'LIVE');
   const lag = el('span', { class: 'lag' });
   const note = el('span', { class: 'note', role: 'status' });
-  const stage = el('div', { class: 'stage' }, pan, el('div', { class: 'overlay' }, badge, clock, lag), note);
+  const stage = el('div', { class: 'stage' }, pan, note);
+  // The badge and clock sit above the picture, not on it: cameras burn
+  // their own clock and name into its corners. Full screen takes both.
+  const view = el('div', { class: 'view' }, el('div', { class: 'overlay' }, badge, clock, lag), stage);
 
   const speed = el('select', { 'aria-label': 'Speed', title: 'Speed (+ / -)' },
     ...SPEEDS.map((s) => el('option', { value: s }, `${s}×`)));
@@ -66,7 +69,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
     el('h1', {}, cam),
     el('a', { href: `#/events?cam=${encodeURIComponent(cam)}`, class: 'button', title: 'Events (E)' }, 'Events'));
   const board = boardPanel(cam);
-  const root = el('section', { class: 'camera', 'data-cam': cam }, head, stage, controls, timeline, board.root);
+  const root = el('section', { class: 'camera', 'data-cam': cam }, head, view, controls, timeline, board.root);
   main.append(root);
 
   let live = null;             // the LivePlayer while live
@@ -197,7 +200,7 @@ export function cameraView({ feed, hub, main, q }, cam) {
     if (document.fullscreenElement)
       document.exitFullscreen();
     else
-      stage.requestFullscreen?.().catch(() => {});
+      view.requestFullscreen?.().catch(() => {});
   }
 
   function setSpeed(i) {

@@ -21,8 +21,8 @@ export function gridView({ feed, hub, main, q }) {
     const lag = el('span', { class: 'lag' });
     const note = el('p', { class: 'note', role: 'status' });
     const link = el('a', { class: 'tile', href: `#/cam/${encodeURIComponent(cam)}`, 'data-cam': cam, 'aria-label': `Open ${cam}` },
-      video, img,
       el('div', { class: 'top' }, el('span', { class: 'name' }, cam), state, clock),
+      el('div', { class: 'picture' }, video, img),
       el('div', { class: 'bottom' }, note, lag));
     grid.append(link);
     const t = { link, video, img, state, clock, lag, note, cam, mode: 'connecting', msg: '' };
@@ -54,7 +54,9 @@ export function gridView({ feed, hub, main, q }) {
     const names = [...cams.keys()].filter((n) => !only || only.includes(n)).slice(0, MAX_TILES);
     empty.hidden = names.length > 0;
     grid.dataset.n = String(names.length);
-    grid.style.setProperty('--cols', String(Math.min(4, Math.ceil(Math.sqrt(names.length || 1)))));
+    const cols = Math.min(4, Math.ceil(Math.sqrt(names.length || 1)));
+    grid.style.setProperty('--cols', String(cols));
+    grid.style.setProperty('--rows', String(Math.ceil((names.length || 1) / cols)));
     for (const n of names) {
       if (!tiles.has(n))
         tiles.set(n, tile(n));
