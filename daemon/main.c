@@ -21,6 +21,7 @@
 #include "ingest/source.h"
 #include "record/vfile.h"
 #include "record/writer.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/stop.h"
@@ -38,6 +39,7 @@ struct cli {
 	char *discover_timeout;   /* seconds, for --discover */
 	char **overrides;         /* "-o key=value" for [camfs] keys, in order */
 	int n_overrides;
+	size_t overrides_cap;
 };
 
 enum { KEY_HELP, KEY_VERSION };
@@ -95,10 +97,9 @@ static int cli_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		key_name[eq - arg] = '\0';
 		if (!config_is_global_key(key_name))
 			return 1;
-		char **grown = realloc(cli->overrides, (cli->n_overrides + 1) * sizeof(*grown));
-		if (!grown)
+		if (array_grow(&cli->overrides, &cli->overrides_cap, (size_t)cli->n_overrides,
+			       sizeof(*cli->overrides)) < 0)
 			return -1;
-		cli->overrides = grown;
 		cli->overrides[cli->n_overrides++] = strdup(arg);
 		return 0;
 	}

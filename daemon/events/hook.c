@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -59,6 +60,7 @@ struct hook {
 
 	char **env;             /* "NAME=value" each, NULL-terminated; guarded by lock */
 	int n_env;              /* guarded by lock */
+	size_t env_cap;         /* room in env */
 
 	int wake_fd;            /* eventfd: a child was added, or stop */
 	atomic_bool stop;       /* hook_free was called: end once no hook runs ... */
@@ -294,10 +296,10 @@ static int add_env(struct hook *h, const char *name, size_t len, const char *val
 	for (int i = 0; i < h->n_env; i++)
 		if (strncmp(h->env[i], name, len) == 0 && h->env[i][len] == '=')
 			return 0;
-	env = realloc(h->env, (size_t)(h->n_env + 2) * sizeof(*env));
-	if (!env)
+	/* The new entry and the NULL after it. */
+	if (array_reserve(&h->env, &h->env_cap, (size_t)h->n_env + 2, sizeof(*env)) < 0)
 		return -ENOMEM;
-	h->env = env;
+	env = h->env;
 	if (asprintf(&env[h->n_env], "%.*s=%s", (int)len, name, value) < 0) {
 		env[h->n_env] = NULL;
 		return -ENOMEM;

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "util/array.h"
 #include "util/log.h"
 
 #define CACHE_SIZE 32
@@ -89,15 +90,9 @@ static int load(const char *path, struct user **out, size_t *n_out)
 				    "hash (htpasswd -B makes one): skipped", path, lineno);
 			continue;
 		}
-		if (n == cap) {
-			struct user *grown = realloc(users, (cap ? cap * 2 : 8) * sizeof(*users));
-
-			if (!grown) {
-				ret = -ENOMEM;
-				break;
-			}
-			users = grown;
-			cap = cap ? cap * 2 : 8;
+		if (array_grow(&users, &cap, n, sizeof(*users)) < 0) {
+			ret = -ENOMEM;
+			break;
 		}
 		snprintf(users[n].name, sizeof(users[n].name), "%.*s", (int)(colon - line), line);
 		memcpy(users[n].hash, hash, len + 1);

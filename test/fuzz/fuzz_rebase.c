@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libavutil/intreadwrite.h>
 
 #include "mp4/rebase.h"
 
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	n = (size_t)data[0] << 8 | data[1];
+	n = AV_RB16(data);
 	if (n > size - 2)
 		return 0;
 	/* Copies of their own size, so any overrun is caught. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <libavutil/intreadwrite.h>
 
 /* The time after FF D9 is at most 12 digits; anything else there is not
  * a frame of this protocol. */
@@ -59,15 +60,15 @@ int esp32_jpeg_size(const uint8_t *jpeg, size_t len, int *width, int *height)
 		}
 		if (marker == 0xda || marker == 0xd9)
 			return -EINVAL;      /* the scan, or the end, before any SOF */
-		seg = (size_t)jpeg[i + 2] << 8 | jpeg[i + 3];
+		seg = AV_RB16(jpeg + i + 2);
 		if (seg < 2 || i + 2 + seg > len)
 			return -EINVAL;
 		if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
 		    marker != 0xcc) {
 			if (seg < 7)
 				return -EINVAL;
-			*height = jpeg[i + 5] << 8 | jpeg[i + 6];
-			*width = jpeg[i + 7] << 8 | jpeg[i + 8];
+			*height = AV_RB16(jpeg + i + 5);
+			*width = AV_RB16(jpeg + i + 7);
 			return *width > 0 && *height > 0 ? 0 : -EINVAL;
 		}
 		i += 2 + seg;
