@@ -1381,7 +1381,9 @@ static int check_source(FILE *out, const struct config *cfg, int c)
 /* esp32_accept_unknown names a camera that boards push to. */
 static int check_unknowns(FILE *out, const struct config *cfg)
 {
-	for (int c = 0; cfg->esp32_accept_unknown && c < cfg->n_cameras; c++)
+	if (!cfg->esp32_accept_unknown)
+		return 0;
+	for (int c = 0; c < cfg->n_cameras; c++)
 		if (strcmp(cfg->cameras[c].name, cfg->esp32_accept_unknown) == 0) {
 			if (cfg->cameras[c].push == CONFIG_PUSH_ESP32)
 				return 0;
@@ -1389,8 +1391,6 @@ static int check_unknowns(FILE *out, const struct config *cfg)
 				cfg->esp32_accept_unknown);
 			return 1;
 		}
-	if (!cfg->esp32_accept_unknown)
-		return 0;
 	fprintf(out, "esp32_accept_unknown: no [camera %s]\n", cfg->esp32_accept_unknown);
 	return 1;
 }

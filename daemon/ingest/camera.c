@@ -42,7 +42,7 @@ struct camera {
 	struct events *events;     /* its event store; owned */
 	struct detector *detector; /* made by camera_start; NULL: motion = off; owned */
 	struct substream *substream; /* feeds detector when motion_url is set; owned */
-	struct pushslot *push;     /* push = esp32: where its board attaches; owned */
+	struct pushslot *push;     /* push = esp32 or browser: where its device attaches; owned */
 	struct hook *hook;         /* set by camera_start; NULL: none */
 	const char *mountpoint;    /* set by camera_start; NULL: not mounted */
 	struct source_opts main_opts, sub_opts;  /* what the feeds open */

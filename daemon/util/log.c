@@ -119,16 +119,21 @@ void log_route_ffmpeg(void)
 
 void log_lws_line(int level, const char *line)
 {
+	const char *stamp_end = strchr(line, ']');
 	char msg[256];
 	size_t len;
 
 	/* lws lines carry a timestamp "[date] W: ..." and a newline. */
-	if (line[0] == '[' && strchr(line, ']'))
-		line = strchr(line, ']') + 2;
+	if (line[0] == '[' && stamp_end)
+		line = stamp_end + 2;
 	snprintf(msg, sizeof(msg), "%s", line);
 	len = strlen(msg);
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		msg[--len] = '\0';
+	/* At info whatever lws calls it: its errors are mostly a client's doing
+	 * (headers too large, a TLS handshake given up), and a client must not
+	 * be able to fill the log with errors. What matters to the user (no
+	 * listening socket, a bad certificate) camfs says itself. */
 	(void)level;
 	log_info("lws", "%s", msg);
 }

@@ -246,7 +246,10 @@ void http_push_tick(struct http_conn *c, int64_t now)
 	if (!p->authed) {
 		if (now - p->opened_us <= HTTP_PUSH_TOKEN_S * 1000000LL)
 			return;
-		close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no token within 10 s");
+		char why[40];
+
+		snprintf(why, sizeof(why), "no token within %d s", HTTP_PUSH_TOKEN_S);
+		close_with(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
 	} else if (now - p->last_rx_us > stall_us) {
 		close_with(c, LWS_CLOSE_STATUS_GOINGAWAY, "the stream stalled");
 	} else if (attached(c) || try_attach(c) == 0) {

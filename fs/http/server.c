@@ -768,7 +768,7 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 		}
 		if (strcmp(method, "POST") == 0 && http_command_path(c)) {
 			/* lws copies "confirm=VALUE" here; value points past the name. */
-			char confirm[32];
+			char confirm[32], length[32];
 			const char *value;
 
 			/* A command changes a camera: only who logs in, or
@@ -777,14 +777,14 @@ static int take_request(struct http_conn *c, const char *uri, size_t len)
 				http_error(c, 403, "403 Commands need http_users\n");
 				return 1;
 			}
-			copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, confirm, sizeof(confirm));
-			if (!confirm[0]) {
+			copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, length, sizeof(length));
+			if (!length[0]) {
 				http_error(c, 411, "411 Send the command with a Content-Length\n");
 				return 1;
 			}
 			r->post = true;
 			/* No body: no body callbacks either. */
-			r->command_done = strcmp(confirm, "0") == 0;
+			r->command_done = strcmp(length, "0") == 0;
 			value = lws_get_urlarg_by_name(wsi, "confirm=", confirm, sizeof(confirm));
 			r->confirm_reset = value && strcmp(value, "reset") == 0;
 			return authenticate(c);
@@ -825,8 +825,6 @@ static int on_http(struct http_conn *c, const char *uri, size_t len)
 	return 0;
 }
 
-/* A WebSocket upgrade: the path, the origin, the login, the limits. 0 to
- * accept. */
 /* A WebSocket request's path, without its query (h1 or h2). */
 static void ws_path(struct lws *wsi, char *uri, size_t size)
 {
@@ -836,6 +834,8 @@ static void ws_path(struct lws *wsi, char *uri, size_t size)
 	uri[strcspn(uri, "?")] = '\0';
 }
 
+/* A WebSocket upgrade: the path, the origin, the login, the limits. 0 to
+ * accept. */
 static int filter_ws(struct http_server *s, struct lws *wsi)
 {
 	char uri[64], origin[160], peer[48];
@@ -1069,10 +1069,6 @@ static void on_sighup(int sig)
 	}
 }
 
-/* Routes lws's own messages to our log at info: what it calls errors are
- * mostly a client's doing (headers too large, a TLS handshake given up),
- * and a client must not be able to fill the log with errors. What matters
- * to the user (no listening socket, a bad certificate) camfs says itself. */
 /* The viewer's folder: http_webview, or the installed one. */
 static void find_webview(struct http_server *s)
 {

@@ -43,4 +43,26 @@ export async function until(page, fn, arg, ms, what) {
   }
 }
 
+// Runs the checks in body, then prints result as JSON. A failure also
+// leaves a screenshot of the page (OUTDIR/failure.png), prints the error and
+// the page's problems and exits 1. The browser is closed either way.
+export async function report(browser, outdir, result, problems, body) {
+  let failed = null;
+  try {
+    await body();
+  } catch (e) {
+    failed = e;
+    try { await browser.context.pages()[0]?.screenshot({ path: join(outdir, 'failure.png') }); } catch { /* gone */ }
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(result));
+  if (failed) {
+    console.error(String(failed.message || failed));
+    if (problems.length)
+      console.error(problems.join('\n'));
+    process.exit(1);
+  }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

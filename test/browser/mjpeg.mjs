@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, launchChromium, sleep, until } from './chromium.mjs';
+import { check, launchChromium, report, sleep, until } from './chromium.mjs';
 
 const [base, mount, outdir, cam] = process.argv.slice(2);
 const browser = await launchChromium('mjpeg', { viewport: { width: 1280, height: 800 } });
@@ -185,8 +185,7 @@ async function eventClip(page, name) {
     drawnFps: +m.drawnFps.toFixed(1), dialogWidth: Math.round(dlg.w) };
 }
 
-let failed = null;
-try {
+await report(browser, outdir, result, problems, async () => {
   const page = await context.newPage();
   watch(page);
   const t1 = await camera(page);
@@ -205,16 +204,4 @@ try {
   result.phoneEvent = await eventClip(page, 'events-390');
   check(result.phoneEvent.dialogWidth <= 390, `the clip dialog fits the phone (${result.phoneEvent.dialogWidth} px)`);
   check(problems.length === 0, `no console errors or failed requests:\n  ${problems.join('\n  ')}`);
-} catch (e) {
-  failed = e;
-  try { await context.pages()[0]?.screenshot({ path: join(outdir, 'failure.png') }); } catch { /* gone */ }
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
-if (failed) {
-  console.error(String(failed.message || failed));
-  if (problems.length)
-    console.error(problems.join('\n'));
-  process.exit(1);
-}
+});

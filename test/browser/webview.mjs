@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, launchChromium, sleep, until } from './chromium.mjs';
+import { check, launchChromium, report, sleep, until } from './chromium.mjs';
 
 const [base, mount, outdir, mode, fixturePid] = process.argv.slice(2);
 const nginx = mode === 'nginx';
@@ -343,8 +343,7 @@ async function events(page) {
   check(only.length > 0 && only.every((c) => c === 'demo-moving'), 'the camera filter shows only that camera');
 }
 
-let failed = null;
-try {
+await report(browser, outdir, result, problems, async () => {
   const page = await context.newPage();
   watch(page, 'desktop');
   await grid(page);
@@ -391,16 +390,4 @@ try {
   await sleep(800);
   await shot(page, 'events-390');
   check(problems.length === 0, `no console errors or failed requests:\n  ${problems.join('\n  ')}`);
-} catch (e) {
-  failed = e;
-  try { await context.pages()[0]?.screenshot({ path: join(outdir, 'failure.png') }); } catch { /* gone */ }
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
-if (failed) {
-  console.error(String(failed.message || failed));
-  if (problems.length)
-    console.error(problems.join('\n'));
-  process.exit(1);
-}
+});

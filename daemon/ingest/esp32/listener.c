@@ -155,6 +155,7 @@ static int identify(struct board *b)
 	struct esp32_listener *l = b->l;
 	int cam = b->host[0] ? find_camera(l, b->host) : -1;
 	char key[ESP32_HOST_MAX + 8];
+	const char *why;
 
 	if (cam >= 0)
 		return attach(b, cam, "");
@@ -168,9 +169,8 @@ static int identify(struct board *b)
 			    "kept out (or set esp32_accept_unknown)" : "board %s%s sends frames but "
 			    "no hostName (is its clock synced?); kept out (or set esp32_accept_unknown)",
 			    b->host, b->peer, b->host);
-	lws_close_reason(b->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-			 (unsigned char *)(b->host[0] ? "unknown hostName" : "no hostName"),
-			 b->host[0] ? 16 : 11);
+	why = b->host[0] ? "unknown hostName" : "no hostName";
+	lws_close_reason(b->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
 	return -1;
 }
 
