@@ -227,14 +227,11 @@ static void hash_vfile(struct AVMurMur3 *h, const struct vfile *vf)
 			continue;
 		}
 		if (e->src != src) {   /* a segment's ranges follow each other */
-			struct stat st = { 0 };
-			uint64_t id[2];
+			uint64_t id[4];
 
 			src = e->src;
 			vfile_source_id(vf, src, id);
-			st.st_dev = id[0];
-			st.st_ino = id[1];
-			hash_identity(h, &st);
+			av_murmur3_update(h, (const uint8_t *)id, sizeof(id));
 		}
 		av_murmur3_update(h, (const uint8_t *)place, sizeof(place));
 	}

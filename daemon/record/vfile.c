@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "util/array.h"
@@ -17,7 +19,7 @@
 struct vfile_source {
 	struct vfile *owner;
 	char *store, *path;      /* NULL for a file held for good (vfile_add_fd) */
-	uint64_t dev, ino;       /* the file it must be when opened again */
+	uint64_t id[4];          /* the file it must be when opened again */
 	int fd;                  /* -1 while closed; guarded by pool.lock */
 	int pins;                /* reads using fd now; guarded by pool.lock */
 	bool gone_logged;        /* guarded by pool.lock */
@@ -224,21 +226,38 @@ int vfile_add_owned(struct vfile *v, uint8_t *data, size_t len)
 	return add_extent(v, data, -1, 0, len);
 }
 
+/* fd's file told apart from any other: device and inode, and its birth
+ * time, because a deleted segment's inode number is soon given to a new
+ * file (ctime would not do: a growing segment's changes with each write).
+ * Where the filesystem keeps no birth time, inode alone. */
+static int identify(int fd, uint64_t id[4])
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &sx) < 0)
+		return -errno;
+	id[0] = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	id[1] = sx.stx_ino;
+	id[2] = sx.stx_mask & STATX_BTIME ? (uint64_t)sx.stx_btime.tv_sec : 0;
+	id[3] = sx.stx_mask & STATX_BTIME ? sx.stx_btime.tv_nsec : 0;
+	return 0;
+}
+
 /* A new source holding fd (closed on failure). */
 static int add_source(struct vfile *v, const char *store, const char *path, int fd)
 {
 	struct vfile_source *s = NULL;
-	struct stat st;
-	int ret = -ENOMEM;
+	uint64_t id[4];
+	int ret;
 
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
+	if ((ret = identify(fd, id)) < 0)
 		goto fail;
-	}
+	ret = -ENOMEM;
 	if (array_grow(&v->src, &v->cap_src, v->n_src, sizeof(*v->src)) < 0 ||
 	    !(s = calloc(1, sizeof(*s))))
 		goto fail;
-	*s = (struct vfile_source){ .owner = v, .dev = st.st_dev, .ino = st.st_ino, .fd = fd };
+	*s = (struct vfile_source){ .owner = v, .fd = fd };
+	memcpy(s->id, id, sizeof(id));
 	if (path && (!(s->store = strdup(store)) || !(s->path = strdup(path)))) {
 		free(s->store);
 		goto fail;
@@ -276,10 +295,10 @@ int vfile_add_range(struct vfile *v, int slot, uint64_t pos, uint64_t len)
  * pool.lock and has made room. */
 static int reopen(struct vfile_source *s)
 {
-	struct stat st;
+	uint64_t id[4];
 	int fd = store_open_file(s->store, s->path);
 
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino)) {
+	if (fd >= 0 && (identify(fd, id) < 0 || memcmp(id, s->id, sizeof(id)) != 0)) {
 		close(fd);
 		fd = -ENOENT;   /* another file has its name now */
 	}
@@ -385,10 +404,9 @@ void vfile_close_fds(struct vfile *v)
 	pthread_mutex_unlock(&pool.lock);
 }
 
-void vfile_source_id(const struct vfile *v, int src, uint64_t id[2])
+void vfile_source_id(const struct vfile *v, int src, uint64_t id[4])
 {
-	id[0] = v->src[src]->dev;
-	id[1] = v->src[src]->ino;
+	memcpy(id, v->src[src]->id, sizeof(v->src[src]->id));
 }
 
 /* The last extent starting at or before off (extents are sorted by start,

@@ -79,8 +79,8 @@ void vfile_handle_close(struct vfile *v);
 /* Closes v's pooled fds if no handle holds v: a build kept for lookups
  * holds no fd. */
 void vfile_close_fds(struct vfile *v);
-/* The identity of source src (device, inode), for validators. */
-void vfile_source_id(const struct vfile *v, int src, uint64_t id[2]);
+/* The identity of source src (device, inode, birth time), for validators. */
+void vfile_source_id(const struct vfile *v, int src, uint64_t id[4]);
 
 /* Opens store file path (store_open_file) for vfile_add_file, making room
  * in the pool first; at EMFILE/ENFILE closes pooled fds nobody reads and
