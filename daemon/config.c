@@ -132,6 +132,13 @@ static const struct key keys[] = {
 	{ "http_rate", G(http_rate), .type = T_INT, .min = 0, .max = 100000,
 	  .def = "50", .help = "Requests a second one client address may make, in bursts of "
 	  "four times that; more get 429; 0: no limit" },
+	{ "http_header_seconds", G(http_header_seconds), .type = T_INT, .min = 1, .max = 300,
+	  .def = "10", .help = "Close an HTTP connection that took N seconds to send a request's "
+	  "headers (slowloris)" },
+	{ "http_idle_seconds", G(http_idle_seconds), .type = T_INT, .min = 1, .max = 3600,
+	  .def = "30", .help = "Close an HTTP connection idle N seconds between requests" },
+	{ "http_stall_seconds", G(http_stall_seconds), .type = T_INT, .min = 1, .max = 3600,
+	  .def = "20", .help = "Close an HTTP connection whose client read nothing for N seconds" },
 	{ "esp32_listen", G(esp32_listen), .type = T_LISTEN, .def = "off",
 	  .help = "Listen for ESP32-CAM boards pushing over WebSocket at ADDRESS:PORT (they "
 	  "connect to ws://HOST:PORT/ws), or off" },

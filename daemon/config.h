@@ -99,6 +99,9 @@ struct config {
 	char *http_cors;            /* NULL: no CORS; else the one origin allowed */
 	int http_max_clients;       /* connections served at once; past it 503 */
 	int http_rate;              /* requests/s per client address; 0: no limit */
+	int http_header_seconds;    /* to send a request's headers (slowloris) */
+	int http_idle_seconds;      /* a keep-alive connection between requests */
+	int http_stall_seconds;     /* a client that reads nothing is closed */
 	struct config_listen esp32_listen;  /* port 0: no listener for ESP32 boards */
 	char *esp32_allow;          /* networks boards may connect from (netlist.h) */
 	char *esp32_accept_unknown; /* NULL: unknown boards are kept out; else the

@@ -31,10 +31,8 @@ struct tree;
 /* A body write's buffer: lws writes its framing into the LWS_PRE bytes
  * before the data, so shared bytes are always copied into one of these. */
 #define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK)
-/* A connection that could write and has not been able to for this long is
- * closed: a stalled or frozen client. */
-#define HTTP_STALL_US (20 * 1000000LL)
-/* A body's lws timeout is set again this often while it is written. */
+/* A body's lws timeout is set again this often while it is written, or
+ * at half http_stall_seconds if that is shorter. */
 #define HTTP_REARM_US (5 * 1000000LL)
 /* The socket send buffer of an endless HTTP/1.1 response (the kernel
  * doubles it): ~0.5 s of a 4 Mbit/s camera. */

@@ -40,8 +40,6 @@
 #define WORKERS 2
 #define WORKER_QUEUE 32           /* waiting jobs; past it 503 */
 #define HEADER_BYTES 8192         /* all of one request's headers */
-#define TIMEOUT_S 10              /* to send a request's headers (slowloris) */
-#define KEEPALIVE_S 30            /* an idle connection between requests */
 #define RATE_SLOTS 256            /* client addresses remembered for the rate limit */
 #define RATE_BURST 4              /* a burst may be this many seconds' worth */
 #define TICK_US 1000000
@@ -456,6 +454,15 @@ static int write_piece(struct http_conn *c, bool kernel)
 	return ret;
 }
 
+/* How often a body's lws timeout is set again: every few seconds, and
+ * well within http_stall_seconds, which it is set to. */
+static int64_t rearm_us(const struct http_server *s)
+{
+	int64_t half = s->cfg->http_stall_seconds * 1000000LL / 2;
+
+	return half < HTTP_REARM_US ? half : HTTP_REARM_US;
+}
+
 /* Writes the body on while the socket takes it, up to BODY_WRITES pieces
  * a turn of the loop (one piece a turn was a poll per 16 KiB). */
 static int write_body(struct http_conn *c)
@@ -469,8 +476,8 @@ static int write_body(struct http_conn *c)
 	 * cut endless ones; 15 s file bodies were measured uncut on 4.1.6):
 	 * set again every few seconds (not at each write: that costs), it
 	 * closes only a client that stopped reading. */
-	if (now - c->armed_us >= HTTP_REARM_US) {
-		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, (int)(HTTP_STALL_US / 1000000));
+	if (now - c->armed_us >= rearm_us(c->srv)) {
+		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, c->srv->cfg->http_stall_seconds);
 		c->armed_us = now;
 	}
 	for (int k = 0; ret == 1 && c->body.pos < c->body.end; k++) {
@@ -922,9 +929,10 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	for (struct http_conn *c = s->busy; c; c = c->busy_next)
 		if (c->kind == CONN_WS_PUSH)
 			http_push_tick(c, now);
-		else if (c->want_since_us && now - c->want_since_us > HTTP_STALL_US) {
-			log_info("http", "%s: not reading for %lld s: closed", c->req.peer,
-				 (long long)(HTTP_STALL_US / 1000000));
+		else if (c->want_since_us &&
+			 now - c->want_since_us > s->cfg->http_stall_seconds * 1000000LL) {
+			log_info("http", "%s: not reading for %d s: closed", c->req.peer,
+				 s->cfg->http_stall_seconds);
 			c->want_since_us = 0;
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		}
@@ -1146,8 +1154,9 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	info.max_http_header_data = HEADER_BYTES;
 	info.max_http_header_pool = cfg->http_max_clients + 16;
 	info.fd_limit_per_thread = (unsigned int)fds;
-	info.timeout_secs = TIMEOUT_S;
-	info.keepalive_timeout = KEEPALIVE_S;
+	info.timeout_secs = (unsigned int)cfg->http_header_seconds;
+	info.timeout_secs_ah_idle = (unsigned int)cfg->http_header_seconds;
+	info.keepalive_timeout = cfg->http_idle_seconds;
 	info.count_threads = 1;
 	/* Our own protocol handles SIGHUP and the rest; lws must not. */
 	info.signal_cb = NULL;
@@ -1161,8 +1170,9 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 	info.port = cfg->http.port;
 	info.protocols = protocols;
 	info.vhost_name = "camfs";
-	info.keepalive_timeout = KEEPALIVE_S;
-	info.timeout_secs = TIMEOUT_S;
+	info.keepalive_timeout = cfg->http_idle_seconds;
+	info.timeout_secs = (unsigned int)cfg->http_header_seconds;
+	info.timeout_secs_ah_idle = (unsigned int)cfg->http_header_seconds;
 	if (strcmp(cfg->http.host, "0.0.0.0") == 0) {
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	} else if (strcmp(cfg->http.host, "::") != 0) {

@@ -19,7 +19,7 @@ P=$(free_port)
 H=http://127.0.0.1:$P
 M=$T/mnt
 mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$P -o http_webview="$T/web" \
-	-o http_rate=0
+	-o http_rate=0 -o http_stall_seconds=5
 wait_until 20 grep -q '\[b\] online' "$T/camfs.log" || fail "cameras did not come online"
 wait_http "$H/"
 sleep 2   # a GOP in the cache
@@ -106,7 +106,8 @@ timeout 30 ffmpeg -v error -nostdin -i "$H/cams/b/live.mp4" -c copy -t 5 -y "$T/
 	fail "live.mp4 with a stopped client beside it"
 read -r _ _ frames < <(video_span "$T/b.mp4")
 [ "$frames" -ge 60 ] || fail "with a stopped client beside it: $frames frames in 5 s"
-wait_until 40 grep -q 'not reading for' "$T/camfs.log" || fail "the stopped client was never closed"
+wait_until 20 grep -q 'not reading for 5 s: closed' "$T/camfs.log" ||
+	fail "the stopped client was not closed after http_stall_seconds"
 kill -CONT $slow 2>/dev/null || true
 ok "disconnects mid-stream, a stopped client is closed and slows nobody ($frames frames)"
 
@@ -131,12 +132,27 @@ grep -q '"camera":"a","online":true' "$T/events" || fail "camera a not online in
 grep -q '"camera":"b"' "$T/events" || fail "camera b missing from the feed"
 ok "/events: the state of each camera"
 
-# Limits: past http_max_clients a clear 503; rate past http_rate a 429.
+# Limits: a connection that sends nothing, headers a byte at a time
+# (slowloris) or nothing after a request is closed; past http_max_clients
+# a clear 503; rate past http_rate a 429.
 unmount_camfs "$M"
 : >"$T/camfs.log"
 mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$P -o http_webview="$T/web" \
-	-o http_max_clients=2 -o http_rate=5
+	-o http_max_clients=2 -o http_rate=5 -o http_header_seconds=3 -o http_idle_seconds=4
 wait_http "$H/"
+pids=()
+for mode in silent slow idle; do
+	python3 "$(dirname "$0")/idle_client.py" "$P" $mode >"$T/$mode" & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || fail "a connection held open was never closed"; done
+closed_within() {   # closed_within MODE LOW HIGH
+	awk -v t="$(cat "$T/$1")" -v lo="$2" -v hi="$3" 'BEGIN { exit !(t >= lo && t <= hi) }' ||
+		fail "$1 connection closed after $(cat "$T/$1") s, not within $2..$3"
+}
+closed_within silent 2.5 5
+closed_within slow 2.5 5
+closed_within idle 3.5 6.5
+ok "closed: silent after $(cat "$T/silent") s, slowloris after $(cat "$T/slow") s (http_header_seconds=3), idle after $(cat "$T/idle") s (http_idle_seconds=4)"
 pids=()
 for i in 1 2 3; do
 	curl -s -o /dev/null --max-time 8 "$H/cams/a/live.mp4" & pids+=($!)
