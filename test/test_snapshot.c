@@ -145,6 +145,7 @@ static void check_jpeg(const struct snapshot_jpeg *j, const AVCodecParameters *p
 	assert_int_equal(j->data[j->size - 1], 0xd9);
 	assert_int_equal(j->width, width);
 	assert_int_equal(j->height, height);
+	assert_false(j->own);   /* made here: H.264 and H.265 keyframes */
 	pic = decode_one(AV_CODEC_ID_MJPEG, NULL, j->data, j->size);
 	assert_int_equal(pic->width, width);
 	assert_int_equal(pic->height, height);
@@ -583,6 +584,53 @@ static void test_corrupt(void **state)
 	source_close(d.src);
 }
 
+/* An MJPEG camera's keyframe is its own JPEG: handed out as the very
+ * bytes that came (the same buffer), never decoded and encoded again; a
+ * picture without a JPEG's SOI goes to the decoder, which refuses it. */
+static void test_mjpeg_own(void **state)
+{
+	AVCodecParameters *par = avcodec_parameters_alloc();
+	AVPacket *pkt = av_packet_alloc();
+	struct snapshot_jpeg j;
+	struct snapshot *s;
+	int ret;
+
+	(void)state;
+	assert_non_null(par);
+	assert_non_null(pkt);
+	par->codec_type = AVMEDIA_TYPE_VIDEO;
+	par->codec_id = AV_CODEC_ID_MJPEG;
+	par->width = 800;
+	par->height = 600;
+	assert_int_equal(av_new_packet(pkt, 1000), 0);
+	for (int i = 0; i < pkt->size; i++)
+		pkt->data[i] = (uint8_t)(i * 7);
+	memcpy(pkt->data, "\xff\xd8\xff\xe0", 4);
+	memcpy(pkt->data + pkt->size - 2, "\xff\xd9", 2);
+	pkt->flags = AV_PKT_FLAG_KEY;
+	assert_int_equal(snapshot_new(&s), 0);
+	assert_int_equal(snapshot_update(s, par, pkt), 0);
+	assert_int_equal(snapshot_get_jpeg(s, &j), 0);
+	assert_ptr_equal(j.data, pkt->data);
+	assert_int_equal(j.size, pkt->size);
+	assert_int_equal(j.width, 800);
+	assert_int_equal(j.height, 600);
+	assert_true(j.own);
+	av_buffer_unref(&j.buf);
+
+	av_log_set_level(AV_LOG_QUIET);   /* the decoder's complaint is expected */
+	pkt->data[1] = 0;
+	assert_int_equal(snapshot_update(s, par, pkt), 0);
+	ret = snapshot_get_jpeg(s, &j);
+	assert_true(ret < 0 && ret != -EAGAIN);
+	assert_null(j.buf);
+	av_log_set_level(AV_LOG_WARNING);
+
+	snapshot_free(s);
+	av_packet_free(&pkt);
+	avcodec_parameters_free(&par);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_h265),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_mjpeg_own),
 	};
 
 	log_set_level(LOG_WARNING);

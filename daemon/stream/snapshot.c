@@ -1,5 +1,6 @@
 /* snapshot.c - live.jpg: the camera thread parks a reference to each keyframe;
- * the first reader after it decodes that one packet and encodes a JPEG. */
+ * the first reader after it decodes that one packet and encodes a JPEG (an
+ * MJPEG camera's keyframe is a JPEG already, and is handed out as it is). */
 #include "stream/snapshot.h"
 
 #include <errno.h>
@@ -366,6 +367,26 @@ out:
 	return ret;
 }
 
+/* With s->lock held. 1: the newest keyframe is the camera's own JPEG (an
+ * MJPEG camera's picture starts with SOI) and *out is a new reference to
+ * it: passed on as it came, never decoded and encoded again; 0: it is not. */
+static int take_own(struct snapshot *s, struct snapshot_jpeg *out)
+{
+	const AVPacket *pkt = s->pkt;
+
+	if (!s->seq || s->par->codec_id != AV_CODEC_ID_MJPEG || pkt->size < 4 ||
+	    pkt->data[0] != 0xff || pkt->data[1] != 0xd8)
+		return 0;
+	if (!(out->buf = av_buffer_ref(pkt->buf)))
+		return AVERROR(ENOMEM);
+	out->data = pkt->data;
+	out->size = (size_t)pkt->size;
+	out->width = s->par->width;
+	out->height = s->par->height;
+	out->own = true;
+	return 1;
+}
+
 int snapshot_get_jpeg(struct snapshot *s, struct snapshot_jpeg *out)
 {
 	struct snapshot_jpeg made = { 0 };
@@ -376,7 +397,9 @@ int snapshot_get_jpeg(struct snapshot *s, struct snapshot_jpeg *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
-	ret = take_cached(s, out);
+	ret = take_own(s, out);
+	if (!ret)
+		ret = take_cached(s, out);
 	pthread_mutex_unlock(&s->lock);
 	if (ret)
 		return ret < 0 ? ret : 0;

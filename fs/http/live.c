@@ -19,7 +19,11 @@
 #include "util/log.h"
 
 #define MJPEG_MAX_FPS 30
-#define MJPEG_JOB_GAP_US 250000   /* a camera's JPEG is asked for at most this often */
+/* A camera's JPEG is asked for at most this often: a keyframe's decode and
+ * encode costs; an MJPEG camera's own JPEG costs a reference, so it is
+ * asked for at up to MJPEG_MAX_FPS. */
+#define MJPEG_JOB_GAP_US 250000
+#define MJPEG_OWN_GAP_US (1000000 / MJPEG_MAX_FPS)
 #define DRAIN_SIZE 65536
 
 /* One camera stream a connection follows. Its hub reader's wake gets the
@@ -69,6 +73,7 @@ struct mjpeg_cam {
 	struct hub_reader *tick;     /* wakes when the camera publishes */
 	atomic_bool woken;
 	bool job_running;
+	bool own;                    /* the last JPEG was the camera's own */
 	int64_t job_at_us;
 	struct http_conn *clients;
 	AVBufferRef *jpeg;           /* the newest picture */
@@ -232,7 +237,8 @@ static void mjpeg_ask(struct mjpeg_cam *mc)
 {
 	struct mjpeg_job *j;
 
-	if (mc->job_running || !mc->clients || now_us() - mc->job_at_us < MJPEG_JOB_GAP_US)
+	if (mc->job_running || !mc->clients ||
+	    now_us() - mc->job_at_us < (mc->own ? MJPEG_OWN_GAP_US : MJPEG_JOB_GAP_US))
 		return;
 	if (!(j = calloc(1, sizeof(*j))))
 		return;
@@ -253,6 +259,7 @@ static void mjpeg_job_done(struct http_job *job)
 	struct mjpeg_cam *mc = j->mc;
 
 	mc->job_running = false;
+	mc->own = j->ret == 0 && j->out.own;
 	if (j->ret == 0 && j->out.buf && (!mc->jpeg || mc->jpeg->data != j->out.buf->data)) {
 		av_buffer_unref(&mc->jpeg);
 		mc->jpeg = j->out.buf;

@@ -2,11 +2,12 @@
 # mjpeg.sh - MJPEG over HTTP, pulled (url = http://...): an ESP32-CAM's
 # /sustain?video=1 (chunked, space-padded Content-Length) and the older
 # /stream, behind Basic auth with the password from ${VAR}. Each records
-# like an RTSP camera: status.json says mjpeg, segments play, live.jpg is a
-# JPEG, live.mp4 and a clip probe; no password in the log, status or tree; a
+# like an RTSP camera: status.json says mjpeg, segments play, live.jpg is
+# the camera's own JPEG, live.mp4 and a clip probe; no password in the log, status or tree; a
 # camera that freezes is stalled within stall_seconds and comes back; a wrong
 # password is "authentication failed".
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 ffmpeg -v error -f lavfi -i testsrc=size=640x360:rate=10 -frames:v 6 -q:v 5 "$T/f%d.jpg" ||
 	fail "cannot make the frames"
@@ -26,7 +27,8 @@ camfs_config segment_seconds=2 stall_seconds=$STALL -- \
 	old="http://admin:\${ESP_PASSWORD}@127.0.0.1:$MJPEG_PORT/stream" \
 	bad="http://admin:\${WRONG_PASSWORD}@127.0.0.1:$MJPEG_PORT/stream"
 M=$T/mnt
-mount_camfs "$M" -o config="$T/camfs.conf"
+P=$(free_port)
+mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$P
 for cam in esp old; do
 	wait_until 20 grep -q "\\[$cam\\] online: mjpeg 640x360" "$T/camfs.log" || fail "$cam did not come online as MJPEG"
 done
@@ -43,12 +45,37 @@ for cam in esp old; do
 	(( $(echo "$dur > 1.5 && $dur < 2.6" | bc -l) )) || fail "$cam's first segment lasts $dur s"
 done
 file "$M/esp/live.jpg" | grep -q 'JPEG image data.*640x360' || fail "live.jpg: $(file "$M/esp/live.jpg")"
+# The camera's own JPEG, byte for byte: never decoded and encoded again.
+cp "$M/esp/live.jpg" "$T/live.jpg"
+own=0
+for f in "$T"/f*.jpg; do cmp -s "$f" "$T/live.jpg" && own=1; done
+[ $own = 1 ] || fail "live.jpg is not one of the camera's JPEGs ($(stat -c %s "$T/live.jpg") bytes)"
 [ "$(timeout 10 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$M/esp/live.mp4")" = mjpeg ] ||
 	fail "live.mp4 does not probe as mjpeg"
 start=$(date -d '-5 sec' +%Y-%m-%dT%H-%M-%S)
 cdur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$M/esp/clips/$start+3s.mp4") || fail "no clip"
 (( $(echo "$cdur > 2.8 && $cdur < 3.2" | bc -l) )) || fail "a 3 s clip lasts $cdur s"
 ok "ESP32 /sustain (chunked) and /stream: online as mjpeg, segments of $dur s play, live.jpg, live.mp4, a clip of $cdur s"
+
+# live.mjpeg over HTTP: the camera's own JPEGs at its rate (10 a second),
+# not a keyframe decoded and encoded again four times a second.
+timeout 3 curl -s "http://127.0.0.1:$P/cams/esp/live.mjpeg" -o "$T/m.bin" || true
+python3 - "$T/m.bin" "$T"/f*.jpg <<'EOF' >"$T/parts" || fail "live.mjpeg: $(cat "$T/parts")"
+import sys
+own = {open(f, 'rb').read() for f in sys.argv[2:]}
+parts = open(sys.argv[1], 'rb').read().split(b'--camfsframe\r\n')[1:]
+n = 0
+for part in parts[:-1]:   # the last may be cut short
+    head, body = part.split(b'\r\n\r\n', 1)
+    size = int([l for l in head.split(b'\r\n') if l.lower().startswith(b'content-length')][0].split(b':')[1])
+    if body[:size] not in own:
+        sys.exit("part %d is not one of the camera's JPEGs" % n)
+    n += 1
+print(n)
+EOF
+n=$(cat "$T/parts")
+[ "$n" -ge 20 ] || fail "live.mjpeg gave $n pictures in 3 s of a 10 fps camera"
+ok "live.mjpeg over HTTP: $n of the camera's own JPEGs in 3 s"
 
 grep -rq 's3cr3t-mjpeg' "$T/camfs.log" "$M/status.json" "$M/esp/status.json" && fail "the password shows"
 grep -q 'nope' "$T/camfs.log" && fail "the wrong password shows"
