@@ -1,15 +1,18 @@
 #!/bin/bash
 # live.sh - live.mp4 with plain players: ffprobe, mpv, ffmpeg -c copy and a
 # pipe, no extra flags; the first frame comes well within one GOP; live.jpg is
-# the newest keyframe as a real JPEG.
+# the newest keyframe as a real JPEG; a codec change ends open readers of
+# the mount and of HTTP.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 start_fixture cam --gop 30 --mount /a=h264 --mount /b=h265
 start_fixture other --mount /c=h264
 camfs_config -- a=rtsp://127.0.0.1:$cam_PORT/a b=rtsp://127.0.0.1:$cam_PORT/b \
 	c=rtsp://127.0.0.1:$other_PORT/c
 M=$T/mnt
-mount_camfs "$M" -o config="$T/camfs.conf"
+P=$(free_port)
+mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$P
 wait_until 20 grep -q '\[b\] online' "$T/camfs.log" || fail "cameras did not come online"
 sleep 2   # a GOP in the cache
 
@@ -74,20 +77,29 @@ if not p.poll(3000):
 print("ok: poll: drained, then readable after %.3f s" % (time.time() - t))
 PY
 
-# A codec change (the camera comes back as H.265) ends open readers.
+# A codec change (the camera comes back as H.265) ends open readers, of
+# the mount and over HTTP: the response ends whole (curl exits 0).
+H=http://127.0.0.1:$P/cams/c/live.mp4
 cat "$M/c/live.mp4" >"$T/before.mp4" &
 reader=$!
-PIDS+=($reader)
+curl -sf -o "$T/before-http.mp4" "$H" &
+http_reader=$!
+PIDS+=($reader $http_reader)
 sleep 2
 kill -KILL "$other_PID"
 restart_fixture other "$other_PORT" --mount /c=h265
-ended() { ! kill -0 $reader 2>/dev/null; }
+ended() { ! kill -0 $reader 2>/dev/null && ! kill -0 $http_reader 2>/dev/null; }
 wait_until 30 ended || fail "a reader of c/live.mp4 did not get EOF at the codec change"
 wait $reader || fail "the reader ended with an error, not EOF"
-[ "$(codec_of "$T/before.mp4" v:0)" = h264 ] && plays "$T/before.mp4" || fail "the old stream is broken"
+wait $http_reader || fail "the HTTP reader ended with an error (curl $?), not the response's end"
+for f in before before-http; do
+	[ "$(codec_of "$T/$f.mp4" v:0)" = h264 ] && plays "$T/$f.mp4" || fail "the old stream ($f) is broken"
+done
 got=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$M/c/live.mp4")
 [ "$got" = hevc ] || fail "after the change live.mp4 is $got"
-ok "codec change: open reader got EOF after a whole H.264 stream; new opens get hevc"
+got=$(timeout 20 ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$H")
+[ "$got" = hevc ] || fail "after the change live.mp4 over HTTP is $got"
+ok "codec change: open readers (mount and HTTP) got the end after a whole H.264 stream; new opens get hevc"
 
 unmount_camfs "$M"
 check_log '\[c\] offline: (lost|stalled)'
