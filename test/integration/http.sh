@@ -76,10 +76,11 @@ grep -qi '^content-type: video/mp4' "$T/h" && grep -qi '^cache-control: no-store
 	fail "HEAD live.mp4: $(cat "$T/h")"
 ok "live.mp4 over HTTP/1.1: ffprobe, mpv, ffmpeg -c copy -t 5 ($frames frames), HEAD"
 
-# Time to first byte: from the GOP cache at once.
+# Time to first byte: from the GOP cache at once (each curl is cut after
+# 1 s: the body never ends).
 best=9
 for i in 1 2 3 4 5; do
-	t=$(curl -s -o /dev/null --max-time 5 -r 0-0 -w '%{time_starttransfer}' "$H/cams/a/live.mp4" || true)
+	t=$(curl -s -o /dev/null --max-time 1 -w '%{time_starttransfer}' "$H/cams/a/live.mp4" || true)
 	t=${t:-9}
 	best=$(echo "if ($t < $best) $t else $best" | bc)
 done
