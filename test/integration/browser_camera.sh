@@ -1,7 +1,7 @@
 #!/bin/bash
 # browser_camera.sh - a browser camera (docs/browser-cameras.md): Chromium
 # with a fake camera opens camfs's camera.html and pushes MediaRecorder's
-# H.264 for ~30 s, is reloaded (a forced reconnect) and goes on, then a
+# H.264 for ~20 s, is reloaded (a forced reconnect) and goes on, then a
 # second device with the token takes the camera over (pushcam.mjs). The
 # camera's segments play in ffprobe, ffmpeg and mpv, the reload leaves no
 # gap longer than the reconnect, live.mp4 is H.264 1280x720. Bad
@@ -19,13 +19,13 @@ WEBVIEW=$(cd "$(dirname "$0")/../../webview" && pwd)
 [ -x /usr/bin/chromium ] || skip "no /usr/bin/chromium (contrib/setup.sh installs it)"
 [ -d "$B/node_modules/playwright-core" ] || skip "no playwright-core (contrib/setup.sh runs npm ci)"
 ARTIFACTS=${WEBVIEW_ARTIFACTS:-$PWD/webview-artifacts}/browser_camera
-SECONDS_PUSHED=${PUSH_SECONDS:-30}
+SECONDS_PUSHED=${PUSH_SECONDS:-20}
 
 export PHONE_TOKEN=pht-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export TABLET_TOKEN=tab-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 P=$(free_port)
 {
-	printf '[camfs]\nstore = %s\nsegment_seconds = 10\nstall_seconds = 4\n' "$T/store"
+	printf '[camfs]\nstore = %s\nsegment_seconds = 5\nstall_seconds = 4\n' "$T/store"
 	printf '[camera phone]\npush = browser\ntoken = ${PHONE_TOKEN}\n'
 	printf '[camera tablet]\npush = browser\ntoken = ${TABLET_TOKEN}\n'
 } >"$T/camfs.conf"
