@@ -156,7 +156,7 @@ static int send_text(struct http_conn *c, const char *text)
 	if (n > HTTP_CHUNK)
 		n = HTTP_CHUNK;   /* no event is that long: ~300 bytes */
 	memcpy(buf + LWS_PRE, text, n);
-	return lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+	return http_write_endless(c, buf, n);
 }
 
 int http_feed_writeable(struct http_conn *c)

@@ -28,9 +28,12 @@ struct tree;
 /* One lws_write at most: on h2 a larger write breaks the stream
  * (FRAME_SIZE_ERROR), and it is the protocol's tx_packet_size. */
 #define HTTP_CHUNK 16384
+/* Room around a piece of an endless HTTP/1.1 body for its chunk's framing
+ * ("4000\r\n" before, "\r\n" after). */
+#define HTTP_CHUNK_FRAMING 16
 /* A body write's buffer: lws writes its framing into the LWS_PRE bytes
  * before the data, so shared bytes are always copied into one of these. */
-#define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK)
+#define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK + HTTP_CHUNK_FRAMING)
 /* A body's lws timeout is set again this often while it is written, or
  * at half http_stall_seconds if that is shorter. */
 #define HTTP_REARM_US (5 * 1000000LL)
@@ -139,6 +142,7 @@ struct http_conn {
 	/* The response's head, written at the first writable. */
 	bool head_sent;
 	bool no_body;                    /* HEAD, 304, 1xx: the head ends the stream */
+	bool chunked;                    /* an endless body on HTTP/1.1: in chunks */
 	unsigned status;
 	const char *type;                /* static */
 	int64_t length;                  /* -1: endless */
@@ -159,7 +163,8 @@ struct http_conn {
 };
 
 /* Starts a response: head at the next writable, then body. length -1 is an
- * endless body (h1: ended by closing). type is a static string. */
+ * endless body (HTTP/1.1: chunked; HTTP/1.0: ended by closing; h2: a
+ * stream). type is a static string. */
 void http_respond(struct http_conn *c, unsigned status, const char *type, int64_t length);
 /* Adds a header to the response being made ("ETag:", "\"abc\""). */
 void http_add_header(struct http_conn *c, const char *name, const char *value);
@@ -183,6 +188,13 @@ int http_write_head(struct http_conn *c, bool *done);
 /* The same for an endless body, taking it from lws's timeouts to the
  * stall scan. */
 int http_endless_head(struct http_conn *c);
+/* Writes n bytes at buf + LWS_PRE (a buffer of HTTP_BUF_SIZE) of an
+ * endless body: one chunk of it on HTTP/1.1. 0, or -1 to close. */
+int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n);
+/* An endless body ends (a codec change): its last chunk on HTTP/1.1 and the
+ * connection is ready for another request; h2 ends the stream; HTTP/1.0
+ * closes (-1). */
+int http_end_endless(struct http_conn *c);
 /* The connection's body buffer (HTTP_BUF_SIZE), or NULL. */
 unsigned char *http_buffer(struct http_conn *c);
 /* Hands job to a worker for c, which waits (CONN_WAIT); job->job.done

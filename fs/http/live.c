@@ -385,7 +385,7 @@ static int mjpeg_writeable(struct http_conn *c)
 			av_buffer_unref(&lc->jpeg);
 		}
 	}
-	if (lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP) < (int)n)
+	if (http_write_endless(c, buf, n) < 0)
 		return -1;
 	if (lc->jpeg || (mc->jpeg && mc->jpeg->data != lc->sent))
 		http_want_write(c);
@@ -444,14 +444,9 @@ int http_live_writeable(struct http_conn *c)
 	n = sub_read(sub, buf + LWS_PRE, HTTP_CHUNK);
 	if (n == -EAGAIN)
 		return 0;
-	if (n <= 0) {
-		/* The stream ended (codec change, shutdown): so does the body. */
-		if (lws_get_network_wsi(c->wsi) == c->wsi)
-			return -1;
-		lws_write(c->wsi, buf + LWS_PRE, 0, LWS_WRITE_HTTP_FINAL);
-		return lws_http_transaction_completed(c->wsi) ? -1 : 0;
-	}
-	if (lws_write(c->wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP) < (int)n)
+	if (n <= 0)   /* the stream ended (codec change, shutdown): so does the body */
+		return http_end_endless(c);
+	if (http_write_endless(c, buf, (size_t)n) < 0)
 		return -1;
 	/* Caught up (the usual case, a frame at a time): park now rather
 	 * than take one more writable turn only to find nothing. */

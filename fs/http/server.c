@@ -284,6 +284,14 @@ int http_common_headers(struct http_conn *c, unsigned char **p, unsigned char *e
 	return 0;
 }
 
+/* The request line said HTTP/1.1 (as lws reads it for keep-alive). */
+static bool is_http11(struct lws *wsi)
+{
+	char v[10];
+
+	return lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP) >= 8 && strcmp(v, "HTTP/1.1") == 0;
+}
+
 int http_write_head(struct http_conn *c, bool *done)
 {
 	unsigned char head[LWS_PRE + 2048], *start = head + LWS_PRE, *p = start,
@@ -294,11 +302,25 @@ int http_write_head(struct http_conn *c, bool *done)
 	*done = false;
 	if (c->head_sent)
 		return 0;
-	if (lws_add_http_common_headers(wsi, c->status, c->type,
-					c->length < 0 ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
-					(lws_filepos_t)c->length,
-					&p, end) ||
-	    http_common_headers(c, &p, end))
+	/* lws marks a body without a length "connection: close"; an endless
+	 * HTTP/1.1 body goes in chunks instead, so that its end (a codec
+	 * change) is told apart from a failure and the connection lives on. */
+	c->chunked = c->length < 0 && !c->no_body && lws_get_network_wsi(wsi) == wsi &&
+		     is_http11(wsi);
+	if (c->chunked) {
+		if (lws_add_http_header_status(wsi, c->status, &p, end) ||
+		    (c->type && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+							    (const unsigned char *)c->type,
+							    (int)strlen(c->type), &p, end)) ||
+		    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING,
+						 (const unsigned char *)"chunked", 7, &p, end))
+			return -1;
+	} else if (lws_add_http_common_headers(wsi, c->status, c->type,
+					       c->length < 0 ? LWS_ILLEGAL_HTTP_CONTENT_LEN :
+					       (lws_filepos_t)c->length, &p, end)) {
+		return -1;
+	}
+	if (http_common_headers(c, &p, end))
 		return -1;
 	for (size_t i = 0; i < c->extra_len;) {
 		const char *name = c->extra + i, *value = name + strlen(name) + 1;
@@ -360,6 +382,7 @@ static void conn_reset(struct http_conn *c)
 	conn_idle(c);
 	c->extra_len = 0;
 	c->head_sent = false;
+	c->chunked = false;
 	c->want_since_us = 0;
 	c->armed_us = 0;
 }
@@ -367,6 +390,42 @@ static void conn_reset(struct http_conn *c)
 static int finish(struct http_conn *c)
 {
 	conn_reset(c);
+	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
+}
+
+int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n)
+{
+	unsigned char *data = buf + LWS_PRE;
+
+	if (c->chunked) {
+		char head[HTTP_CHUNK_FRAMING];
+		int h = snprintf(head, sizeof(head), "%zx\r\n", n);
+
+		memmove(data + h, data, n);
+		memcpy(data, head, (size_t)h);
+		memcpy(data + h + n, "\r\n", 2);
+		n += (size_t)h + 2;
+	}
+	return lws_write(c->wsi, data, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+}
+
+int http_end_endless(struct http_conn *c)
+{
+	unsigned char *buf = http_buffer(c);
+	static const char last[] = "0\r\n\r\n";
+
+	if (!buf)
+		return -1;
+	if (c->chunked) {
+		memcpy(buf + LWS_PRE, last, sizeof(last) - 1);
+		if (lws_write(c->wsi, buf + LWS_PRE, sizeof(last) - 1, LWS_WRITE_HTTP) <
+		    (int)sizeof(last) - 1)
+			return -1;
+		return finish(c);
+	}
+	if (lws_get_network_wsi(c->wsi) == c->wsi)
+		return -1;   /* HTTP/1.0: closing ends the body */
+	lws_write(c->wsi, buf + LWS_PRE, 0, LWS_WRITE_HTTP_FINAL);
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 

@@ -71,10 +71,18 @@ timeout 30 ffmpeg -v error -nostdin -i "$H/cams/a/live.mp4" -c copy -t 5 -y "$T/
 plays "$T/a.mp4" || fail "the copy of live.mp4 does not play"
 read -r _ _ frames < <(video_span "$T/a.mp4")
 [ "$frames" -ge 60 ] || fail "ffmpeg -t 5 over http got $frames frames"
+# HTTP/1.1 gets the endless body in chunks; HTTP/1.0, which has none,
+# gets it ended by closing.
+curl -s -D "$T/h11" -o /dev/null --max-time 1 "$H/cams/a/live.mp4" || true
+grep -qi '^transfer-encoding: chunked' "$T/h11" && ! grep -qi '^connection: close' "$T/h11" ||
+	fail "live.mp4 over HTTP/1.1 is not chunked: $(cat "$T/h11")"
+curl -s -0 -D "$T/h10" -o /dev/null --max-time 1 "$H/cams/a/live.mp4" || true
+! grep -qi '^transfer-encoding' "$T/h10" && grep -qi '^connection: close' "$T/h10" ||
+	fail "live.mp4 over HTTP/1.0: $(cat "$T/h10")"
 curl -sI "$H/cams/a/live.mp4" >"$T/h"
 grep -qi '^content-type: video/mp4' "$T/h" && grep -qi '^cache-control: no-store' "$T/h" ||
 	fail "HEAD live.mp4: $(cat "$T/h")"
-ok "live.mp4 over HTTP/1.1: ffprobe, mpv, ffmpeg -c copy -t 5 ($frames frames), HEAD"
+ok "live.mp4 over HTTP/1.1: ffprobe, mpv, ffmpeg -c copy -t 5 ($frames frames), chunked (HTTP/1.0: closed), HEAD"
 
 # Time to first byte: from the GOP cache at once (each curl is cut after
 # 1 s: the body never ends).
