@@ -397,6 +397,8 @@ int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n)
 {
 	unsigned char *data = buf + LWS_PRE;
 
+	if (n == 0)
+		return 0;   /* a chunk of 0 bytes would be the body's last */
 	if (c->chunked) {
 		char head[HTTP_CHUNK_FRAMING];
 		int h = snprintf(head, sizeof(head), "%zx\r\n", n);
