@@ -153,8 +153,8 @@ static int send_text(struct http_conn *c, const char *text)
 
 	if (!buf)
 		return -1;
-	if (n > HTTP_CHUNK)
-		n = HTTP_CHUNK;   /* no event is that long: ~300 bytes */
+	if (n > http_endless_max(c))
+		n = http_endless_max(c);   /* no event is that long: ~300 bytes */
 	memcpy(buf + LWS_PRE, text, n);
 	return http_write_endless(c, buf, n);
 }

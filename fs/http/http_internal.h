@@ -28,12 +28,13 @@ struct tree;
 /* One lws_write at most: on h2 a larger write breaks the stream
  * (FRAME_SIZE_ERROR), and it is the protocol's tx_packet_size. */
 #define HTTP_CHUNK 16384
-/* Room around a piece of an endless HTTP/1.1 body for its chunk's framing
- * ("4000\r\n" before, "\r\n" after). */
+/* Room kept in a write of an endless HTTP/1.1 body for its chunk's framing
+ * ("3ff0\r\n" before, "\r\n" after): framed, a write stays within
+ * HTTP_CHUNK, one TLS record (over it, each write took two). */
 #define HTTP_CHUNK_FRAMING 16
 /* A body write's buffer: lws writes its framing into the LWS_PRE bytes
  * before the data, so shared bytes are always copied into one of these. */
-#define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK + HTTP_CHUNK_FRAMING)
+#define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK)
 /* A body's lws timeout is set again this often while it is written, or
  * at half http_stall_seconds if that is shorter. */
 #define HTTP_REARM_US (5 * 1000000LL)
@@ -188,8 +189,12 @@ int http_write_head(struct http_conn *c, bool *done);
 /* The same for an endless body, taking it from lws's timeouts to the
  * stall scan. */
 int http_endless_head(struct http_conn *c);
-/* Writes n bytes at buf + LWS_PRE (a buffer of HTTP_BUF_SIZE) of an
- * endless body: one chunk of it on HTTP/1.1. 0, or -1 to close. */
+/* The most bytes of an endless body one write may take: HTTP_CHUNK, less
+ * HTTP_CHUNK_FRAMING when it goes in chunks. */
+size_t http_endless_max(const struct http_conn *c);
+/* Writes n (at most http_endless_max) bytes at buf + LWS_PRE (a buffer of
+ * HTTP_BUF_SIZE) of an endless body: one chunk of it on HTTP/1.1. 0, or -1
+ * to close. */
 int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n);
 /* An endless body ends (a codec change): its last chunk on HTTP/1.1 and the
  * connection is ready for another request; h2 ends the stream; HTTP/1.0

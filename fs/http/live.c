@@ -373,13 +373,13 @@ static int mjpeg_writeable(struct http_conn *c)
 				     lc->jpeg_size);
 	}
 	{
-		size_t room = HTTP_CHUNK - n, left = lc->jpeg_size - lc->jpeg_off;
+		size_t max = http_endless_max(c), room = max - n, left = lc->jpeg_size - lc->jpeg_off;
 		size_t take = left < room ? left : room;
 
 		memcpy(buf + LWS_PRE + n, lc->jpeg->data + lc->jpeg_off, take);
 		lc->jpeg_off += take;
 		n += take;
-		if (lc->jpeg_off == lc->jpeg_size && n + 2 <= HTTP_CHUNK) {
+		if (lc->jpeg_off == lc->jpeg_size && n + 2 <= max) {
 			memcpy(buf + LWS_PRE + n, "\r\n", 2);
 			n += 2;
 			av_buffer_unref(&lc->jpeg);
@@ -441,7 +441,7 @@ int http_live_writeable(struct http_conn *c)
 	sub = &c->live->subs[0];
 	if (!(buf = http_buffer(c)))
 		return -1;
-	n = sub_read(sub, buf + LWS_PRE, HTTP_CHUNK);
+	n = sub_read(sub, buf + LWS_PRE, http_endless_max(c));
 	if (n == -EAGAIN)
 		return 0;
 	if (n <= 0)   /* the stream ended (codec change, shutdown): so does the body */

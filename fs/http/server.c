@@ -393,6 +393,11 @@ static int finish(struct http_conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
+size_t http_endless_max(const struct http_conn *c)
+{
+	return c->chunked ? HTTP_CHUNK - HTTP_CHUNK_FRAMING : HTTP_CHUNK;
+}
+
 int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n)
 {
 	unsigned char *data = buf + LWS_PRE;
