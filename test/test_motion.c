@@ -62,17 +62,23 @@ static void assert_rows(const struct rec *r, int64_t first_us, int n)
 		assert_int_equal(r->second[i], first_us + i * INT64_C(1000000));
 }
 
-static struct motion *new_motion_fps(enum motion_method method, int frame_fps, struct rec *r)
+/* A scorer with options o that records into r. */
+static struct motion *new_motion_opts(struct motion_opts o, struct rec *r)
 {
-	struct motion_opts o = {
-		.method = method, .on_score = on_score, .on_event = on_event, .opaque = r,
-		.tag = "t", .frame_fps = frame_fps,
-	};
 	struct motion *m;
 
+	o.on_score = on_score;
+	o.on_event = on_event;
+	o.opaque = r;
+	o.tag = "t";
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(motion_new(&m, &o), 0);
 	return m;
+}
+
+static struct motion *new_motion_fps(enum motion_method method, int frame_fps, struct rec *r)
+{
+	return new_motion_opts((struct motion_opts){ .method = method, .frame_fps = frame_fps }, r);
 }
 
 static struct motion *new_motion(enum motion_method method, struct rec *r)
@@ -292,15 +298,8 @@ static void test_bitrate_demo(void **state)
 	 * moving packets, as a camera would. An event from one second at or
 	 * over the threshold: the box's later seconds straddle it (46, 66, 48,
 	 * 62 in one run), so two in a row (the default) came or not by run. */
-	{
-		struct motion_opts o = {
-			.method = MOTION_BITRATE, .on_score = on_score, .on_event = on_event,
-			.opaque = &both, .tag = "t", .min_seconds = 1,
-		};
-
-		memset(&both, 0, sizeof(both));
-		assert_int_equal(motion_new(&m, &o), 0);
-	}
+	m = new_motion_opts((struct motion_opts){ .method = MOTION_BITRATE, .min_seconds = 1 },
+			    &both);
 	t = START_US + 10 * INT64_C(1000000);
 	feed_demo(m, "demo:static?fps=15&gop=15", 10, START_US);
 	feed_demo(m, "demo:moving?fps=15&gop=15", SECONDS, t);

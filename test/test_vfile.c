@@ -152,27 +152,23 @@ static void test_many_extents(void **state)
 	vfile_unref(&v);
 }
 
-/* Store files through the pool: never more fds than its budget, each
- * opened again (the same file) when read; a file gone meanwhile reads as
- * EIO, and so does another file under its name; a pool full of fds being
- * read refuses with EMFILE; the last handle closes them all. */
 /* Deletes path and puts a new file (data) under its name, made until one
  * gets the deleted file's inode number as filesystems soon give it again
  * (up to 64 tries; the last one is used if none does). */
 static void replace_reusing_inode(const char *dir, const char *path, const void *data, size_t len)
 {
 	struct stat old, st;
-	char spare[160];
+	char spare[160], keep[200];
 
 	assert_int_equal(stat(path, &old), 0);
 	unlink(path);
+	snprintf(spare, sizeof(spare), "%s/spare", dir);
 	for (int i = 0; i < 64; i++) {
-		snprintf(spare, sizeof(spare), "%s/spare", dir);
 		testutil_write_file(spare, data, len, TESTUTIL_REPLACE);
 		assert_int_equal(stat(spare, &st), 0);
 		if (st.st_ino == old.st_ino)
 			break;
-		char keep[200];   /* held so the next try gets another number */
+		/* Kept, so that the next try gets another number. */
 		snprintf(keep, sizeof(keep), "%s/spare%d", dir, i);
 		assert_int_equal(rename(spare, keep), 0);
 	}
@@ -182,6 +178,10 @@ static void replace_reusing_inode(const char *dir, const char *path, const void 
 	assert_int_equal(rename(spare, path), 0);
 }
 
+/* Store files through the pool: never more fds than its budget, each
+ * opened again (the same file) when read; a file gone meanwhile reads as
+ * EIO, and so does another file under its name; a pool full of fds being
+ * read refuses with EMFILE; the last handle closes them all. */
 static void test_fd_pool(void **state)
 {
 	enum { N = 6, LEN = 4096 };

@@ -24,13 +24,14 @@ int snapshot_new(struct snapshot **out);
 void snapshot_free(struct snapshot *s);   /* accepts NULL */
 
 /* Camera thread: pkt is a keyframe of a stream described by par (H.264,
- * H.265, or MJPEG, whose pictures are JPEGs already). Takes a new reference to pkt's data and copies par only when it
- * changed. Thread-safe. 0 or negative AVERROR. */
+ * H.265, or MJPEG, whose pictures are JPEGs already). Takes a new reference
+ * to pkt's data and copies par only when it changed. Thread-safe. 0 or
+ * negative AVERROR. */
 int snapshot_update(struct snapshot *s, const AVCodecParameters *par, const AVPacket *pkt);
 
 /* The newest keyframe as JPEG: an MJPEG camera's own bytes, else encoded
- * now if it was not yet. Fills *out
- * with a new reference the caller drops with av_buffer_unref(&out->buf).
+ * now if it was not yet. Fills *out with a new reference the caller drops
+ * with av_buffer_unref(&out->buf).
  * -EAGAIN if no keyframe has come yet. Thread-safe; concurrent callers for
  * the same keyframe share one encode. */
 int snapshot_get_jpeg(struct snapshot *s, struct snapshot_jpeg *out);

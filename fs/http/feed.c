@@ -148,15 +148,15 @@ void http_feed_start(struct http_conn *c)
 
 static int send_text(struct http_conn *c, const char *text)
 {
-	unsigned char *buf = http_buffer(c);
-	size_t n = strlen(text);
+	size_t max, n = strlen(text);
+	unsigned char *data = http_endless_buffer(c, &max);
 
-	if (!buf)
+	if (!data)
 		return -1;
-	if (n > http_endless_max(c))
-		n = http_endless_max(c);   /* no event is that long: ~300 bytes */
-	memcpy(buf + LWS_PRE, text, n);
-	return http_write_endless(c, buf, n);
+	if (n > max)
+		n = max;   /* no event is that long: ~300 bytes */
+	memcpy(data, text, n);
+	return http_write_endless(c, n);
 }
 
 int http_feed_writeable(struct http_conn *c)

@@ -28,10 +28,12 @@ struct tree;
 /* One lws_write at most: on h2 a larger write breaks the stream
  * (FRAME_SIZE_ERROR), and it is the protocol's tx_packet_size. */
 #define HTTP_CHUNK 16384
-/* Room kept in a write of an endless HTTP/1.1 body for its chunk's framing
- * ("3ff0\r\n" before, "\r\n" after): framed, a write stays within
- * HTTP_CHUNK, one TLS record (over it, each write took two). */
-#define HTTP_CHUNK_FRAMING 16
+/* A write of an endless HTTP/1.1 body is one chunk: its size in 4 hex
+ * digits and CRLF before it, CRLF after it. The bytes go between, where
+ * http_endless_buffer says, so framing them copies nothing; framed, a write
+ * stays within HTTP_CHUNK, one TLS record (over it, each write took two). */
+#define HTTP_CHUNK_HEAD 6
+#define HTTP_CHUNK_FRAMING (HTTP_CHUNK_HEAD + 2)
 /* A body write's buffer: lws writes its framing into the LWS_PRE bytes
  * before the data, so shared bytes are always copied into one of these. */
 #define HTTP_BUF_SIZE (LWS_PRE + HTTP_CHUNK)
@@ -189,13 +191,13 @@ int http_write_head(struct http_conn *c, bool *done);
 /* The same for an endless body, taking it from lws's timeouts to the
  * stall scan. */
 int http_endless_head(struct http_conn *c);
-/* The most bytes of an endless body one write may take: HTTP_CHUNK, less
- * HTTP_CHUNK_FRAMING when it goes in chunks. */
-size_t http_endless_max(const struct http_conn *c);
-/* Writes n (at most http_endless_max) bytes at buf + LWS_PRE (a buffer of
- * HTTP_BUF_SIZE) of an endless body: one chunk of it on HTTP/1.1. 0, or -1
- * to close. */
-int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n);
+/* Where the next write of c's endless body is put, in the connection's
+ * buffer, and at most how many bytes (*max: HTTP_CHUNK, less the chunk's
+ * framing on HTTP/1.1). NULL when out of memory. */
+unsigned char *http_endless_buffer(struct http_conn *c, size_t *max);
+/* Writes the n bytes put at http_endless_buffer: one chunk on HTTP/1.1.
+ * 0, or -1 to close. */
+int http_write_endless(struct http_conn *c, size_t n);
 /* An endless body ends (a codec change): its last chunk on HTTP/1.1 and the
  * connection is ready for another request; h2 ends the stream; HTTP/1.0
  * closes (-1). */

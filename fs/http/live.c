@@ -346,10 +346,10 @@ static int mjpeg_writeable(struct http_conn *c)
 {
 	struct http_live_conn *lc = c->live;
 	struct mjpeg_cam *mc = &c->srv->live->mjpeg[lc->cam];
-	unsigned char *buf = http_buffer(c);
-	size_t n = 0;
+	size_t max, n = 0;
+	unsigned char *data = http_endless_buffer(c, &max);
 
-	if (!buf)
+	if (!data)
 		return -1;
 	if (!lc->jpeg) {
 		int64_t now = now_us();
@@ -368,24 +368,24 @@ static int mjpeg_writeable(struct http_conn *c)
 		lc->jpeg_off = 0;
 		lc->sent = lc->jpeg->data;
 		lc->due_us = now + lc->gap_us;
-		n = (size_t)snprintf((char *)buf + LWS_PRE, 128, "--" HTTP_MJPEG_BOUNDARY "\r\n"
+		n = (size_t)snprintf((char *)data, 128, "--" HTTP_MJPEG_BOUNDARY "\r\n"
 				     "Content-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n",
 				     lc->jpeg_size);
 	}
 	{
-		size_t max = http_endless_max(c), room = max - n, left = lc->jpeg_size - lc->jpeg_off;
+		size_t room = max - n, left = lc->jpeg_size - lc->jpeg_off;
 		size_t take = left < room ? left : room;
 
-		memcpy(buf + LWS_PRE + n, lc->jpeg->data + lc->jpeg_off, take);
+		memcpy(data + n, lc->jpeg->data + lc->jpeg_off, take);
 		lc->jpeg_off += take;
 		n += take;
 		if (lc->jpeg_off == lc->jpeg_size && n + 2 <= max) {
-			memcpy(buf + LWS_PRE + n, "\r\n", 2);
+			memcpy(data + n, "\r\n", 2);
 			n += 2;
 			av_buffer_unref(&lc->jpeg);
 		}
 	}
-	if (http_write_endless(c, buf, n) < 0)
+	if (http_write_endless(c, n) < 0)
 		return -1;
 	if (lc->jpeg || (mc->jpeg && mc->jpeg->data != lc->sent))
 		http_want_write(c);
@@ -431,7 +431,8 @@ void http_live_start(struct http_conn *c, int cam, bool mjpeg)
 int http_live_writeable(struct http_conn *c)
 {
 	struct sub *sub;
-	unsigned char *buf;
+	unsigned char *data;
+	size_t max;
 	ssize_t n;
 
 	if (http_endless_head(c) < 0)
@@ -439,14 +440,14 @@ int http_live_writeable(struct http_conn *c)
 	if (c->kind == CONN_MJPEG)
 		return mjpeg_writeable(c);
 	sub = &c->live->subs[0];
-	if (!(buf = http_buffer(c)))
+	if (!(data = http_endless_buffer(c, &max)))
 		return -1;
-	n = sub_read(sub, buf + LWS_PRE, http_endless_max(c));
+	n = sub_read(sub, data, max);
 	if (n == -EAGAIN)
 		return 0;
 	if (n <= 0)   /* the stream ended (codec change, shutdown): so does the body */
 		return http_end_endless(c);
-	if (http_write_endless(c, buf, (size_t)n) < 0)
+	if (http_write_endless(c, (size_t)n) < 0)
 		return -1;
 	/* Caught up (the usual case, a frame at a time): park now rather
 	 * than take one more writable turn only to find nothing. */

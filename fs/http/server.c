@@ -393,25 +393,29 @@ static int finish(struct http_conn *c)
 	return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
-size_t http_endless_max(const struct http_conn *c)
+unsigned char *http_endless_buffer(struct http_conn *c, size_t *max)
 {
-	return c->chunked ? HTTP_CHUNK - HTTP_CHUNK_FRAMING : HTTP_CHUNK;
+	unsigned char *buf = http_buffer(c);
+
+	*max = c->chunked ? HTTP_CHUNK - HTTP_CHUNK_FRAMING : HTTP_CHUNK;
+	return buf ? buf + LWS_PRE + (c->chunked ? HTTP_CHUNK_HEAD : 0) : NULL;
 }
 
-int http_write_endless(struct http_conn *c, unsigned char *buf, size_t n)
+int http_write_endless(struct http_conn *c, size_t n)
 {
-	unsigned char *data = buf + LWS_PRE;
+	unsigned char *data = c->buf + LWS_PRE;
 
 	if (n == 0)
 		return 0;   /* a chunk of 0 bytes would be the body's last */
 	if (c->chunked) {
-		char head[HTTP_CHUNK_FRAMING];
-		int h = snprintf(head, sizeof(head), "%zx\r\n", n);
+		char head[24];
 
-		memmove(data + h, data, n);
-		memcpy(data, head, (size_t)h);
-		memcpy(data + h + n, "\r\n", 2);
-		n += (size_t)h + 2;
+		/* Leading zeros keep the head one size (n < 0x4000); a chunk size
+		 * may have them. */
+		snprintf(head, sizeof(head), "%04zx\r\n", n);
+		memcpy(data, head, HTTP_CHUNK_HEAD);
+		memcpy(data + HTTP_CHUNK_HEAD + n, "\r\n", 2);
+		n += HTTP_CHUNK_FRAMING;
 	}
 	return lws_write(c->wsi, data, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
 }

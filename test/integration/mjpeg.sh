@@ -2,10 +2,11 @@
 # mjpeg.sh - MJPEG over HTTP, pulled (url = http://...): an ESP32-CAM's
 # /sustain?video=1 (chunked, space-padded Content-Length) and the older
 # /stream, behind Basic auth with the password from ${VAR}. Each records
-# like an RTSP camera: status.json says mjpeg, segments play, live.jpg is
-# the camera's own JPEG, live.mp4 and a clip probe; no password in the log, status or tree; a
-# camera that freezes is stalled within stall_seconds and comes back; a wrong
-# password is "authentication failed".
+# like an RTSP camera: status.json says mjpeg, segments play, live.jpg and
+# live.mjpeg are the camera's own JPEGs, live.mp4 and a clip probe; no
+# password in the log, status or tree; a camera that freezes is stalled
+# within stall_seconds and comes back; a wrong password is "authentication
+# failed".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 
@@ -60,19 +61,8 @@ ok "ESP32 /sustain (chunked) and /stream: online as mjpeg, segments of $dur s pl
 # live.mjpeg over HTTP: the camera's own JPEGs at its rate (10 a second),
 # not a keyframe decoded and encoded again four times a second.
 timeout 3 curl -s "http://127.0.0.1:$P/cams/esp/live.mjpeg" -o "$T/m.bin" || true
-python3 - "$T/m.bin" "$T"/f*.jpg <<'EOF' >"$T/parts" || fail "live.mjpeg: $(cat "$T/parts")"
-import sys
-own = {open(f, 'rb').read() for f in sys.argv[2:]}
-parts = open(sys.argv[1], 'rb').read().split(b'--camfsframe\r\n')[1:]
-n = 0
-for part in parts[:-1]:   # the last may be cut short
-    head, body = part.split(b'\r\n\r\n', 1)
-    size = int([l for l in head.split(b'\r\n') if l.lower().startswith(b'content-length')][0].split(b':')[1])
-    if body[:size] not in own:
-        sys.exit("part %d is not one of the camera's JPEGs" % n)
-    n += 1
-print(n)
-EOF
+python3 "$(dirname "$0")/mjpeg_parts.py" "$T/m.bin" "$T"/f*.jpg >"$T/parts" ||
+	fail "live.mjpeg: $(cat "$T/parts")"
 n=$(cat "$T/parts")
 [ "$n" -ge 20 ] || fail "live.mjpeg gave $n pictures in 3 s of a 10 fps camera"
 ok "live.mjpeg over HTTP: $n of the camera's own JPEGs in 3 s"
