@@ -28,28 +28,14 @@ back() { grep -q '\[a\] online again' "$T/camfs.log" && grep -q '\[b\] online ag
 wait_until 30 back || fail "cameras did not come back"
 sleep 12
 
-# wall_of SEGMENT: the wall clock (Unix seconds) of its first frame, from the
-# prft box the recorder writes into every fragment.
-wall_of() {
-	python3 - "$1" <<'PY'
-import struct, sys
-f = open(sys.argv[1], 'rb'); data = f.read(1 << 20); off = 0
-while off + 8 <= len(data):
-    size, kind = struct.unpack('>I4s', data[off:off + 8])
-    if kind == b'prft':
-        ver = data[off + 8]
-        ntp = struct.unpack('>Q', data[off + 16:off + 24])[0]
-        print('%.6f' % ((ntp >> 32) - 2208988800 + (ntp & 0xffffffff) / 2**32)); break
-    off += size
-PY
-}
+walls() { python3 "$(dirname "$0")/segment_walls.py" "$@"; }
 iso() { date -d "@$1" +%Y-%m-%dT%H-%M-%S; }
 day=$(date +%F)
 segs=($(ls "$T/store/a/$day"/*.mp4 | sort))
 [ ${#segs[@]} -ge 6 ] || fail "only ${#segs[@]} segments"
 
 # A 40 s clip from 3 s into the first whole segment.
-w1=$(wall_of "${segs[1]}")
+w1=$(walls first "${segs[1]}")
 start=$(python3 -c "import math; print(math.ceil($w1) + 3)")
 name="$(iso "$start")+40s.mp4"
 clip="$M/a/clips/$name"
@@ -62,8 +48,10 @@ m1=$(stat -c %Y "$clip"); sleep 1.5; m2=$(stat -c %Y "$clip")
 ok "$name: mtime is its end and stays"
 
 # Its first displayed frame is the one recorded at start: the first frame of
-# that segment whose wall time is at or after start.
-k=$(python3 -c "import math; print(max(0, math.ceil(($start - $w1) * 15 - 1e-6)))")
+# that segment whose wall time is at or after start. A frame's wall time
+# comes from its own fragment's prft, which can be ms off the first prft
+# plus 1/15 s a frame.
+k=$(walls first-at "${segs[1]}" "$start")
 want=$(ffmpeg -v error -i "${segs[1]}" -map 0:v -f framemd5 - | grep -v '^#' | sed -n "$((k + 1))p" | awk -F, '{print $NF}')
 got=$(ffmpeg -v error -i "$clip" -frames:v 1 -f framemd5 - | grep -v '^#' | head -1 | awk -F, '{print $NF}')
 [ -n "$want" ] && [ "$want" = "$got" ] || fail "first frame $got, want frame $k of ${segs[1]##*/} ($want)"
