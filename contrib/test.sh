@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 meson setup --reconfigure build >/dev/null 2>&1 || meson setup build
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2 --suite unit
-meson test -C build --print-errorlogs --num-processes 1 --suite integration
+meson test -C build --print-errorlogs --num-processes 2 --suite integration
 # The long suite (test/long/: 100 camera flaps, day.mp4 over 1,440 segments
 # under ulimit -n 1024, 256 live readers and 24 clips while recording; about
 # 20 minutes here) is not part of a plain `meson test`. It runs when
@@ -31,5 +31,5 @@ ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs --num-pro
 # camfs built with sanitizers, against the same real peers; not the viewer's
 # own tests, which exercise its JavaScript (the server paths they use have
 # http_* tests of their own).
-meson test -C build-asan --print-errorlogs --num-processes 1 --suite integration --no-suite viewer
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite integration --no-suite viewer
 FUZZ_SECONDS=20 ./contrib/fuzz.sh
