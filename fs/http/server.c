@@ -408,12 +408,13 @@ int http_write_endless(struct http_conn *c, size_t n)
 	if (n == 0)
 		return 0;   /* a chunk of 0 bytes would be the body's last */
 	if (c->chunked) {
-		char head[24];
+		static const char hex[] = "0123456789abcdef";
 
-		/* Leading zeros keep the head one size (n < 0x4000); a chunk size
-		 * may have them. */
-		snprintf(head, sizeof(head), "%04zx\r\n", n);
-		memcpy(data, head, HTTP_CHUNK_HEAD);
+		/* Four hex digits, leading zeros kept (n < 0x4000): the head is
+		 * always one size, and a chunk size may have them. */
+		for (int i = 0; i < 4; i++)
+			data[i] = (unsigned char)hex[(n >> (12 - 4 * i)) & 0xf];
+		memcpy(data + 4, "\r\n", 2);
 		memcpy(data + HTTP_CHUNK_HEAD + n, "\r\n", 2);
 		n += HTTP_CHUNK_FRAMING;
 	}

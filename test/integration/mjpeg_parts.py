@@ -8,7 +8,9 @@ import sys
 own = {open(f, 'rb').read() for f in sys.argv[2:]}
 n = 0
 for part in open(sys.argv[1], 'rb').read().split(b'--camfsframe\r\n')[1:]:
-    head, _, body = part.partition(b'\r\n\r\n')
+    head, sep, body = part.partition(b'\r\n\r\n')
+    if not sep:
+        continue   # cut short in its head
     size = int([l for l in head.split(b'\r\n') if l.lower().startswith(b'content-length')][0].split(b':')[1])
     if len(body) < size:
         continue   # cut short

@@ -78,6 +78,8 @@ def frame_walls(path):
             prft = ntp_seconds(data, s + 8)
         if kind != b'moof':
             continue
+        if prft is None:
+            sys.exit(path + ': a fragment without prft')
         for k, ts, te in boxes(data, s, e):
             if k != b'traf':
                 continue
@@ -88,7 +90,7 @@ def frame_walls(path):
             at = tfhd[0] + 8 + (8 if flags & 1 else 0) + (4 if flags & 2 else 0)
             default = struct.unpack('>I', data[at:at + 4])[0] if flags & 8 else trex_dur
             t = 0
-            for rk, rs, re_ in boxes(data, ts, te):
+            for rk, rs, _ in boxes(data, ts, te):
                 if rk != b'trun':
                     continue
                 rflags = struct.unpack('>I', data[rs:rs + 4])[0] & 0xffffff
@@ -96,8 +98,6 @@ def frame_walls(path):
                 at = rs + 8 + (4 if rflags & 1 else 0) + (4 if rflags & 4 else 0)
                 per = sum(4 for bit in (0x100, 0x200, 0x400, 0x800) if rflags & bit)
                 for i in range(n):
-                    if prft is None:
-                        sys.exit(path + ': a fragment without prft')
                     walls.append(prft + t / scale)
                     dur = struct.unpack('>I', data[at:at + 4])[0] if rflags & 0x100 else default
                     t += dur

@@ -33,12 +33,17 @@ ok "status.json and listings are valid JSON with the cameras, dates and files"
 # logs between the stat and the read: they read at least what stat said, all
 # of it recorded. The day's motion.csv is made at open, so a stat after it
 # may count a newer row.
-while read -r f; do
-	exec 3<"$f"
+# measure FILE: its size by stat once open ($size), then what a read of
+# that open gives ($T/read, $got bytes).
+measure() {
+	exec 3<"$1"
 	size=$(stat -L -c %s /dev/fd/3)
 	cat <&3 >"$T/read"
 	exec 3<&-
 	got=$(stat -c %s "$T/read")
+}
+while read -r f; do
+	measure "$f"
 	newest=$(ls "$(dirname "$f")" | grep -E '^[0-9]{2}-[0-9]{2}-[0-9]{2}(_[0-9]+)?\.mp4$' | tail -1 || true)
 	case $(basename "$f") in
 	"$newest" | "${newest%.mp4}.motion.csv")
@@ -56,15 +61,11 @@ while read -r f; do
 		# cameras' measured fps and bitrate, whose digits come and go
 		# under load: a stat and a read agree when nothing changed in
 		# between, so a mismatch is tried again (3 times at most).
-		for try in 1 2 3; do
-			[ "$size" = "$got" ] && break
-			exec 3<"$f"
-			size=$(stat -L -c %s /dev/fd/3)
-			got=$(cat <&3 | wc -c)
-			exec 3<&-
+		for try in 2 3; do
+			[ "$size" = "$got" ] || measure "$f"
 		done
 		[ "$size" = "$got" ] || fail "$f: stat says $size, read gave $got (3 tries)"
-		python3 -m json.tool "$f" >/dev/null || fail "$f: not JSON"
+		python3 -m json.tool "$T/read" >/dev/null || fail "$f: the bytes read are not JSON"
 		;;
 	*)
 		[ "$size" = "$got" ] || fail "$f: stat says $size, read gave $got"
