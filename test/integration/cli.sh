@@ -64,6 +64,9 @@ ok "a missing store is refused: $(grep store "$T/out")"
 pid=$!
 PIDS+=($pid)
 wait_until 10 test -d "$T/missing/store" || fail "store_create = yes did not create the store: $(cat "$T/out")"
+# SIGTERM once it records: the store is made before camfs takes the stop
+# signals, and a signal before that ends it as any process (143).
+wait_until 10 grep -q 'recording 1 camera' "$T/out" || fail "camfs did not start recording: $(cat "$T/out")"
 kill -TERM "$pid"
 wait "$pid" || fail "camfs exited with $? on SIGTERM"
 grep -q "created store $T/missing/store" "$T/out" || fail "no notice of the store made"
@@ -91,6 +94,7 @@ pid=$!
 PIDS+=($pid)
 wait_until 10 grep -q 'no HTTP export on port [0-9]*, so browser cameras cannot connect' "$T/out" ||
 	fail "--no-mount with http and a browser camera said nothing: $(cat "$T/out")"
+wait_until 10 grep -q 'recording 1 camera' "$T/out" || fail "camfs did not start recording: $(cat "$T/out")"
 kill -TERM "$pid"
 wait "$pid" || fail "camfs --no-mount exited with $? on SIGTERM"
 ok "--no-mount warns: $(grep -o 'no HTTP export.*' "$T/out")"
