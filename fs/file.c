@@ -147,7 +147,8 @@ int file_open(struct file **out, struct tree *t, uint64_t ino, hub_wake_fn *wake
 		}
 		break;
 	case TREE_LIVE_MP4:
-		f->reader = hub_reader_new(camera_hub(tree_camera(t, info.cam)), wake, opaque);
+		f->reader = hub_reader_new_positioned(camera_hub(tree_camera(t, info.cam)),
+						      wake, opaque, TREE_LIVE_SIZE);
 		ret = f->reader ? 0 : -ENOMEM;
 		f->life = TREE_ENDLESS;
 		f->size = TREE_LIVE_SIZE;

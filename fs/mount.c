@@ -56,6 +56,7 @@ struct handle {
 struct waiter {
 	fuse_req_t req;            /* a read; NULL for a poll */
 	size_t size;
+	off_t off;
 	struct fuse_pollhandle *ph;
 };
 
@@ -231,7 +232,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	life = file_life(h->file);
 	fi->keep_cache = life == TREE_FIXED;
 	fi->direct_io = life != TREE_FIXED;
-	fi->nonseekable = life == TREE_ENDLESS;
 	fi->fh = (uintptr_t)h;
 	track(m, h);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -307,25 +307,26 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 		fuse_pollhandle_destroy(w->ph);
 	} else {
 		void *buf = thread_buffer(w->size);
-		ssize_t n = buf ? hub_reader_read_locked(r, buf, w->size) : -ENOMEM;
+		ssize_t n = buf ? hub_reader_pread_locked(r, buf, w->size, w->off) : -ENOMEM;
 
 		reply_live(w->req, n == -EAGAIN ? -EIO : n, buf);
 	}
 	free(w);
 }
 
-static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, uint64_t lock_owner)
+static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, off_t off,
+		      uint64_t lock_owner)
 {
 	struct waiter *w;
 	void *buf;
 	ssize_t n;
 
 	/* A read with no lock owner comes from the page cache (readahead,
-	 * fadvise(WILLNEED), a private mmap: VLC advises on open), not from a
-	 * reader. The kernel takes a short answer there for the end of the
-	 * file and shrinks the inode's size to it, which every later stat
-	 * would report; and the bytes would be lost to this open's stream.
-	 * An error leaves both alone. */
+	 * fadvise(WILLNEED): VLC advises on open; sendfile, splice, a private
+	 * mmap), not from a reader. The kernel takes a short answer there for
+	 * the end of the file and shrinks the inode's size to it, which every
+	 * later stat would report; and the page cache is the inode's, shared
+	 * by opens whose streams differ. An error leaves both alone. */
 	if (!lock_owner) {
 		fuse_reply_err(req, EIO);
 		return;
@@ -339,7 +340,8 @@ static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, uint64_
 	}
 	w->req = req;
 	w->size = size;
-	n = hub_reader_read(r, buf, size, w);
+	w->off = off;
+	n = hub_reader_pread(r, buf, size, off, w);
 	if (n == -EAGAIN)
 		return;   /* parked: live_wake or the reaper answers */
 	free(w);
@@ -408,7 +410,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (r) {   /* live.mp4: answered from the hub, maybe later */
-		read_live(req, r, size, fi->lock_owner);
+		read_live(req, r, size, off, fi->lock_owner);
 		return;
 	}
 	f = file_ref(h->file);

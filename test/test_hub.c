@@ -1,5 +1,6 @@
 /* test_hub.c - live fan-out: init, newest GOP, then live fragments, whole and
- * in order; parking and waking; skips, generations, close; under threads. */
+ * in order; parking and waking; skips, generations, close; under threads;
+ * positioned readers (reads by offset). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include <libavutil/intreadwrite.h>
 
+#include "mp4/mp4build.h"
 #include "stream/fragment.h"
 #include "stream/hub.h"
 
@@ -1117,6 +1119,109 @@ static void test_threads(void **state)
 	pthread_cond_destroy(&ticker.cond);
 }
 
+/* Positioned readers: a parked read knows its offset. */
+struct preq {
+	uint64_t at;
+	size_t size;
+	ssize_t got;
+	int woken;
+	uint8_t buf[64];
+};
+
+static void record_pwake(struct hub_reader *r, void *waiter, void *opaque)
+{
+	struct preq *q = waiter;
+
+	(void)opaque;
+	q->woken++;
+	q->got = hub_reader_pread_locked(r, q->buf, q->size, q->at);
+}
+
+#define CLAIMED ((uint64_t)1 << 40)
+#define KEEP ((uint64_t)4 << 20)
+
+static void test_positioned_reads(void **state)
+{
+	struct hub *h = new_hub(64 << 20);
+	struct hub_reader *r = hub_reader_new_positioned(h, record_pwake, NULL, CLAIMED);
+	static uint8_t buf[BIG];
+	struct preq early = { .size = 64 }, later = { .size = 64 };
+	uint64_t head, f0, f1, f2, f3;
+
+	(void)state;
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	pub_init(h, 1);                                 /* 41 bytes */
+	hub_publish(h, make(FRAGMENT_MEDIA, 0, true, 100));
+	hub_publish(h, make(FRAGMENT_MEDIA, 1, false, 101));
+
+	/* The head: the init segment, then a sidx that reaches the claimed
+	 * size exactly, then the udta that stops TagLib. */
+	head = 41 + MP4BUILD_LIVE_INDEX_SIZE;
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, NULL), head);
+	assert_true(is_frag(buf, 41, 'I', 1));
+	assert_memory_equal(buf + 41 + 4, "sidx", 4);
+	assert_int_equal(AV_RB32(buf + 41), 52);
+	assert_int_equal(41 + 52 + AV_RB64(buf + 41 + 28) + (AV_RB32(buf + 41 + 40) & 0x7fffffff),
+			 CLAIMED);
+	assert_memory_equal(buf + 41 + 52 + 4, "udta", 4);
+	assert_int_equal(AV_RB32(buf + 41 + 52 + 8), 4);   /* shorter than a box */
+
+	/* Fragments follow at the offsets after one another, one per read. */
+	f0 = head;
+	f1 = f0 + 100;
+	f2 = f1 + 101;
+	f3 = f2 + 102;
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f0, NULL), 100);
+	assert_true(is_frag(buf, 100, 'K', 0));
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, NULL), 101);
+	assert_true(is_frag(buf, 101, 'P', 1));
+	/* Back again, into the middle of a fragment and of the head. */
+	assert_int_equal(hub_reader_pread(r, buf, 10, f0 + 50, NULL), 10);
+	assert_int_equal(buf[0], pattern(0, 50));
+	assert_int_equal(hub_reader_pread(r, buf, 3, 5, NULL), 3);
+	assert_memory_equal(buf, "\0\0\x29", 3);             /* the init's size, 41 */
+
+	/* Ahead of the stream: two reads park, the nearer is answered first. */
+	later.at = f3 + 20;
+	early.at = f2 + 10;
+	assert_int_equal(hub_reader_pread(r, later.buf, later.size, later.at, &later), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, early.buf, early.size, early.at, &early), -EAGAIN);
+	hub_publish(h, make(FRAGMENT_MEDIA, 2, false, 102));
+	assert_int_equal(early.woken, 1);
+	assert_int_equal(early.got, 64);
+	assert_int_equal(early.buf[0], pattern(2, 10));
+	assert_int_equal(later.woken, 0);
+	hub_publish(h, make(FRAGMENT_MEDIA, 3, false, 103));
+	assert_int_equal(later.woken, 1);
+	assert_int_equal(later.got, 64);
+	assert_int_equal(later.buf[0], pattern(3, 20));
+
+	/* Far past what came is the end of the file, not a wait. */
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + KEEP, NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 16, CLAIMED - 16, NULL), 0);
+
+	/* Past 4 MiB taken, the oldest fragments go; the head stays. */
+	for (uint32_t seq = 4; seq < 10; seq++) {
+		struct fragment *f = make(FRAGMENT_MEDIA, seq, seq == 4, 1 << 20);
+		uint64_t at = f3 + 103 + (uint64_t)(seq - 4) * (1 << 20);
+
+		hub_publish(h, f);
+		assert_int_equal(hub_reader_pread(r, buf, 16, at, NULL), 16);
+		assert_int_equal(AV_RB32(buf), seq);
+	}
+	assert_int_equal(hub_reader_pread(r, buf, 16, f0, NULL), -EIO);
+	assert_int_equal(hub_reader_pread(r, buf, 16, 0, NULL), 16);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), NULL), 16);
+
+	/* A new generation: what was kept still reads; beyond it, the end. */
+	pub_init(h, 2);
+	hub_publish(h, make(FRAGMENT_MEDIA, 10, true, 100));
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (6 << 20), NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), NULL), 16);
+	hub_reader_free(r);
+	hub_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1141,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_gop_eviction_and_ring_growth),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_positioned_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "mp4/mp4box.h"
 
 #define FOURCC(s) MP4BOX_FOURCC((s)[0], (s)[1], (s)[2], (s)[3])
+#define SIDX_SIZE 52
 
 /* A big-endian writer. With p NULL it only counts, so the same code path
  * gives the size and the bytes and the two can never disagree. */
@@ -482,5 +483,33 @@ size_t mp4build_moov(const struct mp4build_track *tracks, int n_tracks,
 			break;
 		w = (struct wr){ .p = out };
 	}
+	return w.len;
+}
+
+size_t mp4build_live_index(uint8_t out[MP4BUILD_LIVE_INDEX_SIZE], uint32_t track_id, uint64_t at,
+			   uint64_t file_size)
+{
+	struct wr w = { .p = out };
+	size_t box = fullbox_begin(&w, "sidx", 1, 0);
+
+	put32(&w, track_id);
+	put32(&w, 1000);                      /* timescale: nothing is timed */
+	put64(&w, 0);                         /* earliest presentation time */
+	/* first_offset counts from the sidx's end: the one reference lies
+	 * at the file's end, so the index reaches it. */
+	put64(&w, file_size - (at + SIDX_SIZE));
+	put16(&w, 0);                         /* reserved */
+	put16(&w, 1);                         /* reference count */
+	put32(&w, 0);                         /* media, 0 bytes */
+	put32(&w, 0);                         /* subsegment duration */
+	put32(&w, 0);                         /* SAP: none claimed */
+	box_end(&w, box);
+	/* A udta whose one child claims 4 bytes, less than a box header:
+	 * demuxers stop reading the udta there and go on after it; TagLib
+	 * takes the file for damaged and stops. */
+	box = box_begin(&w, "udta");
+	put32(&w, 4);
+	put_bytes(&w, "free", 4);
+	box_end(&w, box);
 	return w.len;
 }

@@ -1,5 +1,6 @@
 /* mp4build.h - writes the moov box of a progressive (non-fragmented) MP4
- * whose sample data lies elsewhere: the tables (stts, ctts, stss, stsc, stsz,
+ * whose sample data lies elsewhere (and the boxes after a live stream's
+ * moov): the tables (stts, ctts, stss, stsc, stsz,
  * co64) for samples laid out in chunks, and an edit list so playback starts
  * exactly where asked. Used for virtual clips; writes no sample data. */
 #ifndef CAMFS_MP4BUILD_H
@@ -51,5 +52,17 @@ size_t mp4build_ftyp(uint8_t *out, size_t cap);
  * values, so a caller may size, then lay out, then write). */
 size_t mp4build_moov(const struct mp4build_track *tracks, int n_tracks,
 		     uint32_t movie_timescale, uint8_t *out, size_t cap);
+
+/* What follows the moov of an endless live stream read as a file that
+ * claims file_size bytes, written at offset at: a sidx whose one reference
+ * ends at that size, so demuxers that scan a seekable file's fragments to
+ * its end before they play (FFmpeg's, VLC's) take the index as complete and
+ * read on as the stream comes; then a udta with a child too short to be a
+ * box, which demuxers step over and TagLib (VLC's tag reader, file
+ * managers' extractors), which would otherwise walk every box to the end,
+ * takes for damage and stops at. Returns MP4BUILD_LIVE_INDEX_SIZE. */
+#define MP4BUILD_LIVE_INDEX_SIZE 68
+size_t mp4build_live_index(uint8_t out[MP4BUILD_LIVE_INDEX_SIZE], uint32_t track_id, uint64_t at,
+			   uint64_t file_size);
 
 #endif

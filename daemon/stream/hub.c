@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mp4/mp4build.h"
 #include "util/array.h"
 #include "stream/fragment.h"
 
@@ -29,6 +30,24 @@
 /* Players probe about 20 frames (ffmpeg's frame-rate guess) before they show
  * the first: a new reader gets at least this much media at once. */
 #define START_MIN_US 1000000
+/* A positioned reader keeps the fragments it took, this many bytes of them
+ * (at least the newest), and waits for bytes at most this far ahead of what
+ * it took: reads further on are past its end. */
+#define KEEP_BYTES ((size_t)4 << 20)
+/* The fragmenter adds the video stream first. */
+#define VIDEO_TRACK_ID 1
+
+/* A fragment a positioned reader took, and where it lies in its stream. */
+struct kept {
+	uint64_t at;
+	struct fragment *f;
+};
+
+/* A parked waiter, and for a positioned reader the offset it reads at. */
+struct waiting {
+	void *waiter;
+	uint64_t at;
+};
 
 struct hub {
 	pthread_mutex_t lock;
@@ -65,10 +84,19 @@ struct hub_reader {
 	size_t off;                      /* guarded by h->lock: bytes of cur given */
 	uint64_t next;                   /* guarded by h->lock: after cur, or NEXT_KEY */
 	uint64_t skips;                  /* guarded by h->lock */
-	void **waiters;                  /* guarded by h->lock: parked, oldest first */
+	struct waiting *waiters;         /* guarded by h->lock: parked, oldest first */
 	size_t n_waiters, waiters_cap;   /* guarded by h->lock */
 	/* guarded by h->lock: links in h->parked while n_waiters > 0 */
 	struct hub_reader *park_prev, *park_next;
+
+	/* A positioned reader's (claimed > 0), guarded by h->lock: its stream
+	 * starts with head (the init segment and a sidx), then each fragment
+	 * taken lies at the offset after the one before, up to taken. */
+	uint64_t claimed;                /* immutable: the size its file claims */
+	struct fragment *head;           /* NULL until the init came */
+	struct kept *kept;               /* kept[first .. n_kept - 1], oldest first */
+	size_t first, n_kept, kept_cap, kept_bytes;
+	uint64_t taken;
 };
 
 int hub_new(struct hub **out, size_t max_bytes)
@@ -222,7 +250,7 @@ static void unlink_parked(struct hub_reader *r)
 /* Removes waiter i of r. Hub lock held. */
 static void *take_waiter(struct hub_reader *r, size_t i)
 {
-	void *w = r->waiters[i];
+	void *w = r->waiters[i].waiter;
 
 	memmove(r->waiters + i, r->waiters + i + 1,
 		(r->n_waiters - i - 1) * sizeof(*r->waiters));
@@ -232,13 +260,13 @@ static void *take_waiter(struct hub_reader *r, size_t i)
 }
 
 /* Hub lock held. -EAGAIN once parked, or -ENOMEM. */
-static int park(struct hub_reader *r, void *waiter)
+static int park(struct hub_reader *r, void *waiter, uint64_t at)
 {
 	struct hub *h = r->h;
 
 	if (array_grow(&r->waiters, &r->waiters_cap, r->n_waiters, sizeof(*r->waiters)) < 0)
 		return -ENOMEM;
-	r->waiters[r->n_waiters++] = waiter;
+	r->waiters[r->n_waiters++] = (struct waiting){ waiter, at };
 	if (r->n_waiters == 1) {
 		r->park_prev = NULL;
 		r->park_next = h->parked;
@@ -249,6 +277,112 @@ static int park(struct hub_reader *r, void *waiter)
 	return -EAGAIN;
 }
 
+/* Adds f at r->taken to what positioned reader r keeps, dropping the oldest
+ * past KEEP_BYTES. False on ENOMEM. Hub lock held. */
+static bool keep(struct hub_reader *r, struct fragment *f)
+{
+	if (r->first && r->n_kept == r->kept_cap) {
+		r->n_kept -= r->first;
+		memmove(r->kept, r->kept + r->first, r->n_kept * sizeof(*r->kept));
+		r->first = 0;
+	}
+	if (array_grow(&r->kept, &r->kept_cap, r->n_kept, sizeof(*r->kept)) < 0)
+		return false;
+	r->kept[r->n_kept++] = (struct kept){ r->taken, fragment_ref(f) };
+	r->taken += f->size;
+	r->kept_bytes += f->size;
+	while (r->kept_bytes > KEEP_BYTES && r->n_kept - r->first > 1) {
+		r->kept_bytes -= r->kept[r->first].f->size;
+		fragment_unref(&r->kept[r->first++].f);
+	}
+	return true;
+}
+
+/* The head of a positioned reader's stream: the init segment, then the
+ * boxes that keep demuxers and tag readers from scanning to the end of the
+ * size the file claims (mp4build_live_index). NULL on ENOMEM. */
+static struct fragment *head_of(const struct fragment *init, uint64_t claimed)
+{
+	struct fragment *head = fragment_new(FRAGMENT_INIT, init->size + MP4BUILD_LIVE_INDEX_SIZE);
+
+	if (!head)
+		return NULL;
+	head->generation = init->generation;
+	memcpy(head->data, init->data, init->size);
+	mp4build_live_index(head->data + init->size, VIDEO_TRACK_ID, init->size, claimed);
+	return head;
+}
+
+/* Takes positioned reader r's next fragment whole into what it keeps: 1 if
+ * it did, 0 at end of stream, -EAGAIN, -ENOMEM. Hub lock held. */
+static int take(struct hub_reader *r)
+{
+	int ret = advance(r);
+
+	if (ret <= 0)
+		return ret;
+	if (r->cur->kind == FRAGMENT_INIT) {
+		if (r->head)
+			return 0;      /* not within one generation */
+		if (!(r->head = head_of(r->cur, r->claimed)))
+			return -ENOMEM;
+		r->taken = r->head->size;
+	} else if (!keep(r, r->cur)) {
+		return -ENOMEM;
+	}
+	r->off = r->cur->size;
+	return 1;
+}
+
+/* Finds the byte at offset at of positioned reader r's stream, taking
+ * fragments up to it: 1 with *f and *in set; 0 past the end of the stream,
+ * or beyond KEEP_BYTES ahead of what it took (a reader that looks for a
+ * file's end: there is none to wait for); -EIO for bytes it no longer
+ * keeps; -EAGAIN; -ENOMEM. Hub lock held. */
+static int locate(struct hub_reader *r, uint64_t at, const struct fragment **f, size_t *in)
+{
+	for (;;) {
+		int ret;
+
+		if (r->head && at < r->head->size) {
+			*f = r->head;
+			*in = at;
+			return 1;
+		}
+		if (r->head && at < r->taken) {
+			size_t lo = r->first, hi = r->n_kept;
+
+			/* The last kept fragment that starts at or before at. */
+			while (hi - lo > 1) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (r->kept[mid].at <= at)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			if (lo == r->n_kept || r->kept[lo].at > at)
+				return -EIO;
+			*f = r->kept[lo].f;
+			*in = at - r->kept[lo].at;
+			return 1;
+		}
+		if (r->head && at - r->taken >= KEEP_BYTES)
+			return 0;
+		if ((ret = take(r)) <= 0)
+			return ret;
+	}
+}
+
+/* True if a read at offset at of positioned reader r would not park. */
+static bool ready_at(struct hub_reader *r, uint64_t at)
+{
+	const struct fragment *f;
+	size_t in;
+
+	return locate(r, at, &f, &in) != -EAGAIN;
+}
+
 /* Answers every parked waiter that can now complete. Hub lock held. */
 static void wake_parked(struct hub *h)
 {
@@ -256,6 +390,15 @@ static void wake_parked(struct hub *h)
 
 	for (r = h->parked; r; r = next) {
 		next = r->park_next;    /* wake() touches only r */
+		if (r->claimed) {
+			/* Each waits for its own bytes. */
+			for (size_t i = 0; i < r->n_waiters;)
+				if (ready_at(r, r->waiters[i].at))
+					r->wake(r, take_waiter(r, i), r->opaque);
+				else
+					i++;
+			continue;
+		}
 		while (r->n_waiters && advance(r) != -EAGAIN)
 			r->wake(r, take_waiter(r, 0), r->opaque);
 	}
@@ -362,7 +505,11 @@ void hub_reader_free(struct hub_reader *r)
 	if (r->n_waiters)
 		unlink_parked(r);   /* a caller's bug, but keep the hub's list sound */
 	fragment_unref(&r->cur);
+	fragment_unref(&r->head);
+	for (size_t i = r->first; i < r->n_kept; i++)
+		fragment_unref(&r->kept[i].f);
 	pthread_mutex_unlock(&r->h->lock);
+	free(r->kept);
 	free(r->waiters);
 	free(r);
 }
@@ -394,7 +541,44 @@ ssize_t hub_reader_read(struct hub_reader *r, void *buf, size_t size, void *wait
 	pthread_mutex_lock(&r->h->lock);
 	n = hub_reader_read_locked(r, buf, size);
 	if (n == -EAGAIN && waiter)
-		n = park(r, waiter);
+		n = park(r, waiter, 0);
+	pthread_mutex_unlock(&r->h->lock);
+	return n;
+}
+
+struct hub_reader *hub_reader_new_positioned(struct hub *h, hub_wake_fn *wake, void *opaque,
+					     uint64_t claimed)
+{
+	struct hub_reader *r = hub_reader_new(h, wake, opaque);
+
+	if (r)
+		r->claimed = claimed;
+	return r;
+}
+
+ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at)
+{
+	const struct fragment *f;
+	size_t in, n;
+	int ret;
+
+	if (size == 0)
+		return 0;
+	if ((ret = locate(r, at, &f, &in)) <= 0)
+		return ret;
+	n = f->size - in < size ? f->size - in : size;
+	memcpy(buf, f->data + in, n);
+	return n;
+}
+
+ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, void *waiter)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&r->h->lock);
+	n = hub_reader_pread_locked(r, buf, size, at);
+	if (n == -EAGAIN && waiter)
+		n = park(r, waiter, at);
 	pthread_mutex_unlock(&r->h->lock);
 	return n;
 }
@@ -405,7 +589,7 @@ bool hub_reader_unpark(struct hub_reader *r, void *waiter)
 
 	pthread_mutex_lock(&r->h->lock);
 	for (size_t i = 0; i < r->n_waiters; i++)
-		if (r->waiters[i] == waiter) {
+		if (r->waiters[i].waiter == waiter) {
 			take_waiter(r, i);
 			found = true;
 			break;
@@ -450,7 +634,7 @@ int hub_reader_park(struct hub_reader *r, void *waiter)
 	int ret;
 
 	pthread_mutex_lock(&r->h->lock);
-	ret = advance(r) == -EAGAIN ? park(r, waiter) : 0;
+	ret = advance(r) == -EAGAIN ? park(r, waiter, 0) : 0;
 	pthread_mutex_unlock(&r->h->lock);
 	return ret;
 }
@@ -461,7 +645,7 @@ void hub_reap(struct hub *h, hub_wake_fn *owner, hub_cancel_fn *cancel, void *ar
 	for (struct hub_reader *r = h->parked, *next; r; r = next) {
 		next = r->park_next;    /* take_waiter may unlink r */
 		for (size_t i = 0; r->wake == owner && i < r->n_waiters;)
-			if (cancel(r, r->waiters[i], arg))
+			if (cancel(r, r->waiters[i].waiter, arg))
 				take_waiter(r, i);
 			else
 				i++;

@@ -62,6 +62,25 @@ ssize_t hub_reader_read(struct hub_reader *r, void *buf, size_t size, void *wait
 /* The same with the hub's lock already held (from wake()); never parks:
  * -EAGAIN if nothing is there. */
 ssize_t hub_reader_read_locked(struct hub_reader *r, void *buf, size_t size);
+/* A positioned reader: its stream is a file that claims claimed bytes and
+ * is read by offset (live.mp4 over FUSE, which players and file servers
+ * read with seeks and pread). The stream is the init segment, the boxes
+ * that keep demuxers and tag readers from scanning the file to that size
+ * before they play (mp4build_live_index), and the fragments as for any
+ * reader. It keeps the last 4 MiB of
+ * fragments it took and always the head, so reads may come back or come
+ * out of order; bytes no longer kept read as -EIO. */
+struct hub_reader *hub_reader_new_positioned(struct hub *h, hub_wake_fn *wake, void *opaque,
+					     uint64_t claimed);
+/* Copies bytes at offset at of positioned reader r's stream into buf, never
+ * crossing from one fragment into the next. Returns bytes (> 0); 0 past the
+ * end of the stream, or for an offset more than 4 MiB ahead of the bytes it
+ * has (a reader looking for the file's end); -EIO for bytes it no longer
+ * keeps; -EAGAIN when they are not there yet: then waiter (non-NULL) is
+ * parked until they are (or the stream ends), as for hub_reader_read. */
+ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, void *waiter);
+/* The same with the hub's lock already held (from wake()); never parks. */
+ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
 /* Takes waiter back if it is still parked: true if it was (wake() will not
  * be called for it), false if wake() has it or had it. */
 bool hub_reader_unpark(struct hub_reader *r, void *waiter);

@@ -2,8 +2,7 @@
 # nfs.sh - the mount exported over NFSv4 by nfs-ganesha (FSAL VFS) with
 # contrib/ganesha.conf, read with libnfs's tools: the tree listed, a
 # segment byte-identical to the store, a clip identical to the mount's,
-# and day.mp4. (live.mp4 is not read: it is a stream, opened non-seekable,
-# and ganesha reads with pread; see docs/tree-and-files.md.) Then what
+# day.mp4, and a bounded read of live.mp4 that plays. Then what
 # NFS needs of the node ids, by the same calls ganesha and the kernel's nfsd
 # make (open_by_handle_at): a handle still opens its file after the kernel
 # forgot the inode and after camfs restarted, and a directory's handle
@@ -55,6 +54,17 @@ cmp -s "$T/clip.mp4" "$T/clip-mount.mp4" || fail "the clip over NFS differs from
 timeout 20 nfs-cp "$(nfs "a/$day/day.mp4")" "$T/day.mp4" >/dev/null || fail "nfs-cp day.mp4 failed"
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/day.mp4") || fail "ffprobe day.mp4"
 ok "nfs-cp: a segment identical to the store, a clip to the mount's ($(stat -c %s "$T/clip.mp4") bytes), day.mp4 of $dur s"
+
+# live.mp4: endless, so a bounded read. ganesha reads the mount with pread;
+# the stream is read by offset, so what nfs-cat gets plays.
+timeout 5 nfs-cat "$(nfs a/live.mp4)" >"$T/live.mp4" 2>"$T/nfs-cat.err" &&
+	fail "nfs-cat of live.mp4 ended: $(cat "$T/nfs-cat.err")"
+[ -s "$T/live.mp4" ] || fail "nfs-cat of live.mp4 gave nothing: $(cat "$T/nfs-cat.err")"
+codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$T/live.mp4" 2>"$T/ffprobe.err")
+frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/live.mp4" 2>>"$T/ffprobe.err")
+[ "$codec" = h264 ] && [ "${frames:-0}" -ge 15 ] ||
+	fail "live.mp4 over NFS: codec '$codec', ${frames:-0} frames: $(head -3 "$T/ffprobe.err")"
+ok "5 s of live.mp4 over NFS: $(stat -c %s "$T/live.mp4") bytes, $codec, $frames frames"
 kill "$GANESHA"
 wait "$GANESHA" 2>/dev/null
 

@@ -80,9 +80,6 @@ map to guest = Bad User
 path = $M
 guest ok = yes
 read only = yes
-# live.mp4 is not seekable: Samba's async reads use pread(), which fails with
-# ESPIPE (the client sees ACCESS_DENIED); synchronous reads fall back to read().
-aio read size = 0
 CONF
 # contrib/samba.conf's share as it is, but for its path: a guest is refused
 # there even with this test's "map to guest = Bad User".
