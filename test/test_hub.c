@@ -1155,7 +1155,8 @@ static void test_positioned_reads(void **state)
 	hub_publish(h, make(FRAGMENT_MEDIA, 1, false, 101));
 
 	/* The head: the init segment, then a sidx that reaches the claimed
-	 * size exactly, then the udta that stops TagLib. */
+	 * size exactly, then the udta that stops TagLib and the REDA that
+	 * stops MediaInfo. */
 	head = 41 + MP4BUILD_LIVE_INDEX_SIZE;
 	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, NULL), head);
 	assert_true(is_frag(buf, 41, 'I', 1));
@@ -1165,6 +1166,7 @@ static void test_positioned_reads(void **state)
 			 CLAIMED);
 	assert_memory_equal(buf + 41 + 52 + 4, "udta", 4);
 	assert_int_equal(AV_RB32(buf + 41 + 52 + 8), 4);   /* shorter than a box */
+	assert_memory_equal(buf + 41 + 52 + 16, "\0\0\0\x08REDA", 8);
 
 	/* Fragments follow at the offsets after one another, one per read. */
 	f0 = head;

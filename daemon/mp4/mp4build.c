@@ -511,5 +511,10 @@ size_t mp4build_live_index(uint8_t out[MP4BUILD_LIVE_INDEX_SIZE], uint32_t track
 	put32(&w, 4);
 	put_bytes(&w, "free", 4);
 	box_end(&w, box);
+	/* An empty REDA box (RED cameras' files have one): demuxers skip it
+	 * as unknown; MediaInfo, which would otherwise walk every box to the
+	 * end, reports what it has read when it meets one. */
+	box = box_begin(&w, "REDA");
+	box_end(&w, box);
 	return w.len;
 }

@@ -57,11 +57,12 @@ size_t mp4build_moov(const struct mp4build_track *tracks, int n_tracks,
  * claims file_size bytes, written at offset at: a sidx whose one reference
  * ends at that size, so demuxers that scan a seekable file's fragments to
  * its end before they play (FFmpeg's, VLC's) take the index as complete and
- * read on as the stream comes; then a udta with a child too short to be a
- * box, which demuxers step over and TagLib (VLC's tag reader, file
- * managers' extractors), which would otherwise walk every box to the end,
- * takes for damage and stops at. Returns MP4BUILD_LIVE_INDEX_SIZE. */
-#define MP4BUILD_LIVE_INDEX_SIZE 68
+ * read on as the stream comes; then boxes that demuxers step over and that
+ * stop tools which would otherwise walk every box to the end: a udta with
+ * a child too short to be a box, which TagLib (VLC's tag reader, file
+ * managers' extractors) takes for damage, and an empty REDA, at which
+ * MediaInfo reports what it has read. Returns MP4BUILD_LIVE_INDEX_SIZE. */
+#define MP4BUILD_LIVE_INDEX_SIZE 76
 size_t mp4build_live_index(uint8_t out[MP4BUILD_LIVE_INDEX_SIZE], uint32_t track_id, uint64_t at,
 			   uint64_t file_size);
 

@@ -71,6 +71,17 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -lt 5000 ] || fail "ffprobe took $ms ms on live.mp4"
 ok "ffprobe answers on live.mp4 in $ms ms"
 
+# MediaInfo walks every box of a file before it reports; the REDA box in
+# the head stops it.
+start=$(date +%s%N)
+timeout 20 mediainfo --Output=JSON "$LIVE" >"$T/mediainfo.json" || fail "mediainfo did not answer on live.mp4 in 20 s"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+got=$(python3 -c 'import json, sys
+t = [x for x in json.load(open(sys.argv[1]))["media"]["track"] if x["@type"] == "Video"][0]
+print(t["Format"], t["Width"], t["Height"])' "$T/mediainfo.json") || fail "mediainfo: $(head -c 300 "$T/mediainfo.json")"
+[ "$got" = "AVC 640 360" ] || fail "mediainfo of live.mp4 says '$got'"
+ok "mediainfo answers on live.mp4 in $ms ms: $got"
+
 # VLC (as an unprivileged user, as it insists) opens it with fadvise, probes
 # it, reads its tags with TagLib and plays it; the size stays what it was.
 # (VLC's --run-time counts media time, which starts at the session's time:
