@@ -57,6 +57,7 @@ struct waiter {
 	fuse_req_t req;            /* a read; NULL for a poll */
 	size_t size;
 	off_t off;
+	bool whole;                /* the read waits for all of its bytes */
 	struct fuse_pollhandle *ph;
 };
 
@@ -307,7 +308,9 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 		fuse_pollhandle_destroy(w->ph);
 	} else {
 		void *buf = thread_buffer(w->size);
-		ssize_t n = buf ? hub_reader_pread_locked(r, buf, w->size, w->off) : -ENOMEM;
+		ssize_t n = !buf ? -ENOMEM :
+			    w->whole ? hub_reader_pread_full_locked(r, buf, w->size, w->off) :
+			    hub_reader_pread_locked(r, buf, w->size, w->off);
 
 		reply_live(w->req, n == -EAGAIN ? -EIO : n, buf);
 	}
@@ -315,7 +318,7 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 }
 
 static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, off_t off,
-		      uint64_t lock_owner)
+		      bool whole, uint64_t lock_owner)
 {
 	struct waiter *w;
 	void *buf;
@@ -341,7 +344,8 @@ static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, off_t o
 	w->req = req;
 	w->size = size;
 	w->off = off;
-	n = hub_reader_pread(r, buf, size, off, w);
+	w->whole = whole;
+	n = whole ? hub_reader_pread_full(r, buf, size, off, w) : hub_reader_pread(r, buf, size, off, w);
 	if (n == -EAGAIN)
 		return;   /* parked: live_wake or the reaper answers */
 	free(w);
@@ -410,7 +414,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (r) {   /* live.mp4: answered from the hub, maybe later */
-		read_live(req, r, size, off, fi->lock_owner);
+		/* A live read gives what has come, so players see each
+		 * fragment at once; O_DIRECT (the file's flags as of this read:
+		 * nginx's `directio` sets it with fcntl) asks for whole reads
+		 * instead, for programs that take a short read for the end. */
+		read_live(req, r, size, off, fi->flags & O_DIRECT, fi->lock_owner);
 		return;
 	}
 	f = file_ref(h->file);

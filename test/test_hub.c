@@ -1224,6 +1224,33 @@ static void test_positioned_reads(void **state)
 	hub_free(h);
 }
 
+/* Whole reads: across fragments, waiting for the last byte; short only at
+ * the end of the stream. */
+static void test_positioned_whole_reads(void **state)
+{
+	struct hub *h = new_hub(64 << 20);
+	struct hub_reader *r = hub_reader_new_positioned(h, NO_WAKE, NULL, CLAIMED);
+	static uint8_t buf[BIG];
+	uint64_t f0 = 41 + MP4BUILD_LIVE_INDEX_SIZE;
+
+	(void)state;
+	pub_init(h, 1);
+	hub_publish(h, make(FRAGMENT_MEDIA, 0, true, 100));
+	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 - 20, NULL), -EAGAIN);
+	hub_publish(h, make(FRAGMENT_MEDIA, 1, false, 101));
+	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 - 20, NULL), 150);
+	assert_memory_equal(buf + 16, "REDA", 4);           /* the head's end */
+	assert_true(is_frag(buf + 20, 100, 'K', 0));
+	assert_int_equal(buf[120], 0);                       /* fragment 1's header */
+	assert_int_equal(buf[123], 1);
+	assert_int_equal(buf[149], pattern(1, 29));
+	hub_close(h);
+	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 150, NULL), 51);
+	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 201, NULL), 0);
+	hub_reader_free(r);
+	hub_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1249,6 +1276,7 @@ int main(void)
 		cmocka_unit_test(test_gop_eviction_and_ring_growth),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_positioned_reads),
+		cmocka_unit_test(test_positioned_whole_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -583,6 +583,38 @@ ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t 
 	return n;
 }
 
+ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at)
+{
+	const struct fragment *f;
+	size_t in, done = 0;
+
+	if (size == 0)
+		return 0;
+	if (locate(r, at + size - 1, &f, &in) == -EAGAIN)
+		return -EAGAIN;
+	while (done < size) {
+		ssize_t n = hub_reader_pread_locked(r, (uint8_t *)buf + done, size - done, at + done);
+
+		if (n <= 0)
+			return done ? (ssize_t)done : n;
+		done += n;
+	}
+	return done;
+}
+
+ssize_t hub_reader_pread_full(struct hub_reader *r, void *buf, size_t size, uint64_t at,
+			      void *waiter)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&r->h->lock);
+	n = hub_reader_pread_full_locked(r, buf, size, at);
+	if (n == -EAGAIN && waiter)
+		n = park(r, waiter, at + size - 1);   /* its last byte */
+	pthread_mutex_unlock(&r->h->lock);
+	return n;
+}
+
 bool hub_reader_unpark(struct hub_reader *r, void *waiter)
 {
 	bool found = false;

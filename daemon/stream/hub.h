@@ -81,6 +81,12 @@ struct hub_reader *hub_reader_new_positioned(struct hub *h, hub_wake_fn *wake, v
 ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, void *waiter);
 /* The same with the hub's lock already held (from wake()); never parks. */
 ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
+/* The same, but the read is whole: it waits until all of [at, at + size) is
+ * there and gives it, crossing fragments; short only at the end of the
+ * stream. For programs that take a short read for the end of a file. */
+ssize_t hub_reader_pread_full(struct hub_reader *r, void *buf, size_t size, uint64_t at,
+			      void *waiter);
+ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
 /* Takes waiter back if it is still parked: true if it was (wake() will not
  * be called for it), false if wake() has it or had it. */
 bool hub_reader_unpark(struct hub_reader *r, void *waiter);

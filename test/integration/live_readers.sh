@@ -2,8 +2,9 @@
 # live_readers.sh - live.mp4 read by offset and through the page cache: its
 # size survives readahead, fadvise and VLC; reads at any offset an open has
 # reached give the same bytes; ffprobe answers at once although the file is
-# seekable; VLC plays it.
+# seekable; VLC plays it, nginx serves it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
 
 chmod 755 "$T"   # the mount is read by VLC as an unprivileged user
 start_fixture cam --gop 30 --mount /a=h264
@@ -96,6 +97,44 @@ frames=$({ ffprobe -v error -select_streams v:0 -count_packets -show_entries str
 got=$(stat -c %s "$LIVE")
 [ "$got" = "$big" ] || fail "after VLC opened live.mp4, stat says $got bytes"
 ok "VLC plays live.mp4 ($frames frames in 8 s) and it is still $big bytes"
+
+# nginx serving the mount: it takes a short read for a truncated file, so
+# its `directio` (O_DIRECT, set with fcntl) asks camfs for whole reads.
+command -v nginx >/dev/null || fail "no nginx (contrib/setup.sh installs it)"
+NP=$(free_port)
+mkdir -p "$T/nginx"
+cat >"$T/nginx/nginx.conf" <<CONF
+user root;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 16; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/body;
+	proxy_temp_path $T/nginx/proxy;
+	fastcgi_temp_path $T/nginx/fastcgi;
+	uwsgi_temp_path $T/nginx/uwsgi;
+	scgi_temp_path $T/nginx/scgi;
+	server {
+		listen 127.0.0.1:$NP;
+		root $M;
+		location ~ live\.mp4\$ { directio 4k; }
+	}
+}
+CONF
+nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" >"$T/nginx/out" 2>&1 &
+NGINX=$!
+PIDS+=($NGINX)
+wait_http "http://127.0.0.1:$NP/status.json"
+timeout 6 curl -s -o "$T/nginx.mp4" "http://127.0.0.1:$NP/a/live.mp4" &&
+	fail "nginx's live.mp4 ended: $(tail -3 "$T/nginx/error.log")"
+frames=$({ ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets \
+	-of csv=p=0 "$T/nginx.mp4" 2>/dev/null || true; } | head -n 1)
+[ "${frames:-0}" -ge 30 ] || fail "nginx gave ${frames:-0} frames of live.mp4 in 6 s: $(tail -3 "$T/nginx/error.log")"
+ok "nginx with directio streams live.mp4 ($frames frames in 6 s)"
+kill "$NGINX"
+wait "$NGINX" 2>/dev/null || true
 
 unmount_camfs "$M"
 check_log
