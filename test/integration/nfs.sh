@@ -55,16 +55,26 @@ timeout 20 nfs-cp "$(nfs "a/$day/day.mp4")" "$T/day.mp4" >/dev/null || fail "nfs
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/day.mp4") || fail "ffprobe day.mp4"
 ok "nfs-cp: a segment identical to the store, a clip to the mount's ($(stat -c %s "$T/clip.mp4") bytes), day.mp4 of $dur s"
 
-# live.mp4: endless, so a bounded read. ganesha reads the mount with pread;
-# the stream is read by offset, so what nfs-cat gets plays.
-timeout 5 nfs-cat "$(nfs a/live.mp4)" >"$T/live.mp4" 2>"$T/nfs-cat.err" &&
-	fail "nfs-cat of live.mp4 ended: $(cat "$T/nfs-cat.err")"
-[ -s "$T/live.mp4" ] || fail "nfs-cat of live.mp4 gave nothing: $(cat "$T/nfs-cat.err")"
-codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$T/live.mp4" 2>"$T/ffprobe.err")
-frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/live.mp4" 2>>"$T/ffprobe.err")
-[ "$codec" = h264 ] && [ "${frames:-0}" -ge 15 ] ||
-	fail "live.mp4 over NFS: codec '$codec', ${frames:-0} frames: $(head -3 "$T/ffprobe.err")"
-ok "5 s of live.mp4 over NFS: $(stat -c %s "$T/live.mp4") bytes, $codec, $frames frames"
+# live.mp4: endless, so bounded reads. ganesha reads the mount with pread,
+# an NFSv4 open with an open of its own: two readers at once, the second
+# starting 2 s later, each get a stream that plays.
+nfs_live() {
+	timeout "$2" nfs-cat "$(nfs a/live.mp4)" >"$T/live-$1.mp4" 2>"$T/nfs-cat-$1.err" &&
+		echo "nfs-cat of live.mp4 ended" >>"$T/nfs-cat-$1.err"
+	return 0
+}
+nfs_live 1 7 &
+first=$!
+sleep 2
+nfs_live 2 5
+wait "$first"
+for i in 1 2; do
+	codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$T/live-$i.mp4" 2>"$T/ffprobe.err") || true
+	frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/live-$i.mp4" 2>>"$T/ffprobe.err") || true
+	[ "$codec" = h264 ] && [ "${frames:-0}" -ge 15 ] ||
+		fail "live.mp4 over NFS, reader $i: codec '$codec', ${frames:-0} frames: $(cat "$T/nfs-cat-$i.err"; head -3 "$T/ffprobe.err")"
+	ok "live.mp4 over NFS, reader $i: $(stat -c %s "$T/live-$i.mp4") bytes, $codec, $frames frames"
+done
 kill "$GANESHA"
 wait "$GANESHA" 2>/dev/null
 
