@@ -1183,6 +1183,14 @@ static void test_positioned_reads(void **state)
 	assert_int_equal(hub_reader_pread(r, buf, 3, 5, NULL), 3);
 	assert_memory_equal(buf, "\0\0\x29", 3);             /* the init's size, 41 */
 
+	/* Poll: ready while a read where the last one ended would not park. */
+	assert_int_equal(hub_reader_pread(r, buf, 40, f0, NULL), 40);
+	assert_true(hub_reader_ready(r));
+	assert_int_equal(hub_reader_pread(r, buf, 60, f0 + 40, NULL), 60);
+	assert_true(hub_reader_ready(r));                   /* fragment 1 is there */
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, NULL), 101);
+	assert_false(hub_reader_ready(r));
+
 	/* Ahead of the stream: two reads park, the nearer is answered first. */
 	later.at = f3 + 20;
 	early.at = f2 + 10;
@@ -1244,6 +1252,10 @@ static void test_positioned_whole_reads(void **state)
 	assert_int_equal(buf[120], 0);                       /* fragment 1's header */
 	assert_int_equal(buf[123], 1);
 	assert_int_equal(buf[149], pattern(1, 29));
+	/* A whole read reaching past the 4 MiB that may be waited for ends
+	 * there: the end of the file, not a wait answered later. */
+	assert_int_equal(hub_reader_pread_full(r, buf, 1 << 16, f0 + 201 + KEEP - 100, NULL), 0);
+	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 150, NULL), -EAGAIN);
 	hub_close(h);
 	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 150, NULL), 51);
 	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 201, NULL), 0);

@@ -97,6 +97,7 @@ struct hub_reader {
 	struct kept *kept;               /* kept[first .. n_kept - 1], oldest first */
 	size_t first, n_kept, kept_cap, kept_bytes;
 	uint64_t taken;
+	uint64_t pos;                    /* after the last bytes read: for poll */
 };
 
 int hub_new(struct hub **out, size_t max_bytes)
@@ -374,7 +375,8 @@ static int locate(struct hub_reader *r, uint64_t at, const struct fragment **f, 
 	}
 }
 
-/* True if a read at offset at of positioned reader r would not park. */
+/* True if a read at offset at of positioned reader r would not park. Hub
+ * lock held. */
 static bool ready_at(struct hub_reader *r, uint64_t at)
 {
 	const struct fragment *f;
@@ -568,6 +570,7 @@ ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, ui
 		return ret;
 	n = f->size - in < size ? f->size - in : size;
 	memcpy(buf, f->data + in, n);
+	r->pos = at + n;
 	return n;
 }
 
@@ -592,9 +595,13 @@ ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t siz
 		return 0;
 	if (locate(r, at + size - 1, &f, &in) == -EAGAIN)
 		return -EAGAIN;
+	/* Its last byte is there, or past the end of the stream or of what
+	 * may be waited for: either way the read ends where the bytes do. */
 	while (done < size) {
 		ssize_t n = hub_reader_pread_locked(r, (uint8_t *)buf + done, size - done, at + done);
 
+		if (n == -EAGAIN)
+			n = 0;
 		if (n <= 0)
 			return done ? (ssize_t)done : n;
 		done += n;
@@ -646,7 +653,7 @@ bool hub_reader_ready(struct hub_reader *r)
 	bool ready;
 
 	pthread_mutex_lock(&r->h->lock);
-	ready = advance(r) != -EAGAIN;
+	ready = r->claimed ? ready_at(r, r->pos) : advance(r) != -EAGAIN;
 	pthread_mutex_unlock(&r->h->lock);
 	return ready;
 }
@@ -666,7 +673,10 @@ int hub_reader_park(struct hub_reader *r, void *waiter)
 	int ret;
 
 	pthread_mutex_lock(&r->h->lock);
-	ret = advance(r) == -EAGAIN ? park(r, waiter, 0) : 0;
+	if (r->claimed)   /* where the last read ended */
+		ret = ready_at(r, r->pos) ? 0 : park(r, waiter, r->pos);
+	else
+		ret = advance(r) == -EAGAIN ? park(r, waiter, 0) : 0;
 	pthread_mutex_unlock(&r->h->lock);
 	return ret;
 }

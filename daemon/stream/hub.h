@@ -83,7 +83,10 @@ ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t 
 ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
 /* The same, but the read is whole: it waits until all of [at, at + size) is
  * there and gives it, crossing fragments; short only at the end of the
- * stream. For programs that take a short read for the end of a file. */
+ * stream (or of the 4 MiB ahead that may be waited for). For programs that
+ * take a short read for the end of a file. A positioned reader is ready for
+ * poll (hub_reader_ready, hub_reader_park) when a read where its last read
+ * ended would not park. */
 ssize_t hub_reader_pread_full(struct hub_reader *r, void *buf, size_t size, uint64_t at,
 			      void *waiter);
 ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
