@@ -1,7 +1,8 @@
 /* test_writer.c - segment cutting on a simulated clock: cuts fall on the
  * first keyframe after segment_seconds and at local midnight, files are named
- * by the wall time of their first frame, every file plays alone, and motion
- * rows land in the sidecar of their second's segment. */
+ * by the wall time of their first frame (also when the wall clock steps),
+ * every file plays alone, and motion rows land in the sidecar of their
+ * second's segment. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,6 +31,11 @@
 static int64_t sim_now_us;
 static int64_t sim_us(const struct clock *c) { (void)c; return sim_now_us; }
 static const struct clock sim_clock = { .wall_us = sim_us, .monotonic_us = sim_us };
+
+/* The wall clock's step at each frame (NULL: none), where the monotonic
+ * clock goes on: what a camera's frames are stamped with when NTP moves the
+ * clock. */
+static int64_t (*wall_step_at)(int frame);
 
 struct run {
 	struct writer *writer;
@@ -65,12 +71,15 @@ static void record(struct config *cfg, const char *url, int seconds, time_t star
 	for (int i = 0; i < seconds * fps; i++) {
 		assert_int_equal(source_read(src, pkt), 0);
 		sim_now_us = (int64_t)start_local * 1000000 + (int64_t)i * 1000000 / fps;
-		assert_int_equal(fragmenter_write(frag, pkt, sim_now_us), 0);
+		assert_int_equal(fragmenter_write(frag, pkt,
+						  sim_now_us + (wall_step_at ? wall_step_at(i) : 0)), 0);
 		if (i > 0 && i % fps == 0)
-			writer_push_score(r.writer, 0, sim_now_us - 1000000, i / fps - 1);
+			writer_push_score(r.writer, 0, sim_now_us - 1000000 +
+					  (wall_step_at ? wall_step_at(i - fps) : 0), i / fps - 1);
 	}
 	assert_int_equal(fragmenter_flush(frag), 0);
-	writer_push_score(r.writer, 0, (int64_t)(start_local + seconds - 1) * 1000000, seconds - 1);
+	writer_push_score(r.writer, 0, (int64_t)(start_local + seconds - 1) * 1000000 +
+			  (wall_step_at ? wall_step_at(seconds * fps - 1) : 0), seconds - 1);
 	writer_end_session(r.writer, 0);
 	writer_stop(r.writer);
 	writer_free(r.writer);
@@ -241,6 +250,38 @@ static void test_midnight_without_keyframe(void **state)
 	cleanup(&cfg);
 }
 
+/* At 15 fps: an hour back at 10 s, then an hour ahead of true at 20 s. */
+static int64_t ntp_steps(int frame)
+{
+	return frame < 150 ? 0 : frame < 300 ? -3600 * INT64_C(1000000) : 3600 * INT64_C(1000000);
+}
+
+/* The wall clock steps back an hour, then forward two, while the camera
+ * records (NTP correcting a clock; the monotonic clock goes on). Segments
+ * are still cut by media time, each named by its first frame's wall time,
+ * so the stepped ones sit an hour earlier or later: nothing is lost,
+ * merged or overwritten, and every file plays from a keyframe. */
+static void test_wall_clock_steps(void **state)
+{
+	struct config cfg;
+	time_t t0 = 1795168800;   /* 2026-11-20 10:00:00 UTC */
+	static const char *const hours[] = { "10", "09", "11" };
+
+	(void)state;
+	make_config(&cfg, 2);
+	wall_step_at = ntp_steps;
+	record(&cfg, "demo:moving?fps=15&gop=30", 30, t0);
+	wall_step_at = NULL;
+	for (int k = 0; k < 15; k++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "2026-11-20/%s-00-%02d.mp4", hours[k / 5], k * 2);
+		expect(rel, 30);
+	}
+	assert_int_equal(testutil_count_files(store, ".mp4"), 15);
+	cleanup(&cfg);
+}
+
 /* A segment callback held up in mid-call; clearing it must wait for it. */
 struct slow_cb {
 	struct writer *w;
@@ -349,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_cut_without_keyframe),
 		cmocka_unit_test(test_long_gop_waited_for),
 		cmocka_unit_test(test_midnight_without_keyframe),
+		cmocka_unit_test(test_wall_clock_steps),
 		cmocka_unit_test(test_clear_callback_waits),
 	};
 
