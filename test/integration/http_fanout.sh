@@ -49,11 +49,15 @@ mount_camfs "$M" -o config="$T/camfs.conf" -o http=127.0.0.1:$Q -o http_rate=0 \
 wait_until 20 grep -q '\[a\] online' "$T/camfs.log" || fail "camera did not come online"
 wait_http "https://127.0.0.1:$Q/" --cacert "$T/tls/ca.pem"
 sleep 2
+# This camfs's own count before the streams: another start may have one
+# FUSE worker more or less (libfuse starts one when a request finds every
+# worker busy, as the mount's first lookups can).
+alone=$(threads)
 h2load -n $N -c 4 -m $((N / 4)) -D 5 "https://127.0.0.1:$Q/cams/a/live.mp4" >"$T/h2" 2>&1 &
 sleep 3
 many=$(threads)
 wait $! || true
-(( many <= alone )) || fail "camfs ran $many threads with $N h2 streams, $alone with one HTTP/1.1 client"
+(( many <= alone )) || fail "camfs ran $many threads with $N h2 streams, $alone before them"
 grep -q "status codes: $N 2xx" "$T/h2" || fail "h2load over TLS: $(grep -E 'status|errored' "$T/h2")"
 bytes=$(sed -n 's/^traffic: .*(\([0-9]*\)) data$/\1/p' "$T/h2")
 (( bytes > N * one * 6 / 10 )) || fail "$N h2 streams got $bytes bytes in 5 s; one alone $one"
