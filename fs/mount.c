@@ -308,9 +308,7 @@ static void live_wake(struct hub_reader *r, void *waiter, void *opaque)
 		fuse_pollhandle_destroy(w->ph);
 	} else {
 		void *buf = thread_buffer(w->size);
-		ssize_t n = !buf ? -ENOMEM :
-			    w->whole ? hub_reader_pread_full_locked(r, buf, w->size, w->off) :
-			    hub_reader_pread_locked(r, buf, w->size, w->off);
+		ssize_t n = buf ? hub_reader_pread_locked(r, buf, w->size, w->off, w->whole) : -ENOMEM;
 
 		reply_live(w->req, n == -EAGAIN ? -EIO : n, buf);
 	}
@@ -345,7 +343,7 @@ static void read_live(fuse_req_t req, struct hub_reader *r, size_t size, off_t o
 	w->size = size;
 	w->off = off;
 	w->whole = whole;
-	n = whole ? hub_reader_pread_full(r, buf, size, off, w) : hub_reader_pread(r, buf, size, off, w);
+	n = hub_reader_pread(r, buf, size, off, whole, w);
 	if (n == -EAGAIN)
 		return;   /* parked: live_wake or the reaper answers */
 	free(w);

@@ -1134,7 +1134,7 @@ static void record_pwake(struct hub_reader *r, void *waiter, void *opaque)
 
 	(void)opaque;
 	q->woken++;
-	q->got = hub_reader_pread_locked(r, q->buf, q->size, q->at);
+	q->got = hub_reader_pread_locked(r, q->buf, q->size, q->at, false);
 }
 
 #define CLAIMED ((uint64_t)1 << 40)
@@ -1149,7 +1149,7 @@ static void test_positioned_reads(void **state)
 	uint64_t head, f0, f1, f2, f3;
 
 	(void)state;
-	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, false, NULL), -EAGAIN);
 	pub_init(h, 1);                                 /* 41 bytes */
 	hub_publish(h, make(FRAGMENT_MEDIA, 0, true, 100));
 	hub_publish(h, make(FRAGMENT_MEDIA, 1, false, 101));
@@ -1158,7 +1158,7 @@ static void test_positioned_reads(void **state)
 	 * size exactly, then the udta that stops TagLib and the REDA that
 	 * stops MediaInfo. */
 	head = 41 + MP4BUILD_LIVE_INDEX_SIZE;
-	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, NULL), head);
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), 0, false, NULL), head);
 	assert_true(is_frag(buf, 41, 'I', 1));
 	assert_memory_equal(buf + 41 + 4, "sidx", 4);
 	assert_int_equal(AV_RB32(buf + 41), 52);
@@ -1173,29 +1173,29 @@ static void test_positioned_reads(void **state)
 	f1 = f0 + 100;
 	f2 = f1 + 101;
 	f3 = f2 + 102;
-	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f0, NULL), 100);
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f0, false, NULL), 100);
 	assert_true(is_frag(buf, 100, 'K', 0));
-	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, NULL), 101);
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, false, NULL), 101);
 	assert_true(is_frag(buf, 101, 'P', 1));
 	/* Back again, into the middle of a fragment and of the head. */
-	assert_int_equal(hub_reader_pread(r, buf, 10, f0 + 50, NULL), 10);
+	assert_int_equal(hub_reader_pread(r, buf, 10, f0 + 50, false, NULL), 10);
 	assert_int_equal(buf[0], pattern(0, 50));
-	assert_int_equal(hub_reader_pread(r, buf, 3, 5, NULL), 3);
+	assert_int_equal(hub_reader_pread(r, buf, 3, 5, false, NULL), 3);
 	assert_memory_equal(buf, "\0\0\x29", 3);             /* the init's size, 41 */
 
 	/* Poll: ready while a read where the last one ended would not park. */
-	assert_int_equal(hub_reader_pread(r, buf, 40, f0, NULL), 40);
+	assert_int_equal(hub_reader_pread(r, buf, 40, f0, false, NULL), 40);
 	assert_true(hub_reader_ready(r));
-	assert_int_equal(hub_reader_pread(r, buf, 60, f0 + 40, NULL), 60);
+	assert_int_equal(hub_reader_pread(r, buf, 60, f0 + 40, false, NULL), 60);
 	assert_true(hub_reader_ready(r));                   /* fragment 1 is there */
-	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, NULL), 101);
+	assert_int_equal(hub_reader_pread(r, buf, sizeof(buf), f1, false, NULL), 101);
 	assert_false(hub_reader_ready(r));
 
 	/* Ahead of the stream: two reads park, the nearer is answered first. */
 	later.at = f3 + 20;
 	early.at = f2 + 10;
-	assert_int_equal(hub_reader_pread(r, later.buf, later.size, later.at, &later), -EAGAIN);
-	assert_int_equal(hub_reader_pread(r, early.buf, early.size, early.at, &early), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, later.buf, later.size, later.at, false, &later), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, early.buf, early.size, early.at, false, &early), -EAGAIN);
 	hub_publish(h, make(FRAGMENT_MEDIA, 2, false, 102));
 	assert_int_equal(early.woken, 1);
 	assert_int_equal(early.got, 64);
@@ -1207,8 +1207,8 @@ static void test_positioned_reads(void **state)
 	assert_int_equal(later.buf[0], pattern(3, 20));
 
 	/* Far past what came is the end of the file, not a wait. */
-	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + KEEP, NULL), 0);
-	assert_int_equal(hub_reader_pread(r, buf, 16, CLAIMED - 16, NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + KEEP, false, NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 16, CLAIMED - 16, false, NULL), 0);
 
 	/* Past 4 MiB taken, the oldest fragments go; the head stays. */
 	for (uint32_t seq = 4; seq < 10; seq++) {
@@ -1216,18 +1216,18 @@ static void test_positioned_reads(void **state)
 		uint64_t at = f3 + 103 + (uint64_t)(seq - 4) * (1 << 20);
 
 		hub_publish(h, f);
-		assert_int_equal(hub_reader_pread(r, buf, 16, at, NULL), 16);
+		assert_int_equal(hub_reader_pread(r, buf, 16, at, false, NULL), 16);
 		assert_int_equal(AV_RB32(buf), seq);
 	}
-	assert_int_equal(hub_reader_pread(r, buf, 16, f0, NULL), -EIO);
-	assert_int_equal(hub_reader_pread(r, buf, 16, 0, NULL), 16);
-	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), NULL), 16);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f0, false, NULL), -EIO);
+	assert_int_equal(hub_reader_pread(r, buf, 16, 0, false, NULL), 16);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), false, NULL), 16);
 
 	/* A new generation: what was kept still reads; beyond it, the end. */
 	pub_init(h, 2);
 	hub_publish(h, make(FRAGMENT_MEDIA, 10, true, 100));
-	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (6 << 20), NULL), 0);
-	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), NULL), 16);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (6 << 20), false, NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 16, f3 + 103 + (5 << 20), false, NULL), 16);
 	hub_reader_free(r);
 	hub_free(h);
 }
@@ -1244,9 +1244,9 @@ static void test_positioned_whole_reads(void **state)
 	(void)state;
 	pub_init(h, 1);
 	hub_publish(h, make(FRAGMENT_MEDIA, 0, true, 100));
-	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 - 20, NULL), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, buf, 150, f0 - 20, true, NULL), -EAGAIN);
 	hub_publish(h, make(FRAGMENT_MEDIA, 1, false, 101));
-	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 - 20, NULL), 150);
+	assert_int_equal(hub_reader_pread(r, buf, 150, f0 - 20, true, NULL), 150);
 	assert_memory_equal(buf + 16, "REDA", 4);           /* the head's end */
 	assert_true(is_frag(buf + 20, 100, 'K', 0));
 	assert_int_equal(buf[120], 0);                       /* fragment 1's header */
@@ -1254,11 +1254,12 @@ static void test_positioned_whole_reads(void **state)
 	assert_int_equal(buf[149], pattern(1, 29));
 	/* A whole read reaching past the 4 MiB that may be waited for ends
 	 * there: the end of the file, not a wait answered later. */
-	assert_int_equal(hub_reader_pread_full(r, buf, 1 << 16, f0 + 201 + KEEP - 100, NULL), 0);
-	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 150, NULL), -EAGAIN);
+	assert_int_equal(hub_reader_pread(r, buf, 1 << 16, f0 + 201 + KEEP - 100, true, NULL),
+			 0);
+	assert_int_equal(hub_reader_pread(r, buf, 150, f0 + 150, true, NULL), -EAGAIN);
 	hub_close(h);
-	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 150, NULL), 51);
-	assert_int_equal(hub_reader_pread_full(r, buf, 150, f0 + 201, NULL), 0);
+	assert_int_equal(hub_reader_pread(r, buf, 150, f0 + 150, true, NULL), 51);
+	assert_int_equal(hub_reader_pread(r, buf, 150, f0 + 201, true, NULL), 0);
 	hub_reader_free(r);
 	hub_free(h);
 }

@@ -1,8 +1,8 @@
 /* mp4build.h - writes the moov box of a progressive (non-fragmented) MP4
- * whose sample data lies elsewhere (and the boxes after a live stream's
- * moov): the tables (stts, ctts, stss, stsc, stsz,
+ * whose sample data lies elsewhere: the tables (stts, ctts, stss, stsc, stsz,
  * co64) for samples laid out in chunks, and an edit list so playback starts
- * exactly where asked. Used for virtual clips; writes no sample data. */
+ * exactly where asked. Used for virtual clips; writes no sample data. Also
+ * the boxes that follow the moov of live.mp4 (mp4build_live_index). */
 #ifndef CAMFS_MP4BUILD_H
 #define CAMFS_MP4BUILD_H
 

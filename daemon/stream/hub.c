@@ -335,6 +335,29 @@ static int take(struct hub_reader *r)
 	return 1;
 }
 
+/* The kept fragment holding offset at (< r->taken), by binary search: 1
+ * with *f and *in set, -EIO if it is no longer kept. Hub lock held. */
+static int find_kept(const struct hub_reader *r, uint64_t at, const struct fragment **f,
+		     size_t *in)
+{
+	size_t lo = r->first, hi = r->n_kept;
+
+	/* The last kept fragment that starts at or before at. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->kept[mid].at <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (lo == r->n_kept || r->kept[lo].at > at)
+		return -EIO;
+	*f = r->kept[lo].f;
+	*in = at - r->kept[lo].at;
+	return 1;
+}
+
 /* Finds the byte at offset at of positioned reader r's stream, taking
  * fragments up to it: 1 with *f and *in set; 0 past the end of the stream,
  * or beyond KEEP_BYTES ahead of what it took (a reader that looks for a
@@ -345,31 +368,17 @@ static int locate(struct hub_reader *r, uint64_t at, const struct fragment **f, 
 	for (;;) {
 		int ret;
 
-		if (r->head && at < r->head->size) {
-			*f = r->head;
-			*in = at;
-			return 1;
-		}
-		if (r->head && at < r->taken) {
-			size_t lo = r->first, hi = r->n_kept;
-
-			/* The last kept fragment that starts at or before at. */
-			while (hi - lo > 1) {
-				size_t mid = lo + (hi - lo) / 2;
-
-				if (r->kept[mid].at <= at)
-					lo = mid;
-				else
-					hi = mid;
+		if (r->head) {   /* else nothing is taken yet */
+			if (at < r->head->size) {
+				*f = r->head;
+				*in = at;
+				return 1;
 			}
-			if (lo == r->n_kept || r->kept[lo].at > at)
-				return -EIO;
-			*f = r->kept[lo].f;
-			*in = at - r->kept[lo].at;
-			return 1;
+			if (at < r->taken)
+				return find_kept(r, at, f, in);
+			if (at - r->taken >= KEEP_BYTES)
+				return 0;
 		}
-		if (r->head && at - r->taken >= KEEP_BYTES)
-			return 0;
 		if ((ret = take(r)) <= 0)
 			return ret;
 	}
@@ -558,14 +567,13 @@ struct hub_reader *hub_reader_new_positioned(struct hub *h, hub_wake_fn *wake, v
 	return r;
 }
 
-ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at)
+/* The bytes at offset at, within one fragment. Hub lock held. */
+static ssize_t copy_at(struct hub_reader *r, void *buf, size_t size, uint64_t at)
 {
 	const struct fragment *f;
 	size_t in, n;
 	int ret;
 
-	if (size == 0)
-		return 0;
 	if ((ret = locate(r, at, &f, &in)) <= 0)
 		return ret;
 	n = f->size - in < size ? f->size - in : size;
@@ -574,31 +582,22 @@ ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, ui
 	return n;
 }
 
-ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, void *waiter)
-{
-	ssize_t n;
-
-	pthread_mutex_lock(&r->h->lock);
-	n = hub_reader_pread_locked(r, buf, size, at);
-	if (n == -EAGAIN && waiter)
-		n = park(r, waiter, at);
-	pthread_mutex_unlock(&r->h->lock);
-	return n;
-}
-
-ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at)
+ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at,
+				bool whole)
 {
 	const struct fragment *f;
 	size_t in, done = 0;
 
 	if (size == 0)
 		return 0;
+	if (!whole)
+		return copy_at(r, buf, size, at);
 	if (locate(r, at + size - 1, &f, &in) == -EAGAIN)
 		return -EAGAIN;
 	/* Its last byte is there, or past the end of the stream or of what
 	 * may be waited for: either way the read ends where the bytes do. */
 	while (done < size) {
-		ssize_t n = hub_reader_pread_locked(r, (uint8_t *)buf + done, size - done, at + done);
+		ssize_t n = copy_at(r, (uint8_t *)buf + done, size - done, at + done);
 
 		if (n == -EAGAIN)
 			n = 0;
@@ -609,15 +608,15 @@ ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t siz
 	return done;
 }
 
-ssize_t hub_reader_pread_full(struct hub_reader *r, void *buf, size_t size, uint64_t at,
-			      void *waiter)
+ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, bool whole,
+			 void *waiter)
 {
 	ssize_t n;
 
 	pthread_mutex_lock(&r->h->lock);
-	n = hub_reader_pread_full_locked(r, buf, size, at);
-	if (n == -EAGAIN && waiter)
-		n = park(r, waiter, at + size - 1);   /* its last byte */
+	n = hub_reader_pread_locked(r, buf, size, at, whole);
+	if (n == -EAGAIN && waiter)   /* a whole read waits for its last byte */
+		n = park(r, waiter, whole ? at + size - 1 : at);
 	pthread_mutex_unlock(&r->h->lock);
 	return n;
 }

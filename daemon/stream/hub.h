@@ -67,29 +67,26 @@ ssize_t hub_reader_read_locked(struct hub_reader *r, void *buf, size_t size);
  * read with seeks and pread). The stream is the init segment, the boxes
  * that keep demuxers and tag readers from scanning the file to that size
  * before they play (mp4build_live_index), and the fragments as for any
- * reader. It keeps the last 4 MiB of
- * fragments it took and always the head, so reads may come back or come
- * out of order; bytes no longer kept read as -EIO. */
+ * reader. It keeps the last 4 MiB of fragments it took and always the
+ * head, so reads may come back or come out of order. It is ready for poll
+ * (hub_reader_ready, hub_reader_park) when a read where its last read
+ * ended would not park. */
 struct hub_reader *hub_reader_new_positioned(struct hub *h, hub_wake_fn *wake, void *opaque,
 					     uint64_t claimed);
 /* Copies bytes at offset at of positioned reader r's stream into buf, never
- * crossing from one fragment into the next. Returns bytes (> 0); 0 past the
- * end of the stream, or for an offset more than 4 MiB ahead of the bytes it
- * has (a reader looking for the file's end); -EIO for bytes it no longer
- * keeps; -EAGAIN when they are not there yet: then waiter (non-NULL) is
- * parked until they are (or the stream ends), as for hub_reader_read. */
-ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, void *waiter);
+ * crossing from one fragment into the next; or, if whole, all of
+ * [at, at + size) across fragments once its last byte is there (for
+ * programs that take a short read for the end of a file). Returns bytes
+ * (> 0); 0 past the end of the stream, or for an offset more than 4 MiB
+ * ahead of the bytes it has (a reader looking for the file's end; a whole
+ * read ends there too); -EIO for bytes it no longer keeps; -EAGAIN when
+ * they are not there yet: then waiter (non-NULL) is parked until they are
+ * (or the stream ends), as for hub_reader_read. */
+ssize_t hub_reader_pread(struct hub_reader *r, void *buf, size_t size, uint64_t at, bool whole,
+			 void *waiter);
 /* The same with the hub's lock already held (from wake()); never parks. */
-ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
-/* The same, but the read is whole: it waits until all of [at, at + size) is
- * there and gives it, crossing fragments; short only at the end of the
- * stream (or of the 4 MiB ahead that may be waited for). For programs that
- * take a short read for the end of a file. A positioned reader is ready for
- * poll (hub_reader_ready, hub_reader_park) when a read where its last read
- * ended would not park. */
-ssize_t hub_reader_pread_full(struct hub_reader *r, void *buf, size_t size, uint64_t at,
-			      void *waiter);
-ssize_t hub_reader_pread_full_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at);
+ssize_t hub_reader_pread_locked(struct hub_reader *r, void *buf, size_t size, uint64_t at,
+				bool whole);
 /* Takes waiter back if it is still parked: true if it was (wake() will not
  * be called for it), false if wake() has it or had it. */
 bool hub_reader_unpark(struct hub_reader *r, void *waiter);

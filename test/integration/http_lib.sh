@@ -1,5 +1,6 @@
 # http_lib.sh - what the HTTP tests share, on top of lib.sh: a free port,
-# a test CA with a server certificate, and waiting for the server to answer.
+# a test CA with a server certificate, waiting for the server to answer, and
+# an nginx of the test's own.
 
 # free_port: a TCP port nobody listens on now, on 127.0.0.1.
 free_port() {
@@ -58,4 +59,13 @@ demo_serves() {
 	[ "$codec" = h264 ] || fail "live.mp4 codec: $codec"
 	unmount_camfs "$T/mnt"
 	check_log
+}
+
+# nginx_temp_paths DIR: http-block lines that put a test nginx's temporary
+# files in DIR, not in the package's /var/lib/nginx that other nginxes share.
+nginx_temp_paths() {
+	local k
+	for k in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s/%s;\n' "$k" "$1" "$k"
+	done
 }

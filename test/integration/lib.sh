@@ -172,7 +172,8 @@ count_segments() { segments "$1" "$2" | wc -l; }
 video_span() {
 	ffprobe -v error -select_streams v:0 -show_entries packet=pts_time,duration_time \
 		-of csv=p=0 "$1" | awk -F, '
-		NR == 1 || $1 < s { s = $1 }
+		NF == 0 { next }   # MPEG-TS: a blank line after some packets
+		n == 0 || $1 < s { s = $1 }
 		{ e = $1 + $2; if (e > m) m = e; n++ }
 		END { if (n == 0) exit 1; printf "%.6f %.6f %d\n", s, m, n }'
 }

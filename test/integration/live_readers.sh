@@ -91,9 +91,8 @@ command -v cvlc >/dev/null || fail "no cvlc (contrib/setup.sh installs vlc-bin)"
 mkdir -m 777 "$T/vlc"
 runuser -u nobody -- timeout -s INT 8 cvlc --intf dummy \
 	--sout "#std{access=file,mux=ts,dst=$T/vlc/live.ts}" "$LIVE" >"$T/vlc.log" 2>&1 || true
-frames=$({ ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets \
-	-of csv=p=0 "$T/vlc/live.ts" 2>/dev/null || true; } | head -n 1)
-[ "${frames:-0}" -ge 30 ] || fail "VLC got ${frames:-0} frames of live.mp4 in 8 s: $(grep -a -i error "$T/vlc.log" | head -5)"
+read -r _ _ frames < <(video_span "$T/vlc/live.ts" 2>/dev/null) || frames=0
+[ "$frames" -ge 30 ] || fail "VLC got $frames frames of live.mp4 in 8 s: $(grep -a -i error "$T/vlc.log" | head -5)"
 got=$(stat -c %s "$LIVE")
 [ "$got" = "$big" ] || fail "after VLC opened live.mp4, stat says $got bytes"
 ok "VLC plays live.mp4 ($frames frames in 8 s) and it is still $big bytes"
@@ -111,11 +110,7 @@ error_log $T/nginx/error.log warn;
 events { worker_connections 16; }
 http {
 	access_log off;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
+$(nginx_temp_paths "$T/nginx")
 	server {
 		listen 127.0.0.1:$NP;
 		root $M;
@@ -129,9 +124,8 @@ PIDS+=($NGINX)
 wait_http "http://127.0.0.1:$NP/status.json"
 timeout 6 curl -s -o "$T/nginx.mp4" "http://127.0.0.1:$NP/a/live.mp4" &&
 	fail "nginx's live.mp4 ended: $(tail -3 "$T/nginx/error.log")"
-frames=$({ ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets \
-	-of csv=p=0 "$T/nginx.mp4" 2>/dev/null || true; } | head -n 1)
-[ "${frames:-0}" -ge 30 ] || fail "nginx gave ${frames:-0} frames of live.mp4 in 6 s: $(tail -3 "$T/nginx/error.log")"
+read -r _ _ frames < <(video_span "$T/nginx.mp4" 2>/dev/null) || frames=0
+[ "$frames" -ge 30 ] || fail "nginx gave $frames frames of live.mp4 in 6 s: $(tail -3 "$T/nginx/error.log")"
 ok "nginx with directio streams live.mp4 ($frames frames in 6 s)"
 kill "$NGINX"
 wait "$NGINX" 2>/dev/null || true

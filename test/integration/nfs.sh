@@ -69,10 +69,10 @@ sleep 2
 nfs_live 2 5
 wait "$first"
 for i in 1 2; do
-	codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$T/live-$i.mp4" 2>"$T/ffprobe.err") || true
-	frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/live-$i.mp4" 2>>"$T/ffprobe.err") || true
-	[ "$codec" = h264 ] && [ "${frames:-0}" -ge 15 ] ||
-		fail "live.mp4 over NFS, reader $i: codec '$codec', ${frames:-0} frames: $(cat "$T/nfs-cat-$i.err"; head -3 "$T/ffprobe.err")"
+	codec=$(codec_of "$T/live-$i.mp4" v:0 2>"$T/ffprobe.err") || true
+	read -r _ _ frames < <(video_span "$T/live-$i.mp4" 2>>"$T/ffprobe.err") || frames=0
+	[ "$codec" = h264 ] && [ "$frames" -ge 15 ] ||
+		fail "live.mp4 over NFS, reader $i: codec '$codec', $frames frames: $(cat "$T/nfs-cat-$i.err"; head -3 "$T/ffprobe.err")"
 	ok "live.mp4 over NFS, reader $i: $(stat -c %s "$T/live-$i.mp4") bytes, $codec, $frames frames"
 done
 kill "$GANESHA"

@@ -27,11 +27,7 @@ http {
 	types { application/manifest+json webmanifest; text/csv csv; }
 	default_type application/octet-stream;
 	access_log $T/nginx/access.log;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
+$(nginx_temp_paths "$T/nginx")
 	server {
 		listen 127.0.0.1:$NP ssl http2;
 		ssl_certificate $T/tls/127.0.0.1.pem;
