@@ -33,7 +33,9 @@ function watch(page) {
 const shot = (page, name) => page.screenshot({ path: join(outdir, `${name}.png`) });
 const status = JSON.parse(readFileSync(join(mount, cam, 'status.json'), 'utf8'));
 // The player of the view shown (camera page or events dialog).
-const player = (page) => page.evaluate(() => (window.camfs.camera || window.camfs.events).mjpeg.stats());
+// Stamped with the page's clock in the same call: a round trip's delay
+// under load does not count as playback time.
+const player = (page) => page.evaluate(() => ({ ...(window.camfs.camera || window.camfs.events).mjpeg.stats(), at: performance.now() }));
 // The canvas shrunk to 64x48: a fingerprint of the picture on it.
 const picture = (page, sel) => page.evaluate((sel) => {
   const c = document.createElement('canvas');
@@ -54,10 +56,9 @@ function fileRate(url) {
 // Frames drawn and media seconds played over `ms`, against the file's rate.
 async function measure(page, ms, what) {
   const a = await player(page);
-  const t0 = Date.now();
   await sleep(ms);
   const b = await player(page);
-  const secs = (Date.now() - t0) / 1000;
+  const secs = (b.at - a.at) / 1000;
   check(b.url === a.url, `${what}: the clip did not change while measured`);
   return { drawnFps: (b.frames - a.frames) / secs, mediaRate: (b.currentTime - a.currentTime) / secs, a, b };
 }

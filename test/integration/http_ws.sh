@@ -16,12 +16,12 @@ wait_until 20 grep -q '\[b\] online' "$T/camfs.log" || fail "cameras did not com
 wait_http "http://127.0.0.1:$P/"
 sleep 2
 
-timeout 30 /usr/bin/python3 "$WS" "ws://127.0.0.1:$P/ws/live" 5 "$T" a b >"$T/ws.out" 2>&1 ||
+timeout 30 /usr/bin/python3 "$WS" "ws://127.0.0.1:$P/ws/live" 8 "$T" a b >"$T/ws.out" 2>&1 ||
 	fail "ws_live.py: $(tail -5 "$T/ws.out")"
 for c in a b; do
 	plays "$T/$c.mp4" || fail "camera $c's messages do not play"
 	read -r _ _ frames < <(video_span "$T/$c.mp4")
-	[ "$frames" -ge 60 ] || fail "camera $c: $frames frames in 5 s"
+	[ "$frames" -ge 90 ] || fail "camera $c: $frames frames in 8 s (15 fps)"
 done
 ok "two cameras on one WebSocket: $(tr '\n' ';' <"$T/ws.out")"
 

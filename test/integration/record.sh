@@ -91,9 +91,12 @@ for c in $cams; do
 		prev_seq=$last_seq
 	done < <(segments "$T/store" "$c")
 	# The test camera's encoder holds about a GOP at start and sends it in
-	# a burst: the media time recorded may run up to a GOP (2 s) ahead.
+	# a burst, and the wall time counts from the last of the 7 cameras'
+	# starts: the media time recorded may run up to a GOP (2 s) and a
+	# second ahead (measured: 1.2-1.3 s). Behind, it may not fall by more
+	# than the stop takes.
 	diff=$(echo "$wall - $total" | bc -l)
-	(( $(echo "${diff#-} < 2.5" | bc -l) )) ||
+	(( $(echo "$diff > -3 && $diff < 2.5" | bc -l) )) ||
 		fail "$c: recorded $total s over $wall s of wall time"
 	ok "$c: $(count_segments "$T/store" "$c") contiguous segments, $total s recorded in $wall s"
 done

@@ -26,8 +26,10 @@ wait_until 20 grep -q '\[cam\] offline: stalled' "$T/camfs.log" || fail "the fro
 t_found=$(now)
 wait_until 2 online false || fail "status.json still says online once stalled"
 took=$(echo "$t_found - $t_stop" | bc -l)
-# Polling adds up to 0.1 s; the last packet came at most a frame before the stop.
-(( $(echo "$took < $STALL + 1.0" | bc -l) )) || fail "stall found after $took s (stall_seconds = $STALL)"
+# Polling adds up to 0.1 s; the last packet came at most a frame before the
+# stop; 1.5 s leaves room for a loaded machine and still fails a deadline
+# counted from anything but the last packet (off by stall_seconds or more).
+(( $(echo "$took < $STALL + 1.5" | bc -l) )) || fail "stall found after $took s (stall_seconds = $STALL)"
 ok "stall found $(printf %.1f "$took") s after the camera froze (stall_seconds = $STALL), status offline"
 
 # Opened while the camera is offline, live.mp4 gives nothing stale: it
@@ -48,7 +50,7 @@ wait_until 5 online true || fail "status.json does not say online again"
 # when the stall was found.
 gap=$(sed -n 's/.*\[cam\] online again after \([0-9.]*\) s.*/\1/p' "$T/camfs.log")
 outage=$(echo "$t_back - $t_stop" | bc -l)
-(( $(echo "$gap > $outage - 1.0 && $gap < $outage + 0.5" | bc -l) )) ||
+(( $(echo "$gap > $outage - 1.0 && $gap < $outage + 1.0" | bc -l) )) ||
 	fail "online again after $gap s, but the camera was gone $(printf %.1f "$outage") s"
 ok "$(grep '\[cam\] online again' "$T/camfs.log") (gone $(printf %.1f "$outage") s)"
 # Several attempts failed while it was frozen; it reconnected once.
