@@ -81,7 +81,13 @@ try {
       const count = (now, meta) => { frames++; lastMediaTime = meta.mediaTime; video.requestVideoFrameCallback(count); };
       video.requestVideoFrameCallback(count);
       await video.play();
-      await new Promise((r) => setTimeout(r, 1500));
+      // Until it has played on (about 1.5 s), or 5 s on a slow machine.
+      await new Promise((r) => {
+        const t0 = performance.now();
+        const tick = () => (frames >= 10 && lastMediaTime > target + 0.5) || performance.now() - t0 > 5000 ?
+          r() : setTimeout(tick, 100);
+        tick();
+      });
       video.pause();
       return { duration, target, afterSeek, currentTime: video.currentTime, frames, lastMediaTime,
         width: video.videoWidth };

@@ -42,11 +42,14 @@ measure() {
 	exec 3<&-
 	got=$(stat -c %s "$T/read")
 }
+newest_in() { ls "$1" | grep -E '^[0-9]{2}-[0-9]{2}-[0-9]{2}(_[0-9]+)?\.mp4$' | tail -1 || true; }
 while read -r f; do
+	# Newest before or after the read: a cut between them ends its growth.
+	was_newest=$(newest_in "$(dirname "$f")")
 	measure "$f"
-	newest=$(ls "$(dirname "$f")" | grep -E '^[0-9]{2}-[0-9]{2}-[0-9]{2}(_[0-9]+)?\.mp4$' | tail -1 || true)
+	newest=$(newest_in "$(dirname "$f")")
 	case $(basename "$f") in
-	"$newest" | "${newest%.mp4}.motion.csv")
+	"$newest" | "${newest%.mp4}.motion.csv" | "$was_newest" | "${was_newest%.mp4}.motion.csv")
 		[ "$got" -ge "$size" ] || fail "$f (growing): stat says $size, read gave only $got"
 		cmp -n "$got" "$T/read" "$T/store/${f#$M/}" || fail "$f (growing): read differs from the store"
 		;;
