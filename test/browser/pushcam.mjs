@@ -122,7 +122,7 @@ summary.reconnect_s = Date.now() / 1000 - summary.reload_at;
 // after it (an MP4 recording's first chunk is its header alone: Chromium
 // writes a fragment once the next keyframe has begun).
 await waitFor(phone, () => window.__pushcam.chunks >= 2, null, 15000, 'the page sent one chunk after a reload');
-summary.page_gap_s = (await phone.evaluate(() => window.__pushcam.firstSentAt[1]) - summary.before_reload.lastSentAt) / 1000;
+summary.page_gap_s = (await phone.evaluate(() => window.__pushcam.secondSentAt) - summary.before_reload.lastSentAt) / 1000;
 await sleep(secs * 1000 / 3);
 
 // 3. A laptop with the token takes over; the phone stops and says so.

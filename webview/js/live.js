@@ -10,12 +10,7 @@ const BACKOFF_MIN = 500, BACKOFF_MAX = 8000;
 const SILENCE_MS = 6000;     // no unit for this long: follow the camera again
 const TARGET = 0.08;         // seconds behind the newest frame we aim for
 const JUMP = 1.2;            // further behind than this: jump
-// A stream begins at the newest keyframe, up to a GOP old, and its cached
-// fragments come at once: for this long after its init segment, once the
-// first picture is up (seeking before it only delays it), anything more
-// than 3 x TARGET behind is jumped too, not caught up by speed (1.3x took
-// ~2 s of 0.5 s lag).
-const START_MS = 1500;
+const START_MS = 1500;       // after an init segment: jump at 3 x TARGET
 const KEEP = 6;              // seconds of played video kept in the buffer
 
 // Live streams of several cameras; subscribe(cam, sink) gives sink
@@ -220,6 +215,7 @@ export class LivePlayer {
     this.lagMs = null;
     this.lags = [];
     this.wallMs = null;          // wall time of the frame on screen
+    this.startUntil = 0;         // performance.now() its stream's start ends
     this.appends = 0;
     video.muted = true;
     video.playsInline = true;
@@ -358,6 +354,9 @@ export class LivePlayer {
     }
     const end = sb.buffered.end(sb.buffered.length - 1);
     const behind = end - v.currentTime;
+    // A stream begins at the newest keyframe, up to a GOP old: at its start
+    // (once the first picture is up: seeking before only delays it) that is
+    // jumped, not caught up by speed (1.3x took ~2 s of 0.5 s lag).
     const starting = this.firstPictureMs !== null && performance.now() < this.startUntil;
     const jump = starting ? TARGET * 3 : JUMP;
     if (v.currentTime < sb.buffered.start(0) || behind > jump) {

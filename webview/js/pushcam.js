@@ -22,8 +22,9 @@ const state = { stream: null, ws: null, recorder: null, wanted: false, retryMs: 
 // For tests and the curious: what this page has sent.
 window.__pushcam = {
   connects: 0, chunks: 0, bytes: 0, mime: '', closes: [],
-  // When (ms) this page sent its first two chunks, and its last.
-  firstSentAt: [], lastSentAt: 0,
+  // When (ms) this page sent its second chunk (an MP4 recording's first
+  // with frames) and its last.
+  secondSentAt: 0, lastSentAt: 0,
   cameraLive: () => !!state.stream && state.stream.getTracks().some((t) => t.readyState === 'live'),
 };
 
@@ -79,8 +80,8 @@ function startRecorder(ws, mime) {
     window.__pushcam.chunks++;
     window.__pushcam.bytes += e.data.size;
     window.__pushcam.lastSentAt = Date.now();
-    if (window.__pushcam.firstSentAt.length < 2)
-      window.__pushcam.firstSentAt.push(window.__pushcam.lastSentAt);
+    if (window.__pushcam.chunks === 2)
+      window.__pushcam.secondSentAt = window.__pushcam.lastSentAt;
   };
   rec.start(CHUNK_MS);
   return rec;
