@@ -71,6 +71,7 @@ struct http_server {
 	struct http_conn *busy;          /* with a response or stream in progress */
 	int n_busy;
 	lws_sorted_usec_list_t tick;     /* once a second: stalls, the feed */
+	int64_t hup_checked_us;          /* answering connections last polled */
 	struct http_rate *rate;          /* requests per client address */
 	struct http_conn **pushers;      /* per camera: the browser pushing to it, or NULL */
 };

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #define TICK_US 1000000
 #define H2_STREAMS 128            /* at once on one h2 connection */
 #define BODY_WRITES 16            /* body pieces written in one turn at most */
+#define HUP_CHECK_US 50000        /* answering connections polled at most this often */
 
 /* A token bucket per client address, least recently seen replaced first. */
 struct rate_slot {
@@ -1012,6 +1014,45 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
 }
 
+/* lws 4.1 does not read an HTTP/1.1 connection while it answers, yet polls
+ * it for input: a peer that closed or sent more made the loop spin at 100 %
+ * until the answer ended, for live.mp4 never (docs/http.md). Nothing may
+ * come on it once the head is out, so a readable one is over: closed. At
+ * most every HUP_CHECK_US, after the loop's turns: nothing when idle. */
+static void close_hung_up(struct http_server *s)
+{
+	enum { BATCH = 64 };
+	struct pollfd fds[BATCH];
+	struct http_conn *conns[BATCH];
+	struct http_conn *c = s->busy;
+	int64_t now = now_us();
+
+	if (now - s->hup_checked_us < HUP_CHECK_US)
+		return;
+	s->hup_checked_us = now;
+	while (c) {
+		nfds_t n = 0;
+
+		for (; c && n < BATCH; c = c->busy_next) {
+			/* Not yet answering (a body may come), or read by lws. */
+			if (!c->head_sent || c->kind == CONN_WS_LIVE || c->kind == CONN_WS_PUSH ||
+			    lws_get_network_wsi(c->wsi) != c->wsi)
+				continue;
+			fds[n] = (struct pollfd){ lws_get_socket_fd(c->wsi), POLLIN | POLLRDHUP, 0 };
+			conns[n++] = c;
+		}
+		if (n == 0 || poll(fds, n, 0) <= 0)
+			continue;
+		for (nfds_t i = 0; i < n; i++)
+			if (fds[i].revents) {
+				log_info("http", "%s: closed, or sent more, during an answer: closed",
+					 conns[i]->req.peer);
+				lws_set_timeout(conns[i]->wsi, PENDING_TIMEOUT_USER_OK,
+						LWS_TO_KILL_ASYNC);
+			}
+	}
+}
+
 /* A WebSocket is up: the live view's, or a browser camera's. */
 static int established(struct http_conn *c)
 {
@@ -1124,9 +1165,11 @@ static void *loop_main(void *arg)
 	struct http_server *s = arg;
 
 	lws_sul_schedule(s->ctx, 0, &s->tick, on_tick, TICK_US);
-	while (!atomic_load(&s->stop))
+	while (!atomic_load(&s->stop)) {
 		if (lws_service(s->ctx, 0) < 0)
 			break;
+		close_hung_up(s);
+	}
 	return NULL;
 }
 

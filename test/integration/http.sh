@@ -135,6 +135,43 @@ grep -q '"camera":"a","online":true' "$T/events" || fail "camera a not online in
 grep -q '"camera":"b"' "$T/events" || fail "camera b missing from the feed"
 ok "/events: the state of each camera"
 
+# Peers that close, or send more, while an endless answer goes on: lws 4.1
+# does not read such a connection and its poll spun the server thread at
+# 100 % of a core until the answer's next write failed (15 s on /events) or
+# for ever; camfs closes them at once and the thread idles.
+http_ticks() {   # CPU ticks of camfs's HTTP thread so far
+	local t
+	for t in /proc/$CAMFS_PID/task/*; do
+		if [ "$(cat "$t/comm")" = camfs-http ]; then awk '{ print $14 + $15 }' "$t/stat"; fi
+	done
+}
+curl -sN "$H/events" >/dev/null &
+sleep 1
+kill -9 $!
+wait $! 2>/dev/null || true
+python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /cams/a/live.mp4 HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(0.5)
+s.sendall(b"X")
+s.settimeout(10)
+end = time.time() + 10
+try:
+    while s.recv(65536):
+        if time.time() > end:
+            sys.exit(1)
+except ConnectionResetError:
+    pass' "$P" || fail "a live.mp4 client that sent more was not closed within 10 s"
+before=$(http_ticks)
+sleep 3
+spun=$(( $(http_ticks) - before ))
+[ "$spun" -lt $(( $(getconf CLK_TCK) * 3 / 4 )) ] ||
+	fail "the HTTP thread ran $spun ticks in 3 s after peers closed or sent more during an answer"
+[ "$(grep -c 'closed, or sent more, during an answer' "$T/camfs.log")" -ge 2 ] ||
+	fail "camfs did not close both: $(grep 'during an answer' "$T/camfs.log")"
+ok "peers that close or send more during an answer are closed at once; the HTTP thread then ran $spun ticks in 3 s"
+
 # Limits: a connection that sends nothing, headers a byte at a time
 # (slowloris) or nothing after a request is closed; past http_max_clients
 # a clear 503; rate past http_rate a 429.
