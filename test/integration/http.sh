@@ -229,13 +229,36 @@ expect_code 000 "$H/"   # plain HTTP on the TLS port is not served
 timeout 30 ffmpeg -v error -nostdin -tls_verify 1 -ca_file "$T/tls/ca.pem" -i "$S/cams/a/live.mp4" \
 	-c copy -t 3 -y "$T/tls.mp4" || fail "ffmpeg over https"
 plays "$T/tls.mp4" || fail "live.mp4 over https does not play"
+# HTTP/1.1 over TLS at b's 4 Mbit/s: a frame (~20 KiB) is one chunk of up
+# to 32 KiB, two TLS records sent corked; the raw chunks must frame and play.
+timeout 3 curl -s --raw --http1.1 --cacert "$T/tls/ca.pem" "$S/cams/b/live.mp4" -o "$T/tls-b.raw" || true
+big=$(python3 -c '
+import sys
+raw, out, big = open(sys.argv[1], "rb").read(), open(sys.argv[2], "wb"), 0
+while True:
+    eol = raw.find(b"\r\n")
+    if eol < 0:
+        break
+    n = int(raw[:eol], 16)
+    if len(raw) < eol + 2 + n + 2:
+        break   # cut by the timeout
+    if raw[eol + 2 + n:eol + 4 + n] != b"\r\n":
+        sys.exit("chunk framing broken")
+    out.write(raw[eol + 2:eol + 2 + n])
+    big += n > 16384
+    raw = raw[eol + 4 + n:]
+print(big)' "$T/tls-b.raw" "$T/tls-b.mp4") || fail "HTTP/1.1 TLS live.mp4: $big"
+[ "$big" -gt 0 ] || fail "HTTP/1.1 TLS live.mp4 of a 4 Mbit/s camera: no chunk over 16 KiB"
+plays "$T/tls-b.mp4" || fail "HTTP/1.1 TLS live.mp4 of a 4 Mbit/s camera does not play"
+read -r _ _ frames < <(video_span "$T/tls-b.mp4")
+[ "$frames" -ge 25 ] || fail "HTTP/1.1 TLS live.mp4: $frames frames in 3 s"
 # Six endless h2 streams on one connection, each at full rate.
 h2load -n 6 -c 1 -m 6 -D 4 "$S/cams/a/live.mp4" >"$T/h2load" 2>&1 || true
 grep -q 'status codes: 6 2xx' "$T/h2load" || fail "h2load: $(grep -E 'status|requests' "$T/h2load")"
 bytes=$(sed -n 's/^traffic: .*(\([0-9]*\)) data$/\1/p' "$T/h2load")
 single=$(stat -c %s "$T/tls.mp4")
 (( bytes > single * 6 / 2 )) || fail "6 h2 streams for 4 s carried $bytes bytes (one for 3 s: $single)"
-ok "TLS: h2, ffmpeg over https, 6 endless h2 streams on one connection ($bytes bytes)"
+ok "TLS: h2, ffmpeg over https, HTTP/1.1 live in chunks up to 32 KiB ($big over 16 KiB, $frames frames), 6 endless h2 streams on one connection ($bytes bytes)"
 
 serial() {
 	openssl s_client -connect 127.0.0.1:$P -CAfile "$T/tls/ca.pem" -verify_return_error \
