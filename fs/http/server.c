@@ -366,8 +366,6 @@ int http_endless_head(struct http_conn *c)
 		 * that does not read: bounded, it falls behind in a second and
 		 * the hub skips it forward, as it would a FUSE reader. */
 		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-		if (lws_is_ssl(c->wsi))
-			SSL_clear_mode(lws_get_ssl(c->wsi), SSL_MODE_RELEASE_BUFFERS);
 	}
 	return 0;
 }
@@ -410,9 +408,10 @@ unsigned char *http_endless_buffer(struct http_conn *c, size_t *max)
 	return buf ? buf + LWS_PRE + (c->chunked ? HTTP_CHUNK_HEAD : 0) : NULL;
 }
 
-/* Over TLS a write of more than one record is a send per record; corked,
- * they leave as one segment and wake the reader once (measured: 7 % less
- * CPU per HTTP/1.1 TLS live client, for two more syscalls). */
+/* Over TLS a write of more than one record (HTTP_CHUNK, a record's most
+ * bytes) is a send per record; corked, they leave as one segment and wake
+ * the reader once (measured: 7 % less CPU per HTTP/1.1 TLS live client,
+ * for two more syscalls). */
 static int write_corked(struct lws *wsi, unsigned char *data, size_t n)
 {
 	int fd = lws_get_socket_fd(wsi), on = 1, off = 0, r;
