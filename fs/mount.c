@@ -50,6 +50,8 @@ struct handle {
 	struct tree_entry *entries;/* directories */
 	size_t n_entries;
 	struct handle *prev, *next;/* files, in mount->handles while open */
+	uint64_t ino;              /* files: what was opened, by which thread */
+	pid_t opener;
 };
 
 /* A live.mp4 read or poll waiting in the hub. */
@@ -136,12 +138,31 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
+/* The size of the newest open of ino by the thread asking, or -1. fstat
+ * sends no file handle (the kernel's getattr has only the inode), yet a
+ * generated file's size must be the one its open made: nginx and smbd
+ * open, fstat, then read that many bytes. */
+static off_t opener_size(struct mount *m, uint64_t ino, pid_t tid)
+{
+	off_t size = -1;
+
+	pthread_mutex_lock(&m->handles_lock);
+	for (struct handle *h = m->handles; h; h = h->next)
+		if (h->ino == ino && h->opener == tid) {
+			size = (off_t)file_size(h->file);
+			break;
+		}
+	pthread_mutex_unlock(&m->handles_lock);
+	return size;
+}
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct mount *m = mount_of(req);
 	struct tree_attr attr;
 	double seconds;
-	int ret = tree_getattr(mount_of(req)->tree, ino, &attr);
+	off_t size = -1;
+	int ret = tree_getattr(m->tree, ino, &attr);
 
 	if (ret < 0) {
 		fuse_reply_err(req, -ret);
@@ -151,13 +172,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	/* An open file has its own size (a generated file, a snapshot or a
 	 * clip keeps the one it was made with); when that is not the inode's
 	 * now, it is this open's alone. */
-	if (h && h->file) {
-		off_t size = (off_t)file_size(h->file);   /* a growing one: an fstat */
-
-		if (size != attr.st.st_size) {
-			attr.st.st_size = size;
-			seconds = 0;
-		}
+	if (fi && handle_of(fi)->file)
+		size = (off_t)file_size(handle_of(fi)->file);   /* a growing one: an fstat */
+	else if (attr.life == TREE_CURRENT)
+		size = opener_size(m, ino, fuse_req_ctx(req)->pid);
+	if (size >= 0 && size != attr.st.st_size) {
+		attr.st.st_size = size;
+		seconds = 0;
 	}
 	fuse_reply_attr(req, &attr.st, seconds);
 }
@@ -234,6 +255,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = life == TREE_FIXED;
 	fi->direct_io = life != TREE_FIXED;
 	fi->fh = (uintptr_t)h;
+	h->ino = ino;
+	h->opener = fuse_req_ctx(req)->pid;
 	track(m, h);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* The opener went away (interrupted) before the reply. */

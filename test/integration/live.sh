@@ -47,13 +47,25 @@ worst=$(sort -n "$T/ttff" | tail -1)
 (( $(echo "$worst < 1.0" | bc -l) )) || fail "time to first frame up to $worst s (GOP 2 s)"
 ok "time to first frame (ffmpeg process start included): $(sort -n "$T/ttff" | tr '\n' ' ')"
 
-# live.jpg: a JPEG of the picture, the same bytes for the whole of one open.
-exec 3<"$M/a/live.jpg"
-size=$(stat -L -c %s /dev/fd/3)
-sleep 2.5   # a newer keyframe arrives meanwhile
-cat <&3 >"$T/snap.jpg"
-exec 3<&-
-[ "$(stat -c %s "$T/snap.jpg")" = "$size" ] || fail "live.jpg changed size during one open"
+# live.jpg: a JPEG of the picture, the same bytes for the whole of one open,
+# and fstat on that open says how many even after a newer keyframe came:
+# nginx and smbd open, fstat, and send that many bytes.
+size=$(python3 - "$M/a/live.jpg" "$T/snap.jpg" <<'PY') || fail "live.jpg: an open's fstat is not its size"
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+at_open = os.fstat(fd).st_size
+time.sleep(2.5)   # a newer keyframe arrives meanwhile
+later, data = os.fstat(fd).st_size, b''
+while chunk := os.read(fd, 1 << 16):
+    data += chunk
+open(sys.argv[2], 'wb').write(data)
+newest = os.popen('stat -c %s ' + sys.argv[1]).read().strip()   # another process
+print(f'opened {at_open}, fstat later {later}, read {len(data)}; to others now {newest}',
+      file=sys.stderr)
+if not at_open == later == len(data):
+    sys.exit(1)
+print(at_open)
+PY
 [ "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$T/snap.jpg")" = "mjpeg,640,360" ] ||
 	fail "live.jpg is not a 640x360 JPEG"
 ok "live.jpg: $size bytes, a 640x360 JPEG, fixed for one open"
