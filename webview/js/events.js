@@ -6,6 +6,8 @@ import * as tree from './tree.js';
 
 const MAX_DAYS = 30;
 
+const eventCount = (n) => `${n} event${n === 1 ? '' : 's'}`;
+
 export function eventsView({ feed, main, q }) {
   const filter = el('select', { 'aria-label': 'Camera' }, el('option', { value: '' }, 'All cameras'));
   const chart = el('div', { class: 'chart', role: 'list', 'aria-label': 'Events per day' });
@@ -55,7 +57,7 @@ export function eventsView({ feed, main, q }) {
       chosen = days[days.length - 1] || null;
     chart.replaceChildren(...days.map((d) => el('button', {
       type: 'button', class: 'day', role: 'listitem', 'data-day': d, 'data-count': byDay[d].length,
-      'aria-label': `${d}: ${byDay[d].length} events`, 'aria-current': d === chosen ? 'date' : null,
+      'aria-label': `${d}: ${eventCount(byDay[d].length)}`, 'aria-current': d === chosen ? 'date' : null,
       onclick: () => { chosen = d; load(); },
     }, el('span', { class: 'barv', style: `height:${Math.max(4, (byDay[d].length / max) * 100)}%` }),
     el('span', { class: 'n' }, String(byDay[d].length)), el('span', { class: 'd' }, d.slice(5)))));
@@ -64,7 +66,7 @@ export function eventsView({ feed, main, q }) {
     const items = chosen ? byDay[chosen].sort((a, b) => b.t - a.t) : [];
     state.day = chosen;
     state.items = items;
-    title.textContent = chosen ? `${chosen}: ${items.length} events` : '';
+    title.textContent = chosen ? `${chosen}: ${eventCount(items.length)}` : '';
     gallery.replaceChildren(...items.map((e) => el('button', {
       type: 'button', class: `shot ${e.kind}`, role: 'listitem', 'data-stem': e.stem, 'data-cam': e.cam,
       'aria-label': `${e.cam} ${e.kind} at ${tree.showTime(e.t)}: play`, onclick: () => play(e),
