@@ -49,6 +49,10 @@
 #define H2_STREAMS 128            /* at once on one h2 connection */
 #define BODY_WRITES 16            /* body pieces written in one turn at most */
 #define HUP_CHECK_US 50000        /* answering connections polled at most this often */
+#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+#define TLS12_SUITES "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+		     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+		     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* A token bucket per client address, least recently seen replaced first. */
 struct rate_slot {
@@ -1325,6 +1329,14 @@ int http_server_new(struct http_server **out, const struct config *cfg, struct c
 		 * limit is 24 streams, too few for a big grid. Its other
 		 * settings as lws has them. */
 		info.alpn = "h2,http/1.1";
+		/* Mozilla's "intermediate" suites in its order, ours over the
+		 * client's: AES-128-GCM costs a live stream's encryption about
+		 * 30 % less than the AES-256-GCM that curl and ffmpeg ask first,
+		 * and is as sound. TLS 1.2 keeps AEAD suites with forward
+		 * secrecy only. */
+		info.tls1_3_plus_cipher_list = TLS13_SUITES;
+		info.ssl_cipher_list = TLS12_SUITES;
+		info.ssl_options_set = SSL_OP_CIPHER_SERVER_PREFERENCE;
 		info.http2_settings[0] = 1;
 		info.http2_settings[H2SET_HEADER_TABLE_SIZE] = 65536;
 		info.http2_settings[H2SET_ENABLE_PUSH] = 0;
