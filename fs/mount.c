@@ -140,12 +140,14 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 /* The size of the newest open of ino by the thread asking, or -1. fstat
  * sends no file handle (the kernel's getattr has only the inode), yet a
- * generated file's size must be the one its open made: nginx and smbd
- * open, fstat, then read that many bytes. */
+ * generated file's or an unsettled clip's size must be the one its open
+ * made: nginx and smbd open, fstat, then read that many bytes. */
 static off_t opener_size(struct mount *m, uint64_t ino, pid_t tid)
 {
 	off_t size = -1;
 
+	if (tid == 0)
+		return -1;   /* a caller outside our pid namespace: not told apart */
 	pthread_mutex_lock(&m->handles_lock);
 	for (struct handle *h = m->handles; h; h = h->next)
 		if (h->ino == ino && h->opener == tid) {
@@ -174,7 +176,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	 * now, it is this open's alone. */
 	if (fi && handle_of(fi)->file)
 		size = (off_t)file_size(handle_of(fi)->file);   /* a growing one: an fstat */
-	else if (attr.life == TREE_CURRENT)
+	else if (attr.life != TREE_FIXED && attr.life != TREE_ENDLESS && !S_ISDIR(attr.st.st_mode))
 		size = opener_size(m, ino, fuse_req_ctx(req)->pid);
 	if (size >= 0 && size != attr.st.st_size) {
 		attr.st.st_size = size;

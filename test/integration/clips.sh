@@ -174,10 +174,15 @@ rest(newer)
 data += rest(older)
 if len(data) != size:
     sys.exit("a reader of it got another build's bytes: the older open read %d bytes of %d" % (len(data), size))
+# fstat on the older open (nginx's, smbd's way to size a body) says its
+# own build's size, though the inode's newest build is bigger.
+os.close(newer)
+if os.fstat(older).st_size != size:
+    sys.exit("fstat of the older open: %d bytes, its build has %d" % (os.fstat(older).st_size, size))
 open(sys.argv[2], 'wb').write(data)
 PY
 plays "$T/older.mp4" || fail "the older build does not decode cleanly"
-ok "day.mp4 grew ($(cat "$T/grew")); opened twice, 2.5 s apart: the first open reads its own build whole and it decodes cleanly"
+ok "day.mp4 grew ($(cat "$T/grew")); opened twice, 2.5 s apart: the first open reads and fstats its own build whole and it decodes cleanly"
 
 wait $late_pid || fail "a clip fixed under an open early build: $(cat "$T/late.out")"
 plays "$T/early.mp4" || fail "the early build does not decode cleanly"

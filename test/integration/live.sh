@@ -50,22 +50,30 @@ ok "time to first frame (ffmpeg process start included): $(sort -n "$T/ttff" | t
 # live.jpg: a JPEG of the picture, the same bytes for the whole of one open,
 # and fstat on that open says how many even after a newer keyframe came:
 # nginx and smbd open, fstat, and send that many bytes.
-size=$(python3 - "$M/a/live.jpg" "$T/snap.jpg" <<'PY') || fail "live.jpg: an open's fstat is not its size"
-import os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY)
+size=$(
+	python3 - "$M/a/live.jpg" "$T/snap.jpg" <<'PY'
+import os, subprocess, sys, time
+path = sys.argv[1]
+fd = os.open(path, os.O_RDONLY)
 at_open = os.fstat(fd).st_size
-time.sleep(2.5)   # a newer keyframe arrives meanwhile
+def others():   # the size another process sees now
+    return int(subprocess.run(['stat', '-c', '%s', path], capture_output=True, text=True).stdout)
+end = time.time() + 8   # keyframes every 2 s: a newer one, of another size
+while others() == at_open and time.time() < end:
+    time.sleep(0.2)
+newest = others()
 later, data = os.fstat(fd).st_size, b''
 while chunk := os.read(fd, 1 << 16):
     data += chunk
 open(sys.argv[2], 'wb').write(data)
-newest = os.popen('stat -c %s ' + sys.argv[1]).read().strip()   # another process
-print(f'opened {at_open}, fstat later {later}, read {len(data)}; to others now {newest}',
-      file=sys.stderr)
+print(f'opened {at_open}, fstat later {later}, read {len(data)}; others see {newest}', file=sys.stderr)
+if newest == at_open:
+    sys.exit('no newer live.jpg of another size in 8 s')
 if not at_open == later == len(data):
     sys.exit(1)
 print(at_open)
 PY
+) || fail "live.jpg: an open's fstat is not its size"
 [ "$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$T/snap.jpg")" = "mjpeg,640,360" ] ||
 	fail "live.jpg is not a 640x360 JPEG"
 ok "live.jpg: $size bytes, a 640x360 JPEG, fixed for one open"
