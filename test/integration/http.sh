@@ -261,20 +261,23 @@ single=$(stat -c %s "$T/tls.mp4")
 ok "TLS: h2, ffmpeg over https, HTTP/1.1 live in chunks up to 32 KiB ($big over 16 KiB, $frames frames), 6 endless h2 streams on one connection ($bytes bytes)"
 
 # Suites: the server's order wins (AES-128-GCM over the AES-256-GCM a client
-# asks first); TLS 1.2 without AEAD (CBC) is refused.
+# asks first) but for a client asking ChaCha20 first; TLS 1.2 without AEAD
+# (CBC) is refused.
 suite() {   # suite OPTIONS...: the suite s_client gets, or nothing
 	openssl s_client -connect 127.0.0.1:$P -CAfile "$T/tls/ca.pem" "$@" </dev/null 2>/dev/null |
 		sed -n 's/^New, .*Cipher is //p' || true   # s_client fails on a refusal
 }
 got=$(suite -ciphersuites TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256)
 [ "$got" = TLS_AES_128_GCM_SHA256 ] || fail "TLS 1.3 suite: '$got'"
+got=$(suite -ciphersuites TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384)
+[ "$got" = TLS_CHACHA20_POLY1305_SHA256 ] || fail "TLS 1.3 suite for a client asking ChaCha20 first: '$got'"
 got=$(suite -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256)
 case $got in *AES128-GCM-SHA256) ;; *) fail "TLS 1.2 suite: '$got'" ;; esac
 for weak in ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES128-SHA256; do
 	got=$(suite -tls1_2 -cipher $weak)
 	[ -z "$got" ] || [ "$got" = "(NONE)" ] || fail "TLS 1.2 $weak accepted"
 done
-ok "TLS suites: the server's order (AES-128-GCM), no TLS 1.2 CBC"
+ok "TLS suites: the server's order (AES-128-GCM; ChaCha20 for a client asking it first), no TLS 1.2 CBC"
 
 serial() {
 	openssl s_client -connect 127.0.0.1:$P -CAfile "$T/tls/ca.pem" -verify_return_error \
