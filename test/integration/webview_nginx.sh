@@ -1,8 +1,9 @@
 #!/bin/bash
 # webview_nginx.sh - the viewer needs only files: nginx (TLS and h2 from a
-# test CA) serves webview/ and the mount beside it, and the grid (live.mp4
-# by streaming fetches over h2), the timeline's playback and the events
-# work as they do from camfs.
+# test CA) serves webview/ and the mount beside it; the timeline's playback
+# and the events work as they do from camfs, and the grid shows live.jpg,
+# refreshed and labelled (without `directio` nginx breaks the endless
+# live.mp4 at its first short read: docs/webview.md).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/http_lib.sh"
 . "$(dirname "$0")/webview_lib.sh"
