@@ -139,9 +139,9 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 }
 
 /* The size of the newest open of ino by the thread asking, or -1. fstat
- * sends no file handle (the kernel's getattr has only the inode), yet a
- * generated file's or an unsettled clip's size must be the one its open
- * made: nginx and smbd open, fstat, then read that many bytes. */
+ * sends no file handle (the kernel's getattr has only the inode), yet the
+ * size must be the one that open reads: nginx and smbd open, fstat, then
+ * read that many bytes. */
 static off_t opener_size(struct mount *m, uint64_t ino, pid_t tid)
 {
 	off_t size = -1;
@@ -156,6 +156,16 @@ static off_t opener_size(struct mount *m, uint64_t ino, pid_t tid)
 		}
 	pthread_mutex_unlock(&m->handles_lock);
 	return size;
+}
+
+/* An open of this keeps bytes of its own that the inode may no longer have:
+ * a generated file, a snapshot, a clip's build. A store file's open reads
+ * through to the store, as its inode does. */
+static bool open_has_own_size(const struct tree_attr *attr)
+{
+	if (attr->life == TREE_CURRENT)
+		return !S_ISDIR(attr->st.st_mode);
+	return attr->life == TREE_GROWING && attr->kind != TREE_STORE_FILE;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -176,7 +186,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	 * now, it is this open's alone. */
 	if (fi && handle_of(fi)->file)
 		size = (off_t)file_size(handle_of(fi)->file);   /* a growing one: an fstat */
-	else if (attr.life != TREE_FIXED && attr.life != TREE_ENDLESS && !S_ISDIR(attr.st.st_mode))
+	else if (open_has_own_size(&attr))
 		size = opener_size(m, ino, fuse_req_ctx(req)->pid);
 	if (size >= 0 && size != attr.st.st_size) {
 		attr.st.st_size = size;
